@@ -1,0 +1,219 @@
+//! The `shura` command line: every subcommand, parsed with clap.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
+
+use crate::store::{LogHead, Store, StoreConfig};
+
+/// Shura: an event-sourced stakeholder consultation tracker.
+#[derive(Debug, Parser)]
+#[command(name = "shura", version, about)]
+pub struct Cli {
+    /// Database URL: `sqlite://FILE` (created if missing) or `postgres://...`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://shura.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the embedded migrations (they are also applied on every start).
+    Migrate,
+    /// Recompute the hash chain and check the whole log; exit 1 naming the first bad position.
+    Verify {
+        /// A position and hash recorded earlier (from `shura head`), as POSITION:HASH; repeatable.
+        #[arg(long = "anchor", value_name = "POSITION:HASH")]
+        anchors: Vec<String>,
+    },
+    /// Print the log's last position and hash, to keep outside the database as an anchor.
+    Head,
+    /// Write every event, one JSON object per line: the auditor's copy.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Ndjson)]
+        format: Format,
+        /// Only events after this position.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Load an export into an empty store, keeping ids, versions, metadata and hashes.
+    Import {
+        /// The NDJSON file written by `shura export`.
+        file: PathBuf,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// Parses the command line, runs it, and turns the outcome into the process's exit code:
+/// 0 success, 1 a verification that found tampering, 2 any other failure.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Runs one parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let store = Store::open(StoreConfig::new(&cli.database_url))
+        .await
+        .with_context(|| format!("opening the store at {}", redact(&cli.database_url)))?;
+    let code = match cli.command {
+        Command::Migrate => {
+            println!("migrations applied ({})", store.backend());
+            ExitCode::SUCCESS
+        }
+        Command::Verify { anchors } => {
+            let anchors = anchors
+                .iter()
+                .map(|a| parse_anchor(a))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let report = store.verify(&anchors).await?;
+            match &report.finding {
+                None => {
+                    println!(
+                        "intact: {} events in {} streams, head at position {} hash {}",
+                        report.events, report.streams, report.tip.position, report.tip.hash
+                    );
+                    ExitCode::SUCCESS
+                }
+                Some(finding) => {
+                    println!("TAMPERED: first bad {finding}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Head => {
+            let head = store.head().await?;
+            println!("{}:{}", head.position, head.hash);
+            ExitCode::SUCCESS
+        }
+        Command::Export {
+            format: Format::Ndjson,
+            after,
+            output,
+        } => {
+            let count = match output {
+                Some(path) => {
+                    let file = tokio::fs::File::create(&path)
+                        .await
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    let mut out = BufWriter::new(file);
+                    let count = store.export_ndjson(&mut out, after).await?;
+                    out.shutdown().await?;
+                    count
+                }
+                None => {
+                    let mut out = BufWriter::new(tokio::io::stdout());
+                    store.export_ndjson(&mut out, after).await?
+                }
+            };
+            eprintln!("exported {count} events");
+            ExitCode::SUCCESS
+        }
+        Command::Import { file } => {
+            let input = tokio::fs::File::open(&file)
+                .await
+                .with_context(|| format!("opening {}", file.display()))?;
+            let count = store
+                .import_ndjson(&mut BufReader::new(input))
+                .await
+                .with_context(|| format!("importing {}", file.display()))?;
+            println!("imported {count} events");
+            ExitCode::SUCCESS
+        }
+    };
+    store.close().await;
+    Ok(code)
+}
+
+fn parse_anchor(text: &str) -> anyhow::Result<LogHead> {
+    let (position, hash) = text
+        .split_once(':')
+        .context("an anchor is POSITION:HASH, as printed by `shura head`")?;
+    Ok(LogHead {
+        position: position
+            .parse()
+            .with_context(|| format!("anchor position {position:?} is not a number"))?,
+        hash: hash.to_owned(),
+    })
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://shura:secret@db:5432/shura"),
+            "postgres://shura:***@db:5432/shura"
+        );
+        assert_eq!(
+            redact("postgres://root@127.0.0.1/test"),
+            "postgres://root@127.0.0.1/test"
+        );
+        assert_eq!(redact("sqlite://shura.db"), "sqlite://shura.db");
+    }
+
+    #[test]
+    fn anchors_parse_or_say_why_not() {
+        let anchor = parse_anchor("12:abcd").unwrap();
+        assert_eq!((anchor.position, anchor.hash.as_str()), (12, "abcd"));
+        assert!(parse_anchor("abcd").is_err());
+        assert!(parse_anchor("x:abcd").is_err());
+    }
+}

@@ -1,0 +1,432 @@
+//! The event store: the append-only log that is the project's only source of truth.
+//!
+//! Every change is an event in a stream; events are appended atomically with an expected version,
+//! chained by hash, never updated or deleted (the database's triggers refuse it), and read back
+//! per stream or as one global feed in position order. See the README's "Event store" section
+//! for the design.
+
+mod codec;
+mod db;
+mod error;
+mod hash;
+mod model;
+mod sql;
+mod transfer;
+mod upcast;
+mod verify;
+mod writer;
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+pub use codec::{format_time, parse_time};
+pub use db::{is_postgres_url, Pool};
+pub use error::StoreError;
+pub use hash::{canonical_json, GENESIS_HASH};
+pub use model::{
+    Actor, AppendRequest, AppendResult, ExpectedVersion, LogHead, Metadata, NewEvent,
+    RecordedEvent, StoredEvent, WriteContext,
+};
+pub use transfer::PAGE;
+pub use upcast::{UpcastStep, Upcasters};
+pub use verify::{ChainChecker, Finding, VerifyReport};
+pub use writer::CommitGate;
+
+use codec::DbUuid;
+use sql::EventRow;
+use writer::{Job, PreparedAppend, PreparedEvent};
+
+/// The most events one append may carry.
+pub const MAX_EVENTS_PER_APPEND: usize = 10_000;
+/// The most events one page of the global feed returns.
+pub const MAX_PAGE: i64 = 10_000;
+/// The longest idempotency key accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `sqlite://FILE` (created if missing) or `postgres://...`.
+    pub database_url: String,
+    /// Size of the connection pool.
+    pub max_connections: u32,
+    /// How older payload versions are read.
+    pub upcasters: Upcasters,
+}
+
+impl StoreConfig {
+    /// A configuration with default pool size and no upcaster.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        StoreConfig {
+            database_url: database_url.into(),
+            max_connections: 8,
+            upcasters: Upcasters::new(),
+        }
+    }
+}
+
+/// A handle on the event store; cheap to clone, all clones share one writer.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pool: Pool,
+    writer: mpsc::Sender<Job>,
+    upcasters: Upcasters,
+    head: Arc<watch::Sender<i64>>,
+}
+
+impl Store {
+    /// Connects, applies pending migrations, and starts the writer.
+    pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
+        let pool = Pool::connect(&config.database_url, config.max_connections).await?;
+        pool.migrate().await?;
+        let position = sql::read_head(&pool).await?.position;
+        let head = Arc::new(watch::Sender::new(position));
+        let writer = writer::spawn(pool.clone(), head.clone());
+        Ok(Store {
+            inner: Arc::new(Inner {
+                pool,
+                writer,
+                upcasters: config.upcasters,
+                head,
+            }),
+        })
+    }
+
+    /// The connection pool, for the read models and for tests that need raw SQL.
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.inner.pool.backend()
+    }
+
+    /// Appends events to one stream atomically, after checking the expected version. Returns
+    /// once the commit is durable.
+    pub async fn append(&self, request: AppendRequest) -> Result<AppendResult, StoreError> {
+        self.submit(request, None).await
+    }
+
+    /// Appends like [`Store::append`] but holds the transaction open, rows written, until the
+    /// gate is released. A test hook for the gap-safety proof; never used by the service.
+    #[doc(hidden)]
+    pub async fn append_gated(
+        &self,
+        request: AppendRequest,
+        gate: CommitGate,
+    ) -> Result<AppendResult, StoreError> {
+        self.submit(request, Some(gate)).await
+    }
+
+    async fn submit(
+        &self,
+        request: AppendRequest,
+        gate: Option<CommitGate>,
+    ) -> Result<AppendResult, StoreError> {
+        let append = prepare(request)?;
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .writer
+            .send(Job {
+                append,
+                reply,
+                gate,
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// A stream's events up to `up_to_version` (all when `None`), payloads upcast.
+    pub async fn read_stream(
+        &self,
+        stream_id: Uuid,
+        up_to_version: Option<i64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sql::read_stream(
+            self.pool(),
+            DbUuid(stream_id),
+            up_to_version.unwrap_or(i64::MAX),
+        )
+        .await?;
+        rows.iter().map(|row| self.decode(row)).collect()
+    }
+
+    /// A stream's events exactly as stored (the auditor's view).
+    pub async fn read_stream_stored(
+        &self,
+        stream_id: Uuid,
+        up_to_version: Option<i64>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sql::read_stream(
+            self.pool(),
+            DbUuid(stream_id),
+            up_to_version.unwrap_or(i64::MAX),
+        )
+        .await?;
+        rows.iter().map(EventRow::to_stored).collect()
+    }
+
+    /// Up to `limit` events after `after_position`, in position order, payloads upcast. A reader
+    /// that resumes from the last position it saw never misses an event: positions are handed
+    /// out and committed one transaction at a time, so no smaller position can commit later.
+    pub async fn read_all(
+        &self,
+        after_position: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sql::read_all(self.pool(), after_position, check_limit(limit)?).await?;
+        rows.iter().map(|row| self.decode(row)).collect()
+    }
+
+    /// The global feed exactly as stored.
+    pub async fn read_all_stored(
+        &self,
+        after_position: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sql::read_all(self.pool(), after_position, check_limit(limit)?).await?;
+        rows.iter().map(EventRow::to_stored).collect()
+    }
+
+    /// The log's last position and hash, to anchor outside the database.
+    pub async fn head(&self) -> Result<LogHead, StoreError> {
+        let head = sql::read_head(self.pool()).await?;
+        Ok(LogHead {
+            position: head.position,
+            hash: head.hash,
+        })
+    }
+
+    /// Follows the last committed position of this process's appends (and imports).
+    pub fn watch_head(&self) -> watch::Receiver<i64> {
+        self.inner.head.subscribe()
+    }
+
+    /// Recomputes the whole chain and checks positions, stream versions, the head and the given
+    /// anchors; reports the first bad position.
+    pub async fn verify(&self, anchors: &[LogHead]) -> Result<VerifyReport, StoreError> {
+        let mut checker = ChainChecker::new(anchors);
+        let mut after = 0;
+        let mut finding = None;
+        'pages: loop {
+            let rows = sql::read_all(self.pool(), after, PAGE).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.position;
+            for row in &rows {
+                if let Err(found) = checker.check(row) {
+                    finding = Some(found);
+                    break 'pages;
+                }
+            }
+        }
+        if finding.is_none() {
+            finding = checker.finish(&self.head().await?).err();
+        }
+        Ok(VerifyReport {
+            events: checker.events(),
+            streams: checker.streams(),
+            tip: checker.tip(),
+            finding,
+        })
+    }
+
+    /// Writes every event after `after_position` as NDJSON; returns how many.
+    pub async fn export_ndjson<W: AsyncWrite + Unpin>(
+        &self,
+        out: &mut W,
+        after_position: i64,
+    ) -> Result<u64, StoreError> {
+        let mut after = after_position;
+        let mut count = 0;
+        loop {
+            let rows = sql::read_all(self.pool(), after, PAGE).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.position;
+            for row in &rows {
+                transfer::write_line(out, &row.to_stored()?).await?;
+                count += 1;
+            }
+        }
+        out.flush().await?;
+        Ok(count)
+    }
+
+    /// Loads an NDJSON export into an empty store in one transaction, keeping ids, versions,
+    /// metadata and hashes. The file must hold the log from position 1 and its chain must verify;
+    /// otherwise nothing is written. Returns how many events were loaded.
+    pub async fn import_ndjson<R: AsyncBufRead + Unpin>(
+        &self,
+        input: &mut R,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let head = sql::lock_head(&mut tx).await?;
+        if head.position != 0 || sql::has_events(&mut tx).await? {
+            return Err(StoreError::validation(
+                "store",
+                "must be empty to import: the log already holds events",
+            ));
+        }
+        let mut checker = ChainChecker::new(&[]);
+        let (mut buffer, mut line, mut count) = (String::new(), 0usize, 0u64);
+        let mut last_time = None;
+        while let Some(event) = transfer::read_line(input, &mut buffer, &mut line).await? {
+            let row = EventRow::from_stored(&event);
+            checker.check(&row).map_err(|finding| StoreError::Import {
+                line,
+                reason: finding.to_string(),
+            })?;
+            sql::insert_event(&mut tx, &row).await?;
+            last_time = Some(row.recorded_at);
+            count += 1;
+        }
+        let tip = checker.tip();
+        sql::set_head(
+            &mut tx,
+            &sql::HeadRow {
+                position: tip.position,
+                hash: tip.hash,
+                recorded_at: last_time,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.inner.head.send_replace(checker.tip().position);
+        Ok(count)
+    }
+
+    /// Closes the connection pool.
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+
+    fn decode(&self, row: &EventRow) -> Result<RecordedEvent, StoreError> {
+        let stored = row.to_stored()?;
+        let (schema_version, payload) = self
+            .inner
+            .upcasters
+            .upcast(&stored.event_type, stored.schema_version, stored.payload)
+            .map_err(|(version, reason)| StoreError::Upcast {
+                position: stored.position,
+                event_type: stored.event_type.clone(),
+                version,
+                reason,
+            })?;
+        Ok(RecordedEvent {
+            position: stored.position,
+            stream_id: stored.stream_id,
+            stream_type: stored.stream_type,
+            version: stored.version,
+            event_id: stored.event_id,
+            event_type: stored.event_type,
+            schema_version,
+            stored_schema_version: stored.schema_version,
+            payload,
+            metadata: stored.metadata,
+            hash: stored.hash,
+        })
+    }
+}
+
+fn check_limit(limit: i64) -> Result<i64, StoreError> {
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(StoreError::validation(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ))
+    }
+}
+
+fn non_blank(field: &str, value: &str) -> Result<(), StoreError> {
+    if value.trim().is_empty() {
+        Err(StoreError::validation(field, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks an append and encodes its payloads; nothing reaches the writer unless it passes.
+fn prepare(request: AppendRequest) -> Result<PreparedAppend, StoreError> {
+    non_blank("stream_type", &request.stream_type)?;
+    if request.events.is_empty() {
+        return Err(StoreError::validation(
+            "events",
+            "must hold at least one event",
+        ));
+    }
+    if request.events.len() > MAX_EVENTS_PER_APPEND {
+        return Err(StoreError::validation(
+            "events",
+            format!("must hold at most {MAX_EVENTS_PER_APPEND} events"),
+        ));
+    }
+    if let ExpectedVersion::Exact(v) = request.expected {
+        if v < 0 {
+            return Err(StoreError::validation(
+                "expected_version",
+                "must not be negative",
+            ));
+        }
+    }
+    let context = request.context;
+    non_blank("actor.id", &context.actor.id)?;
+    non_blank("actor.name", &context.actor.name)?;
+    if let Some(reason) = &context.reason {
+        non_blank("reason", reason)?;
+    }
+    if let Some(key) = &context.idempotency_key {
+        non_blank("idempotency_key", key)?;
+        if key.len() > MAX_IDEMPOTENCY_KEY {
+            return Err(StoreError::validation(
+                "idempotency_key",
+                format!("must be at most {MAX_IDEMPOTENCY_KEY} bytes"),
+            ));
+        }
+    }
+    let mut events = Vec::with_capacity(request.events.len());
+    for (i, event) in request.events.into_iter().enumerate() {
+        non_blank(&format!("events[{i}].event_type"), &event.event_type)?;
+        if event.schema_version < 1 {
+            return Err(StoreError::validation(
+                format!("events[{i}].schema_version"),
+                "must be at least 1",
+            ));
+        }
+        if !event.payload.is_object() {
+            return Err(StoreError::validation(
+                format!("events[{i}].payload"),
+                "must be a JSON object",
+            ));
+        }
+        events.push(PreparedEvent {
+            event_id: event.event_id.unwrap_or_else(Uuid::new_v4),
+            explicit_id: event.event_id.is_some(),
+            event_type: event.event_type,
+            schema_version: event.schema_version,
+            payload: canonical_json(&event.payload),
+        });
+    }
+    Ok(PreparedAppend {
+        stream_id: request.stream_id,
+        stream_type: request.stream_type,
+        expected: request.expected,
+        events,
+        actor_id: context.actor.id,
+        actor_name: context.actor.name,
+        correlation_id: context.correlation_id.unwrap_or_else(Uuid::new_v4),
+        causation_id: context.causation_id,
+        reason: context.reason,
+        idempotency_key: context.idempotency_key,
+    })
+}

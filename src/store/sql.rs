@@ -1,0 +1,182 @@
+//! The event store's SQL: one small function per statement, the same text on both backends.
+
+use sqlx::FromRow;
+
+use super::codec::{DbTime, DbUuid};
+use super::db::{on_pool, on_tx, Pool, Tx};
+use super::error::StoreError;
+
+/// The column list of `events`, in the order of [`EventRow`].
+macro_rules! event_columns {
+    () => {
+        "position, stream_id, stream_type, version, event_id, event_type, schema_version, \
+         payload, actor_id, actor_name, recorded_at, correlation_id, causation_id, reason, \
+         idempotency_key, hash"
+    };
+}
+
+/// One row of `events`, exactly as stored (payload as its canonical JSON text).
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct EventRow {
+    pub position: i64,
+    pub stream_id: DbUuid,
+    pub stream_type: String,
+    pub version: i64,
+    pub event_id: DbUuid,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub payload: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub recorded_at: DbTime,
+    pub correlation_id: DbUuid,
+    pub causation_id: Option<DbUuid>,
+    pub reason: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub hash: String,
+}
+
+/// The single row of `log_head`: the last position and hash, the chain's tip.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct HeadRow {
+    pub position: i64,
+    pub hash: String,
+    pub recorded_at: Option<DbTime>,
+}
+
+/// The version and type of a stream's last event.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct StreamTip {
+    pub version: i64,
+    pub stream_type: String,
+}
+
+/// Locks the log's head for this transaction and reads it. Every writer (in this process or
+/// another) passes here first, so positions are handed out one transaction at a time and commit
+/// in position order. The no-op UPDATE takes PostgreSQL's row lock and SQLite's write lock at the
+/// start of the transaction, so SQLite waits for other processes instead of failing later.
+pub async fn lock_head(tx: &mut Tx) -> Result<HeadRow, StoreError> {
+    const SQL: &str = "UPDATE log_head SET position = position WHERE id = 1 \
+                       RETURNING position, hash, recorded_at";
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, HeadRow>(SQL).fetch_one(c).await?))
+}
+
+/// Moves the head to the last event written by this transaction.
+pub async fn set_head(tx: &mut Tx, head: &HeadRow) -> Result<(), StoreError> {
+    const SQL: &str = "UPDATE log_head SET position = $1, hash = $2, recorded_at = $3 WHERE id = 1";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(head.position)
+        .bind(&head.hash)
+        .bind(head.recorded_at)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Reads the head without locking it.
+pub async fn read_head(pool: &Pool) -> Result<HeadRow, StoreError> {
+    const SQL: &str = "SELECT position, hash, recorded_at FROM log_head WHERE id = 1";
+    Ok(on_pool!(pool, p => sqlx::query_as::<_, HeadRow>(SQL).fetch_one(p).await?))
+}
+
+/// The version and type of a stream's last event, `None` for a stream with no event.
+pub async fn stream_tip(tx: &mut Tx, stream_id: DbUuid) -> Result<Option<StreamTip>, StoreError> {
+    const SQL: &str = "SELECT version, stream_type FROM events WHERE stream_id = $1 \
+                       ORDER BY version DESC LIMIT 1";
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, StreamTip>(SQL)
+        .bind(stream_id)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// The events written by the append that used this idempotency key, in order.
+pub async fn events_by_idempotency_key(
+    tx: &mut Tx,
+    key: &str,
+) -> Result<Vec<EventRow>, StoreError> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE idempotency_key = $1 ORDER BY position"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, EventRow>(SQL).bind(key).fetch_all(c).await?))
+}
+
+/// Inserts one event row.
+pub async fn insert_event(tx: &mut Tx, row: &EventRow) -> Result<(), StoreError> {
+    const SQL: &str = concat!(
+        "INSERT INTO events (",
+        event_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    );
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(row.position)
+        .bind(row.stream_id)
+        .bind(&row.stream_type)
+        .bind(row.version)
+        .bind(row.event_id)
+        .bind(&row.event_type)
+        .bind(row.schema_version)
+        .bind(&row.payload)
+        .bind(&row.actor_id)
+        .bind(&row.actor_name)
+        .bind(row.recorded_at)
+        .bind(row.correlation_id)
+        .bind(row.causation_id)
+        .bind(&row.reason)
+        .bind(&row.idempotency_key)
+        .bind(&row.hash)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Runs a fixed transaction-control statement (savepoints).
+pub async fn execute_fixed(tx: &mut Tx, sql: &'static str) -> Result<(), StoreError> {
+    on_tx!(tx, c => sqlx::query(sql).execute(c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// A stream's events up to `up_to_version`, in version order.
+pub async fn read_stream(
+    pool: &Pool,
+    stream_id: DbUuid,
+    up_to_version: i64,
+) -> Result<Vec<EventRow>, StoreError> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE stream_id = $1 AND version <= $2 ORDER BY version"
+    );
+    Ok(on_pool!(pool, p => sqlx::query_as::<_, EventRow>(SQL)
+        .bind(stream_id)
+        .bind(up_to_version)
+        .fetch_all(p)
+        .await?))
+}
+
+/// Up to `limit` events after `after_position`, in position order.
+pub async fn read_all(
+    pool: &Pool,
+    after_position: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>, StoreError> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+    );
+    Ok(on_pool!(pool, p => sqlx::query_as::<_, EventRow>(SQL)
+        .bind(after_position)
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
+}
+
+/// Whether the log holds any event.
+pub async fn has_events(tx: &mut Tx) -> Result<bool, StoreError> {
+    const SQL: &str = "SELECT position FROM events LIMIT 1";
+    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL).fetch_optional(c).await?).is_some())
+}

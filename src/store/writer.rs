@@ -1,0 +1,301 @@
+//! The single writer: every append of this process goes through one task that groups the
+//! appends waiting at the same moment into one transaction (group commit).
+//!
+//! One writer means SQLite never sees two writers of ours competing for its lock ("database is
+//! locked"), and one commit (one fsync) serves a whole batch. Each append in a batch keeps its own
+//! expected-version and idempotency checks, and its own savepoint, so one failing append never
+//! takes the others down. The head row lock taken first makes writers of other processes wait
+//! their turn, so positions are handed out, and committed, in order.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use super::codec::{DbTime, DbUuid};
+use super::db::{Pool, Tx};
+use super::error::StoreError;
+use super::hash::chain_hash;
+use super::model::{AppendResult, ExpectedVersion};
+use super::sql::{self, EventRow, HeadRow, StreamTip};
+
+/// The most appends one transaction carries.
+const MAX_BATCH: usize = 256;
+
+/// An event checked and encoded, ready to be written.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedEvent {
+    pub event_id: Uuid,
+    pub explicit_id: bool,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub payload: String,
+}
+
+/// An append checked and encoded, ready to be written.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedAppend {
+    pub stream_id: Uuid,
+    pub stream_type: String,
+    pub expected: ExpectedVersion,
+    pub events: Vec<PreparedEvent>,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+    pub reason: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// Holds a batch open after its rows are written and before it commits: a test hook that shows
+/// what readers and other writers see while a transaction is in flight.
+pub struct CommitGate {
+    /// Receives the append's outcome once its rows are written (uncommitted).
+    pub written: oneshot::Sender<Result<AppendResult, String>>,
+    /// The commit waits until this fires (or its sender is dropped).
+    pub release: oneshot::Receiver<()>,
+}
+
+pub(crate) struct Job {
+    pub append: PreparedAppend,
+    pub reply: oneshot::Sender<Result<AppendResult, StoreError>>,
+    pub gate: Option<CommitGate>,
+}
+
+/// Starts the writer task; it ends when every sender is dropped.
+pub(crate) fn spawn(pool: Pool, head: Arc<watch::Sender<i64>>) -> mpsc::Sender<Job> {
+    let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
+    tokio::spawn(run(pool, receiver, head));
+    sender
+}
+
+async fn run(pool: Pool, mut receiver: mpsc::Receiver<Job>, head: Arc<watch::Sender<i64>>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = receiver.recv().await {
+        jobs.push(first);
+        // No waiting for company: whatever queued while the last batch committed joins this one.
+        while jobs.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        match write_batch(&pool, &mut jobs).await {
+            Ok((outcomes, position)) => {
+                head.send_if_modified(|current| {
+                    let moved = position > *current;
+                    *current = (*current).max(position);
+                    moved
+                });
+                for (job, outcome) in jobs.drain(..).zip(outcomes) {
+                    // The caller may have given up waiting; its append stands regardless.
+                    let _ = job.reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, appends = jobs.len(), "append batch failed; nothing written");
+                let shared = Arc::new(error);
+                for job in jobs.drain(..) {
+                    let _ = job.reply.send(Err(StoreError::Batch(shared.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// Writes a batch in one transaction. The outer error fails the whole batch (nothing written);
+/// the inner results are each append's own outcome.
+async fn write_batch(
+    pool: &Pool,
+    jobs: &mut [Job],
+) -> Result<(Vec<Result<AppendResult, StoreError>>, i64), StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut head = sql::lock_head(&mut tx).await?;
+    let start = head.position;
+    let now = batch_time(Utc::now(), head.recorded_at.map(|t| t.0));
+    let mut tips = HashMap::new();
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs.iter() {
+        outcomes.push(append_one(&mut tx, &mut head, &mut tips, now, &job.append).await?);
+    }
+    if head.position != start {
+        sql::set_head(&mut tx, &head).await?;
+    }
+    for (job, outcome) in jobs.iter_mut().zip(&outcomes) {
+        if let Some(gate) = job.gate.take() {
+            let seen = outcome.as_ref().map(|r| *r).map_err(|e| e.to_string());
+            let _ = gate.written.send(seen);
+            let _ = gate.release.await;
+        }
+    }
+    tx.commit().await?;
+    Ok((outcomes, head.position))
+}
+
+/// The batch's recorded time: the server clock, but never before the previous batch's, so that
+/// "the log as of time T" is always a prefix of the log.
+fn batch_time(now: DateTime<Utc>, previous: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let now = now.trunc_subsecs(6);
+    previous.map_or(now, |p| p.max(now))
+}
+
+async fn append_one(
+    tx: &mut Tx,
+    head: &mut HeadRow,
+    tips: &mut HashMap<Uuid, StreamTip>,
+    now: DateTime<Utc>,
+    append: &PreparedAppend,
+) -> Result<Result<AppendResult, StoreError>, StoreError> {
+    if let Some(key) = &append.idempotency_key {
+        let earlier = sql::events_by_idempotency_key(tx, key).await?;
+        if !earlier.is_empty() {
+            return Ok(replay(append, key, &earlier));
+        }
+    }
+    let tip = match tips.get(&append.stream_id) {
+        Some(tip) => Some(tip.clone()),
+        None => sql::stream_tip(tx, DbUuid(append.stream_id)).await?,
+    };
+    let actual = tip.as_ref().map_or(0, |t| t.version);
+    if let Some(tip) = &tip {
+        if tip.stream_type != append.stream_type {
+            return Ok(Err(StoreError::validation(
+                "stream_type",
+                format!(
+                    "must stay {:?} for stream {} (its first event fixed it), not {:?}",
+                    tip.stream_type, append.stream_id, append.stream_type
+                ),
+            )));
+        }
+    }
+    if !append.expected.admits(actual) {
+        return Ok(Err(StoreError::Conflict {
+            stream_id: append.stream_id,
+            expected: append.expected,
+            actual,
+        }));
+    }
+
+    let mut prev_hash = head.hash.clone();
+    let mut rows = Vec::with_capacity(append.events.len());
+    for (offset, event) in (1i64..).zip(&append.events) {
+        let mut row = EventRow {
+            position: head.position + offset,
+            stream_id: DbUuid(append.stream_id),
+            stream_type: append.stream_type.clone(),
+            version: actual + offset,
+            event_id: DbUuid(event.event_id),
+            event_type: event.event_type.clone(),
+            schema_version: event.schema_version,
+            payload: event.payload.clone(),
+            actor_id: append.actor_id.clone(),
+            actor_name: append.actor_name.clone(),
+            recorded_at: DbTime(now),
+            correlation_id: DbUuid(append.correlation_id),
+            causation_id: append.causation_id.map(DbUuid),
+            reason: append.reason.clone(),
+            idempotency_key: append.idempotency_key.clone(),
+            hash: String::new(),
+        };
+        row.hash = chain_hash(&prev_hash, &row);
+        prev_hash = row.hash.clone();
+        rows.push(row);
+    }
+
+    sql::execute_fixed(tx, "SAVEPOINT shura_append").await?;
+    for (index, row) in rows.iter().enumerate() {
+        if let Err(error) = sql::insert_event(tx, row).await {
+            sql::execute_fixed(tx, "ROLLBACK TO SAVEPOINT shura_append").await?;
+            return Ok(Err(classify_insert_error(error, index)));
+        }
+    }
+    sql::execute_fixed(tx, "RELEASE SAVEPOINT shura_append").await?;
+
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(Err(StoreError::validation(
+            "events",
+            "must hold at least one event",
+        )));
+    };
+    let result = AppendResult {
+        stream_id: append.stream_id,
+        first_version: first.version,
+        last_version: last.version,
+        first_position: first.position,
+        last_position: last.position,
+        replayed: false,
+    };
+    head.position = last.position;
+    head.hash = last.hash.clone();
+    head.recorded_at = Some(DbTime(now));
+    tips.insert(
+        append.stream_id,
+        StreamTip {
+            version: last.version,
+            stream_type: append.stream_type.clone(),
+        },
+    );
+    Ok(Ok(result))
+}
+
+/// A unique violation on insert can only be a reused event id: positions and versions are
+/// assigned under the head lock.
+fn classify_insert_error(error: StoreError, index: usize) -> StoreError {
+    match &error {
+        StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            StoreError::validation(
+                format!("events[{index}].event_id"),
+                "must be unique: an event with this id is already in the log",
+            )
+        }
+        _ => error,
+    }
+}
+
+/// The answer to a retried append: the first attempt's result when the content is the same, an
+/// error when the key was used for something else.
+fn replay(
+    append: &PreparedAppend,
+    key: &str,
+    earlier: &[EventRow],
+) -> Result<AppendResult, StoreError> {
+    let same = earlier.len() == append.events.len()
+        && earlier.iter().zip(&append.events).all(|(row, event)| {
+            row.stream_id.0 == append.stream_id
+                && row.stream_type == append.stream_type
+                && row.event_type == event.event_type
+                && row.schema_version == event.schema_version
+                && row.payload == event.payload
+                && (!event.explicit_id || row.event_id.0 == event.event_id)
+        });
+    match (same, earlier.first(), earlier.last()) {
+        (true, Some(first), Some(last)) => Ok(AppendResult {
+            stream_id: append.stream_id,
+            first_version: first.version,
+            last_version: last.version,
+            first_position: first.position,
+            last_position: last.position,
+            replayed: true,
+        }),
+        _ => Err(StoreError::IdempotencyMismatch {
+            key: key.to_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn batch_time_never_goes_back() {
+        let earlier = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let later = Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap();
+        assert_eq!(batch_time(earlier, Some(later)), later);
+        assert_eq!(batch_time(later, Some(earlier)), later);
+        assert_eq!(batch_time(later, None), later);
+    }
+}
