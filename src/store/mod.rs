@@ -198,6 +198,11 @@ impl Store {
         rows.iter().map(EventRow::to_stored).collect()
     }
 
+    /// A stream's current version: the version of its last event, 0 when it has none.
+    pub async fn stream_version(&self, stream_id: Uuid) -> Result<i64, StoreError> {
+        sql::stream_version(self.pool(), DbUuid(stream_id)).await
+    }
+
     /// The log's last position and hash, to anchor outside the database.
     pub async fn head(&self) -> Result<LogHead, StoreError> {
         let head = sql::read_head(self.pool()).await?;

@@ -90,6 +90,12 @@ pub async fn stream_tip(tx: &mut Tx, stream_id: DbUuid) -> Result<Option<StreamT
         .await?))
 }
 
+/// A stream's current version (0 for a stream with no event), outside any transaction.
+pub async fn stream_version(pool: &Pool, stream_id: DbUuid) -> Result<i64, StoreError> {
+    const SQL: &str = "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $1";
+    Ok(on_pool!(pool, p => sqlx::query_scalar::<_, i64>(SQL).bind(stream_id).fetch_one(p).await?))
+}
+
 /// The events written by the append that used this idempotency key, in order.
 pub async fn events_by_idempotency_key(
     tx: &mut Tx,
