@@ -1,6 +1,9 @@
 //! Shura (شورى, "consultation"): an event-sourced stakeholder consultation tracker.
 //!
-//! The event log ([`store`]) is the only source of truth; everything else is derived from it.
+//! The event log ([`store`]) is the only source of truth; the read models ([`projections`]) are
+//! derived from it.
 
 pub mod cli;
+pub mod domain;
+pub mod projections;
 pub mod store;

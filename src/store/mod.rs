@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 pub use codec::{format_time, parse_time};
-pub use db::{is_postgres_url, Pool};
+pub use db::{is_postgres_url, Pool, Tx};
 pub use error::StoreError;
 pub use hash::{canonical_json, GENESIS_HASH};
 pub use model::{
@@ -55,6 +55,8 @@ pub struct StoreConfig {
     pub max_connections: u32,
     /// How older payload versions are read.
     pub upcasters: Upcasters,
+    /// The read models kept up to date inside every append's transaction.
+    pub projector: Option<Arc<dyn Projector>>,
 }
 
 impl StoreConfig {
@@ -64,6 +66,7 @@ impl StoreConfig {
             database_url: database_url.into(),
             max_connections: 8,
             upcasters: Upcasters::new(),
+            projector: None,
         }
     }
 }
@@ -78,7 +81,8 @@ pub struct Store {
 struct Inner {
     pool: Pool,
     writer: mpsc::Sender<Job>,
-    upcasters: Upcasters,
+    upcasters: Arc<Upcasters>,
+    projector: Option<Arc<dyn Projector>>,
     head: Arc<watch::Sender<i64>>,
 }
 
@@ -89,12 +93,19 @@ impl Store {
         pool.migrate().await?;
         let position = sql::read_head(&pool).await?.position;
         let head = Arc::new(watch::Sender::new(position));
-        let writer = writer::spawn(pool.clone(), head.clone());
+        let upcasters = Arc::new(config.upcasters);
+        let writer = writer::spawn(
+            pool.clone(),
+            upcasters.clone(),
+            config.projector.clone(),
+            head.clone(),
+        );
         Ok(Store {
             inner: Arc::new(Inner {
                 pool,
                 writer,
-                upcasters: config.upcasters,
+                upcasters,
+                projector: config.projector,
                 head,
             }),
         })
@@ -309,37 +320,142 @@ impl Store {
         Ok(count)
     }
 
+    /// Replays the whole log into fresh read models in one transaction. With `keep` the new
+    /// models replace the old ones at commit; without it the transaction is rolled back, which
+    /// checks the live models against a rebuild without changing anything. Readers keep being
+    /// served the old models until the commit (WAL on SQLite, MVCC on PostgreSQL); appends wait,
+    /// because the rebuild holds the log's head so that it sees one fixed log.
+    pub async fn rebuild_read_models(&self, keep: bool) -> Result<RebuildReport, StoreError> {
+        let Some(projector) = &self.inner.projector else {
+            return Ok(RebuildReport {
+                events: 0,
+                differences: Vec::new(),
+            });
+        };
+        let mut tx = self.pool().begin().await?;
+        let head = sql::lock_head(&mut tx).await?;
+        let before = projector.dump(&mut tx).await?;
+        projector.reset(&mut tx).await?;
+        let mut after_position = 0;
+        let mut events = 0;
+        while after_position < head.position {
+            let rows = sql::read_all_in(&mut tx, after_position, PAGE).await?;
+            let Some(last) = rows.last() else { break };
+            after_position = last.position;
+            let decoded = rows
+                .iter()
+                .map(|row| self.decode(row))
+                .collect::<Result<Vec<_>, _>>()?;
+            for batch in decoded.chunk_by(|a, b| a.stream_id == b.stream_id) {
+                projector.project(&mut tx, batch).await?;
+            }
+            events += rows.len() as i64;
+        }
+        let after = projector.dump(&mut tx).await?;
+        if keep {
+            tx.commit().await?;
+        }
+        Ok(RebuildReport {
+            events,
+            differences: diff_lines(&before, &after),
+        })
+    }
+
     /// Closes the connection pool.
     pub async fn close(&self) {
         self.inner.pool.close().await;
     }
 
     fn decode(&self, row: &EventRow) -> Result<RecordedEvent, StoreError> {
-        let stored = row.to_stored()?;
-        let (schema_version, payload) = self
-            .inner
-            .upcasters
-            .upcast(&stored.event_type, stored.schema_version, stored.payload)
-            .map_err(|(version, reason)| StoreError::Upcast {
-                position: stored.position,
-                event_type: stored.event_type.clone(),
-                version,
-                reason,
-            })?;
-        Ok(RecordedEvent {
-            position: stored.position,
-            stream_id: stored.stream_id,
-            stream_type: stored.stream_type,
-            version: stored.version,
-            event_id: stored.event_id,
-            event_type: stored.event_type,
-            schema_version,
-            stored_schema_version: stored.schema_version,
-            payload,
-            metadata: stored.metadata,
-            hash: stored.hash,
-        })
+        decode(&self.inner.upcasters, row)
     }
+}
+
+/// A stored row as the domain reads it, payload upcast to the current schema version.
+fn decode(upcasters: &Upcasters, row: &EventRow) -> Result<RecordedEvent, StoreError> {
+    let stored = row.to_stored()?;
+    let (schema_version, payload) = upcasters
+        .upcast(&stored.event_type, stored.schema_version, stored.payload)
+        .map_err(|(version, reason)| StoreError::Upcast {
+            position: stored.position,
+            event_type: stored.event_type.clone(),
+            version,
+            reason,
+        })?;
+    Ok(RecordedEvent {
+        position: stored.position,
+        stream_id: stored.stream_id,
+        stream_type: stored.stream_type,
+        version: stored.version,
+        event_id: stored.event_id,
+        event_type: stored.event_type,
+        schema_version,
+        stored_schema_version: stored.schema_version,
+        payload,
+        metadata: stored.metadata,
+        hash: stored.hash,
+    })
+}
+
+/// A future boxed for a trait object.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Read models kept by the store: applied to every append inside its transaction (so a write is
+/// visible to the next read), and rebuilt from the log on demand.
+pub trait Projector: Send + Sync + std::fmt::Debug {
+    /// Applies one append's events, in order, inside the append's transaction. An error undoes
+    /// the append.
+    fn project<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        events: &'a [RecordedEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Empties every read model, before a replay of the whole log.
+    fn reset<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Every read-model row as one line of text, sorted: what `verify` compares.
+    fn dump<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
+}
+
+/// How `rebuild_read_models` went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebuildReport {
+    /// Events replayed.
+    pub events: i64,
+    /// Differences between the read models before and after, as `-`/`+` lines (empty when equal).
+    pub differences: Vec<String>,
+}
+
+/// Lines only in `before` (prefixed `-`) and only in `after` (prefixed `+`); both are sorted.
+fn diff_lines(before: &[String], after: &[String]) -> Vec<String> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < before.len() || j < after.len() {
+        match (before.get(i), after.get(j)) {
+            (Some(a), Some(b)) if a == b => {
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a < b => {
+                out.push(format!("- {a}"));
+                i += 1;
+            }
+            (Some(_), Some(b)) => {
+                out.push(format!("+ {b}"));
+                j += 1;
+            }
+            (Some(a), None) => {
+                out.push(format!("- {a}"));
+                i += 1;
+            }
+            (None, Some(b)) => {
+                out.push(format!("+ {b}"));
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    out
 }
 
 fn check_limit(limit: i64) -> Result<i64, StoreError> {

@@ -181,6 +181,24 @@ pub async fn read_all(
         .await?))
 }
 
+/// Up to `limit` events after `after_position` read inside a transaction (rebuilds).
+pub async fn read_all_in(
+    tx: &mut Tx,
+    after_position: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>, StoreError> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, EventRow>(SQL)
+        .bind(after_position)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}
+
 /// Whether the log holds any event.
 pub async fn has_events(tx: &mut Tx) -> Result<bool, StoreError> {
     const SQL: &str = "SELECT position FROM events LIMIT 1";

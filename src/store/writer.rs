@@ -20,6 +20,8 @@ use super::error::StoreError;
 use super::hash::chain_hash;
 use super::model::{AppendResult, ExpectedVersion};
 use super::sql::{self, EventRow, HeadRow, StreamTip};
+use super::upcast::Upcasters;
+use super::{decode, Projector};
 
 /// The most appends one transaction carries.
 const MAX_BATCH: usize = 256;
@@ -65,13 +67,30 @@ pub(crate) struct Job {
 }
 
 /// Starts the writer task; it ends when every sender is dropped.
-pub(crate) fn spawn(pool: Pool, head: Arc<watch::Sender<i64>>) -> mpsc::Sender<Job> {
+pub(crate) fn spawn(
+    pool: Pool,
+    upcasters: Arc<Upcasters>,
+    projector: Option<Arc<dyn Projector>>,
+    head: Arc<watch::Sender<i64>>,
+) -> mpsc::Sender<Job> {
     let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
-    tokio::spawn(run(pool, receiver, head));
+    let writer = Writer {
+        pool,
+        upcasters,
+        projector,
+    };
+    tokio::spawn(run(writer, receiver, head));
     sender
 }
 
-async fn run(pool: Pool, mut receiver: mpsc::Receiver<Job>, head: Arc<watch::Sender<i64>>) {
+/// What the writer task needs besides its queue.
+struct Writer {
+    pool: Pool,
+    upcasters: Arc<Upcasters>,
+    projector: Option<Arc<dyn Projector>>,
+}
+
+async fn run(writer: Writer, mut receiver: mpsc::Receiver<Job>, head: Arc<watch::Sender<i64>>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = receiver.recv().await {
         jobs.push(first);
@@ -82,7 +101,7 @@ async fn run(pool: Pool, mut receiver: mpsc::Receiver<Job>, head: Arc<watch::Sen
                 Err(_) => break,
             }
         }
-        match write_batch(&pool, &mut jobs).await {
+        match write_batch(&writer, &mut jobs).await {
             Ok((outcomes, position)) => {
                 head.send_if_modified(|current| {
                     let moved = position > *current;
@@ -108,17 +127,17 @@ async fn run(pool: Pool, mut receiver: mpsc::Receiver<Job>, head: Arc<watch::Sen
 /// Writes a batch in one transaction. The outer error fails the whole batch (nothing written);
 /// the inner results are each append's own outcome.
 async fn write_batch(
-    pool: &Pool,
+    writer: &Writer,
     jobs: &mut [Job],
 ) -> Result<(Vec<Result<AppendResult, StoreError>>, i64), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = writer.pool.begin().await?;
     let mut head = sql::lock_head(&mut tx).await?;
     let start = head.position;
     let now = batch_time(Utc::now(), head.recorded_at.map(|t| t.0));
     let mut tips = HashMap::new();
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs.iter() {
-        outcomes.push(append_one(&mut tx, &mut head, &mut tips, now, &job.append).await?);
+        outcomes.push(append_one(writer, &mut tx, &mut head, &mut tips, now, &job.append).await?);
     }
     if head.position != start {
         sql::set_head(&mut tx, &head).await?;
@@ -142,6 +161,7 @@ fn batch_time(now: DateTime<Utc>, previous: Option<DateTime<Utc>>) -> DateTime<U
 }
 
 async fn append_one(
+    writer: &Writer,
     tx: &mut Tx,
     head: &mut HeadRow,
     tips: &mut HashMap<Uuid, StreamTip>,
@@ -209,6 +229,21 @@ async fn append_one(
         if let Err(error) = sql::insert_event(tx, row).await {
             sql::execute_fixed(tx, "ROLLBACK TO SAVEPOINT shura_append").await?;
             return Ok(Err(classify_insert_error(error, index)));
+        }
+    }
+    if let Some(projector) = &writer.projector {
+        let projected = match rows
+            .iter()
+            .map(|row| decode(&writer.upcasters, row))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(events) => projector.project(tx, &events).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = projected {
+            sql::execute_fixed(tx, "ROLLBACK TO SAVEPOINT shura_append").await?;
+            tracing::error!(%error, stream = %append.stream_id, "projection failed; append undone");
+            return Ok(Err(error));
         }
     }
     sql::execute_fixed(tx, "RELEASE SAVEPOINT shura_append").await?;

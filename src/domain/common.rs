@@ -1,0 +1,1064 @@
+//! Value types shared by every aggregate (multilingual text, partial dates,
+//! money, periods, press sources, places) and the small validation helpers
+//! that turn a broken value into a [`DomainError`] naming its field.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::error::{DomainError, Rule};
+use super::region::RegionCode;
+
+/// Longest name, title, capacity or place name, in characters.
+pub const SHORT_TEXT_MAX: usize = 500;
+/// Longest description, note, recommendation or point, in characters.
+pub const LONG_TEXT_MAX: usize = 10_000;
+/// Longest reason given for a change, in characters.
+pub const REASON_MAX: usize = 2_000;
+/// Longest acronym, unit or other code-like string, in characters.
+pub const CODE_MAX: usize = 32;
+/// Longest URL or document reference, in characters.
+pub const URL_MAX: usize = 2_048;
+/// Longest theme slug, in characters.
+pub const SLUG_MAX: usize = 64;
+/// Earliest year accepted in a [`PartialDate`].
+pub const YEAR_MIN: i32 = 1900;
+/// Latest year accepted in a [`PartialDate`].
+pub const YEAR_MAX: i32 = 2100;
+
+/// Shorthand used by every aggregate to reject a field.
+pub(crate) fn reject<T>(field: impl Into<String>, rule: Rule) -> Result<T, DomainError> {
+    Err(DomainError::validation(field, rule))
+}
+
+/// Joins a field path and a sub-field: `at("parties[2]", "organisation_id")`.
+pub(crate) fn at(prefix: &str, field: &str) -> String {
+    format!("{prefix}.{field}")
+}
+
+/// Names one element of a list field: `nth("parties", 2)` is `parties[2]`.
+pub(crate) fn nth(prefix: &str, index: usize) -> String {
+    format!("{prefix}[{index}]")
+}
+
+fn is_blank(value: &str) -> bool {
+    value.trim().is_empty()
+}
+
+/// Checks a required free string: non-blank and at most `max` characters.
+pub(crate) fn check_required_str(field: &str, value: &str, max: usize) -> Result<(), DomainError> {
+    if is_blank(value) {
+        return reject(field, Rule::Required);
+    }
+    if value.chars().count() > max {
+        return reject(field, Rule::TooLong { max });
+    }
+    Ok(())
+}
+
+/// Checks an optional free string: when given, it must be non-blank (leave it
+/// out instead) and at most `max` characters.
+pub(crate) fn check_optional_str(
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Result<(), DomainError> {
+    match value {
+        Some(value) => check_required_str(field, value, max),
+        None => Ok(()),
+    }
+}
+
+/// Checks the reason given for a change: it must be non-blank.
+pub(crate) fn check_reason(field: &str, reason: &str) -> Result<(), DomainError> {
+    if is_blank(reason) {
+        return reject(field, Rule::ReasonRequired);
+    }
+    if reason.chars().count() > REASON_MAX {
+        return reject(field, Rule::TooLong { max: REASON_MAX });
+    }
+    Ok(())
+}
+
+/// Checks an optional reason: when given it must be non-blank.
+pub(crate) fn check_optional_reason(
+    field: &str,
+    reason: &Option<String>,
+) -> Result<(), DomainError> {
+    match reason {
+        Some(reason) => check_reason(field, reason),
+        None => Ok(()),
+    }
+}
+
+/// Checks a list of multilingual texts (each as [`Text::validate`]).
+pub(crate) fn check_texts(field: &str, texts: &[Text], max: usize) -> Result<(), DomainError> {
+    texts
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, text)| text.validate(&nth(field, i), max))
+}
+
+/// Checks theme tags: lowercase slugs (`a-z`, `0-9`, single inner hyphens),
+/// each given once.
+pub(crate) fn check_slugs(field: &str, slugs: &[String]) -> Result<(), DomainError> {
+    for (i, slug) in slugs.iter().enumerate() {
+        let path = nth(field, i);
+        check_required_str(&path, slug, SLUG_MAX)?;
+        let well_formed = slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !slug.starts_with('-')
+            && !slug.ends_with('-')
+            && !slug.contains("--");
+        if !well_formed {
+            return reject(
+                path,
+                Rule::InvalidFormat {
+                    expected: "a lowercase slug such as `export-promotion`".into(),
+                },
+            );
+        }
+        if slugs[..i].contains(slug) {
+            return reject(path, Rule::Duplicate);
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a list of ids holds no id twice.
+pub(crate) fn check_unique_ids(field: &str, ids: &[uuid::Uuid]) -> Result<(), DomainError> {
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].contains(id) {
+            return reject(nth(field, i), Rule::Duplicate);
+        }
+    }
+    Ok(())
+}
+
+/// A string in up to three languages: Arabic first (right-to-left), then
+/// French, then English.
+///
+/// Each language is optional but at least one must be non-blank. Strings are
+/// kept byte for byte as given: no trimming, no Unicode normalisation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Text {
+    /// Arabic text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ar: Option<String>,
+    /// French text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fr: Option<String>,
+    /// English text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+}
+
+impl Text {
+    /// A text known in Arabic only.
+    pub fn ar(value: impl Into<String>) -> Self {
+        Text {
+            ar: Some(value.into()),
+            ..Text::default()
+        }
+    }
+
+    /// A text known in French only.
+    pub fn fr(value: impl Into<String>) -> Self {
+        Text {
+            fr: Some(value.into()),
+            ..Text::default()
+        }
+    }
+
+    /// A text known in English only.
+    pub fn en(value: impl Into<String>) -> Self {
+        Text {
+            en: Some(value.into()),
+            ..Text::default()
+        }
+    }
+
+    /// This text with its Arabic version set.
+    pub fn with_ar(mut self, value: impl Into<String>) -> Self {
+        self.ar = Some(value.into());
+        self
+    }
+
+    /// This text with its French version set.
+    pub fn with_fr(mut self, value: impl Into<String>) -> Self {
+        self.fr = Some(value.into());
+        self
+    }
+
+    /// This text with its English version set.
+    pub fn with_en(mut self, value: impl Into<String>) -> Self {
+        self.en = Some(value.into());
+        self
+    }
+
+    /// The first language given, in the order Arabic, French, English.
+    pub fn preferred(&self) -> Option<&str> {
+        self.ar
+            .as_deref()
+            .or(self.fr.as_deref())
+            .or(self.en.as_deref())
+    }
+
+    /// Checks that at least one language is non-blank, that no language is
+    /// given blank (leave it out instead) and that none is longer than `max`
+    /// characters. Errors name `field` or `field.ar`/`field.fr`/`field.en`.
+    pub fn validate(&self, field: &str, max: usize) -> Result<(), DomainError> {
+        if self.ar.is_none() && self.fr.is_none() && self.en.is_none() {
+            return reject(field, Rule::Required);
+        }
+        for (lang, value) in [("ar", &self.ar), ("fr", &self.fr), ("en", &self.en)] {
+            check_optional_str(&at(field, lang), value, max)?;
+        }
+        Ok(())
+    }
+}
+
+/// A day of the week, as stated in a source ("يوم الثلاثاء", a Tuesday).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weekday {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+impl Weekday {
+    /// The English name, e.g. `Tuesday`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Weekday::Monday => "Monday",
+            Weekday::Tuesday => "Tuesday",
+            Weekday::Wednesday => "Wednesday",
+            Weekday::Thursday => "Thursday",
+            Weekday::Friday => "Friday",
+            Weekday::Saturday => "Saturday",
+            Weekday::Sunday => "Sunday",
+        }
+    }
+}
+
+impl From<chrono::Weekday> for Weekday {
+    fn from(day: chrono::Weekday) -> Self {
+        match day {
+            chrono::Weekday::Mon => Weekday::Monday,
+            chrono::Weekday::Tue => Weekday::Tuesday,
+            chrono::Weekday::Wed => Weekday::Wednesday,
+            chrono::Weekday::Thu => Weekday::Thursday,
+            chrono::Weekday::Fri => Weekday::Friday,
+            chrono::Weekday::Sat => Weekday::Saturday,
+            chrono::Weekday::Sun => Weekday::Sunday,
+        }
+    }
+}
+
+impl fmt::Display for Weekday {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A date known only in part, without inventing precision.
+///
+/// Any of year, month, day and weekday may be known: "a Tuesday in November
+/// 2024" is `{year: 2024, month: 11, weekday: tuesday}`; "a Tuesday" (an
+/// undated article) is `{weekday: tuesday}`; "February 2004" is
+/// `{year: 2004, month: 2}`. The year is optional because some sources give
+/// only a weekday, and inventing a year would lose the truth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PartialDate {
+    /// The year, when known (1900-2100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    /// The month 1-12, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month: Option<u8>,
+    /// The day of the month, when known (needs the month).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<u8>,
+    /// The weekday, when stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekday: Option<Weekday>,
+}
+
+impl PartialDate {
+    /// A year only, e.g. 2013.
+    pub fn year(year: i32) -> Self {
+        PartialDate {
+            year: Some(year),
+            ..PartialDate::default()
+        }
+    }
+
+    /// A month of a year, e.g. February 2004.
+    pub fn month(year: i32, month: u8) -> Self {
+        PartialDate {
+            year: Some(year),
+            month: Some(month),
+            ..PartialDate::default()
+        }
+    }
+
+    /// A full date (no weekday stated).
+    pub fn ymd(year: i32, month: u8, day: u8) -> Self {
+        PartialDate {
+            year: Some(year),
+            month: Some(month),
+            day: Some(day),
+            weekday: None,
+        }
+    }
+
+    /// Only a weekday, e.g. "a Tuesday".
+    pub fn weekday_only(weekday: Weekday) -> Self {
+        PartialDate {
+            weekday: Some(weekday),
+            ..PartialDate::default()
+        }
+    }
+
+    /// This date with the stated weekday.
+    pub fn with_weekday(mut self, weekday: Weekday) -> Self {
+        self.weekday = Some(weekday);
+        self
+    }
+
+    /// The exact calendar date, when year, month and day are all known and valid.
+    pub fn to_naive_date(&self) -> Option<NaiveDate> {
+        match (self.year, self.month, self.day) {
+            (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y, u32::from(m), u32::from(d)),
+            _ => None,
+        }
+    }
+
+    /// The earliest calendar day this date can be (needs the year).
+    pub fn earliest(&self) -> Option<NaiveDate> {
+        let year = self.year?;
+        let month = self.month.unwrap_or(1);
+        let day = if self.month.is_some() {
+            self.day.unwrap_or(1)
+        } else {
+            1
+        };
+        NaiveDate::from_ymd_opt(year, u32::from(month), u32::from(day))
+    }
+
+    /// The latest calendar day this date can be (needs the year).
+    pub fn latest(&self) -> Option<NaiveDate> {
+        let year = self.year?;
+        match (self.month, self.day) {
+            (Some(month), Some(day)) => {
+                NaiveDate::from_ymd_opt(year, u32::from(month), u32::from(day))
+            }
+            (Some(month), None) => last_day_of_month(year, u32::from(month)),
+            (None, _) => NaiveDate::from_ymd_opt(year, 12, 31),
+        }
+    }
+
+    /// Compares only what is known: `Some(Less)` when every day this date can
+    /// be comes before every day `other` can be, `Some(Greater)` for the
+    /// reverse, `Some(Equal)` when both are the same exact day, and `None`
+    /// when the known parts cannot tell (overlap, or a year is unknown).
+    pub fn cmp_known(&self, other: &PartialDate) -> Option<Ordering> {
+        let (a_first, a_last) = (self.earliest()?, self.latest()?);
+        let (b_first, b_last) = (other.earliest()?, other.latest()?);
+        if a_last < b_first {
+            Some(Ordering::Less)
+        } else if a_first > b_last {
+            Some(Ordering::Greater)
+        } else if a_first == a_last && a_first == b_first && b_first == b_last {
+            Some(Ordering::Equal)
+        } else {
+            None
+        }
+    }
+
+    /// True only when this date is certainly before `other`.
+    pub fn is_certainly_before(&self, other: &PartialDate) -> bool {
+        self.cmp_known(other) == Some(Ordering::Less)
+    }
+
+    /// Checks the known parts: something is known, the year is 1900-2100,
+    /// the month 1-12, the day exists in its month (and year when known), no
+    /// day without a month, and a weekday agrees with a full date.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        if self.year.is_none()
+            && self.month.is_none()
+            && self.day.is_none()
+            && self.weekday.is_none()
+        {
+            return reject(field, Rule::Required);
+        }
+        if let Some(year) = self.year {
+            if !(YEAR_MIN..=YEAR_MAX).contains(&year) {
+                return reject(
+                    at(field, "year"),
+                    Rule::OutOfRange {
+                        min: i64::from(YEAR_MIN),
+                        max: i64::from(YEAR_MAX),
+                    },
+                );
+            }
+        }
+        if let Some(month) = self.month {
+            if !(1..=12).contains(&month) {
+                return reject(at(field, "month"), Rule::OutOfRange { min: 1, max: 12 });
+            }
+        }
+        if let Some(day) = self.day {
+            let Some(month) = self.month else {
+                return reject(at(field, "day"), Rule::DayWithoutMonth);
+            };
+            if !(1..=31).contains(&day) {
+                return reject(at(field, "day"), Rule::OutOfRange { min: 1, max: 31 });
+            }
+            // Without a year, 29 February is allowed: some year has it.
+            let year = self.year.unwrap_or(2000);
+            if NaiveDate::from_ymd_opt(year, u32::from(month), u32::from(day)).is_none() {
+                return reject(at(field, "day"), Rule::InvalidDate);
+            }
+        }
+        if let (Some(stated), Some(date)) = (self.weekday, self.to_naive_date()) {
+            let actual = Weekday::from(date.weekday());
+            if stated != actual {
+                return reject(at(field, "weekday"), Rule::WeekdayMismatch { actual });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn last_day_of_month(year: i32, month: u32) -> Option<NaiveDate> {
+    let (next_year, next_month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    NaiveDate::from_ymd_opt(next_year, next_month, 1)?.pred_opt()
+}
+
+impl From<NaiveDate> for PartialDate {
+    fn from(date: NaiveDate) -> Self {
+        // A NaiveDate's month and day always fit in a u8.
+        PartialDate {
+            year: Some(date.year()),
+            month: u8::try_from(date.month()).ok(),
+            day: u8::try_from(date.day()).ok(),
+            weekday: None,
+        }
+    }
+}
+
+impl fmt::Display for PartialDate {
+    /// `Tuesday 2017-10-03`, `2024-11`, `2013`, `????-11-28`, `Tuesday`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(weekday) = self.weekday {
+            parts.push(weekday.name().to_string());
+        }
+        if self.year.is_some() || self.month.is_some() {
+            let mut date = match self.year {
+                Some(year) => format!("{year:04}"),
+                None => "????".to_string(),
+            };
+            if let Some(month) = self.month {
+                date.push_str(&format!("-{month:02}"));
+                if let Some(day) = self.day {
+                    date.push_str(&format!("-{day:02}"));
+                }
+            }
+            parts.push(date);
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
+/// A span of time such as 2026-2028 or 2022-2025; the end is optional
+/// (open-ended or unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Period {
+    /// When the period starts.
+    pub start: PartialDate,
+    /// When the period ends, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<PartialDate>,
+}
+
+impl Period {
+    /// A period from one year to another, e.g. `Period::years(2026, 2028)`.
+    pub fn years(start: i32, end: i32) -> Self {
+        Period {
+            start: PartialDate::year(start),
+            end: Some(PartialDate::year(end)),
+        }
+    }
+
+    /// Checks both dates and that the end is not certainly before the start.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        self.start.validate(&at(field, "start"))?;
+        if let Some(end) = &self.end {
+            end.validate(&at(field, "end"))?;
+            if end.is_certainly_before(&self.start) {
+                return reject(at(field, "end"), Rule::EndBeforeStart);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An exact amount of money; the amount is a decimal serialised as a string
+/// (never a float), the currency an ISO 4217 code (MAD typically).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    /// The exact, non-negative amount.
+    pub amount: Decimal,
+    /// ISO 4217 code: three uppercase letters.
+    pub currency: String,
+}
+
+impl Money {
+    /// An amount in Moroccan dirhams.
+    pub fn mad(amount: Decimal) -> Self {
+        Money {
+            amount,
+            currency: "MAD".to_string(),
+        }
+    }
+
+    /// Checks the currency shape and that the amount is not negative.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        let well_formed =
+            self.currency.len() == 3 && self.currency.chars().all(|c| c.is_ascii_uppercase());
+        if !well_formed {
+            return reject(
+                at(field, "currency"),
+                Rule::InvalidCurrency {
+                    code: self.currency.clone(),
+                },
+            );
+        }
+        if self.amount < Decimal::ZERO {
+            return reject(at(field, "amount"), Rule::NegativeAmount);
+        }
+        Ok(())
+    }
+}
+
+/// Where a fact comes from: a press article or another document.
+///
+/// The publisher is optional because some articles do not name theirs; a
+/// source must still identify itself by at least one of publisher, URL or
+/// document reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Source {
+    /// Who published it (newspaper, agency, ministry site), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<Text>,
+    /// The byline, when given (e.g. "احمد البوحساني").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Text>,
+    /// Where it can be read (http or https).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Its headline as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
+    /// When it was published, as far as known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_on: Option<PartialDate>,
+    /// A document reference, e.g. the archived file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+}
+
+impl Source {
+    /// Checks each part, and that at least one of publisher, URL or document
+    /// identifies the source.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        if self.publisher.is_none() && self.url.is_none() && self.document.is_none() {
+            return reject(at(field, "publisher"), Rule::Required);
+        }
+        if let Some(publisher) = &self.publisher {
+            publisher.validate(&at(field, "publisher"), SHORT_TEXT_MAX)?;
+        }
+        if let Some(author) = &self.author {
+            author.validate(&at(field, "author"), SHORT_TEXT_MAX)?;
+        }
+        if let Some(url) = &self.url {
+            let path = at(field, "url");
+            check_required_str(&path, url, URL_MAX)?;
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return reject(
+                    path,
+                    Rule::InvalidFormat {
+                        expected: "an http or https URL".into(),
+                    },
+                );
+            }
+        }
+        if let Some(title) = &self.title {
+            title.validate(&at(field, "title"), SHORT_TEXT_MAX)?;
+        }
+        if let Some(date) = &self.published_on {
+            date.validate(&at(field, "published_on"))?;
+        }
+        check_optional_str(&at(field, "document"), &self.document, URL_MAX)
+    }
+}
+
+/// Where something took place: a venue (as stated), its city and region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Place {
+    /// The most precise place stated, e.g. "القاعة الكبرى لعمالة فاس".
+    pub name: Text,
+    /// The city, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<Text>,
+    /// The region code, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<RegionCode>,
+}
+
+impl Place {
+    /// Checks the name, city and region code.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        self.name.validate(&at(field, "name"), SHORT_TEXT_MAX)?;
+        if let Some(city) = &self.city {
+            city.validate(&at(field, "city"), SHORT_TEXT_MAX)?;
+        }
+        if let Some(region) = &self.region {
+            region.validate(&at(field, "region"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(field: &str, rule: Rule) -> Result<(), DomainError> {
+        Err(DomainError::validation(field, rule))
+    }
+
+    #[test]
+    fn text_keeps_bytes_and_accepts_any_single_language() {
+        let arabic = "  السيد مولاي حفيظ العلمي ";
+        let text = Text::ar(arabic);
+        assert_eq!(text.validate("title", 100), Ok(()));
+        assert_eq!(text.ar.as_deref(), Some(arabic));
+        assert_eq!(Text::fr("Fès").validate("title", 100), Ok(()));
+        assert_eq!(Text::en("Fez").validate("title", 100), Ok(()));
+        let json = serde_json::to_value(Text::ar("x").with_en("y")).unwrap();
+        assert_eq!(json, serde_json::json!({"ar": "x", "en": "y"}));
+        assert_eq!(Text::fr("a").with_ar("b").preferred(), Some("b"));
+    }
+
+    #[test]
+    fn text_requires_one_language() {
+        assert_eq!(
+            Text::default().validate("title", 10),
+            invalid("title", Rule::Required)
+        );
+    }
+
+    #[test]
+    fn text_rejects_a_blank_language() {
+        assert_eq!(
+            Text::ar("نص").with_fr("  ").validate("title", 10),
+            invalid("title.fr", Rule::Required)
+        );
+    }
+
+    #[test]
+    fn text_rejects_too_long_language_counting_characters() {
+        // Five Arabic letters are ten bytes but five characters.
+        assert_eq!(Text::ar("ابتثج").validate("title", 5), Ok(()));
+        assert_eq!(
+            Text::ar("ابتثجح").validate("title", 5),
+            invalid("title.ar", Rule::TooLong { max: 5 })
+        );
+    }
+
+    #[test]
+    fn partial_date_accepts_what_sources_state() {
+        // "a Tuesday in November 2024"
+        let date = PartialDate::month(2024, 11).with_weekday(Weekday::Tuesday);
+        assert_eq!(date.validate("start"), Ok(()));
+        // "Tuesday 3 October 2017" is indeed a Tuesday
+        let date = PartialDate::ymd(2017, 10, 3).with_weekday(Weekday::Tuesday);
+        assert_eq!(date.validate("start"), Ok(()));
+        // "a Tuesday", year unknown
+        assert_eq!(
+            PartialDate::weekday_only(Weekday::Tuesday).validate("start"),
+            Ok(())
+        );
+        // 29 February without a year
+        let leap = PartialDate {
+            month: Some(2),
+            day: Some(29),
+            ..PartialDate::default()
+        };
+        assert_eq!(leap.validate("start"), Ok(()));
+        assert_eq!(PartialDate::ymd(2024, 2, 29).validate("start"), Ok(()));
+    }
+
+    #[test]
+    fn partial_date_requires_something() {
+        assert_eq!(
+            PartialDate::default().validate("start"),
+            invalid("start", Rule::Required)
+        );
+    }
+
+    #[test]
+    fn partial_date_rejects_year_out_of_range() {
+        assert_eq!(
+            PartialDate::year(1850).validate("start"),
+            invalid(
+                "start.year",
+                Rule::OutOfRange {
+                    min: 1900,
+                    max: 2100
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn partial_date_rejects_month_out_of_range() {
+        assert_eq!(
+            PartialDate::month(2024, 13).validate("start"),
+            invalid("start.month", Rule::OutOfRange { min: 1, max: 12 })
+        );
+        assert_eq!(
+            PartialDate::month(2024, 0).validate("start"),
+            invalid("start.month", Rule::OutOfRange { min: 1, max: 12 })
+        );
+    }
+
+    #[test]
+    fn partial_date_rejects_day_out_of_range_or_missing_month() {
+        assert_eq!(
+            PartialDate::ymd(2024, 1, 32).validate("d"),
+            invalid("d.day", Rule::OutOfRange { min: 1, max: 31 })
+        );
+        let no_month = PartialDate {
+            year: Some(2024),
+            day: Some(3),
+            ..PartialDate::default()
+        };
+        assert_eq!(
+            no_month.validate("d"),
+            invalid("d.day", Rule::DayWithoutMonth)
+        );
+    }
+
+    #[test]
+    fn partial_date_rejects_day_not_in_month() {
+        assert_eq!(
+            PartialDate::ymd(2023, 2, 29).validate("d"),
+            invalid("d.day", Rule::InvalidDate)
+        );
+        assert_eq!(
+            PartialDate::ymd(2024, 4, 31).validate("d"),
+            invalid("d.day", Rule::InvalidDate)
+        );
+    }
+
+    #[test]
+    fn partial_date_rejects_weekday_inconsistent_with_full_date() {
+        // Article 001 says "Tuesday 28 November" but 28/11/2024 was a Thursday.
+        let date = PartialDate::ymd(2024, 11, 28).with_weekday(Weekday::Tuesday);
+        assert_eq!(
+            date.validate("d"),
+            invalid(
+                "d.weekday",
+                Rule::WeekdayMismatch {
+                    actual: Weekday::Thursday
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn partial_date_compares_only_what_is_known() {
+        let nov_2024 = PartialDate::month(2024, 11);
+        let nov_28 = PartialDate::ymd(2024, 11, 28);
+        let y2025 = PartialDate::year(2025);
+        let tuesday = PartialDate::weekday_only(Weekday::Tuesday);
+        assert_eq!(nov_2024.cmp_known(&nov_28), None);
+        assert_eq!(nov_28.cmp_known(&nov_2024), None);
+        assert_eq!(nov_2024.cmp_known(&y2025), Some(Ordering::Less));
+        assert_eq!(y2025.cmp_known(&nov_28), Some(Ordering::Greater));
+        assert_eq!(nov_28.cmp_known(&nov_28), Some(Ordering::Equal));
+        assert_eq!(tuesday.cmp_known(&y2025), None);
+        assert!(PartialDate::ymd(2025, 11, 3).is_certainly_before(&PartialDate::ymd(2025, 11, 4)));
+        assert!(!nov_2024.is_certainly_before(&nov_28));
+        assert_eq!(
+            PartialDate::month(2024, 2).latest(),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        assert_eq!(
+            PartialDate::year(2024).earliest(),
+            NaiveDate::from_ymd_opt(2024, 1, 1)
+        );
+    }
+
+    #[test]
+    fn partial_date_displays_and_converts() {
+        let date = PartialDate::ymd(2017, 10, 3).with_weekday(Weekday::Tuesday);
+        assert_eq!(date.to_string(), "Tuesday 2017-10-03");
+        assert_eq!(PartialDate::month(2004, 2).to_string(), "2004-02");
+        assert_eq!(
+            PartialDate::weekday_only(Weekday::Tuesday).to_string(),
+            "Tuesday"
+        );
+        let yearless = PartialDate {
+            month: Some(11),
+            day: Some(28),
+            ..PartialDate::default()
+        };
+        assert_eq!(yearless.to_string(), "????-11-28");
+        let naive = NaiveDate::from_ymd_opt(2025, 11, 4).unwrap();
+        assert_eq!(PartialDate::from(naive), PartialDate::ymd(2025, 11, 4));
+        assert_eq!(PartialDate::ymd(2025, 11, 4).to_naive_date(), Some(naive));
+        let json = serde_json::to_value(date).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"year": 2017, "month": 10, "day": 3, "weekday": "tuesday"})
+        );
+    }
+
+    #[test]
+    fn period_accepts_year_spans_and_open_ends() {
+        assert_eq!(Period::years(2026, 2028).validate("period"), Ok(()));
+        let open = Period {
+            start: PartialDate::year(2022),
+            end: None,
+        };
+        assert_eq!(open.validate("period"), Ok(()));
+    }
+
+    #[test]
+    fn period_rejects_end_before_start() {
+        assert_eq!(
+            Period::years(2025, 2022).validate("period"),
+            invalid("period.end", Rule::EndBeforeStart)
+        );
+    }
+
+    #[test]
+    fn period_rejects_invalid_dates() {
+        let period = Period {
+            start: PartialDate::month(2022, 13),
+            end: None,
+        };
+        assert_eq!(
+            period.validate("period"),
+            invalid("period.start.month", Rule::OutOfRange { min: 1, max: 12 })
+        );
+    }
+
+    #[test]
+    fn money_is_exact_and_serialised_as_a_string() {
+        let money = Money::mad(Decimal::new(2_600_000_000, 0));
+        assert_eq!(money.validate("budget"), Ok(()));
+        let json = serde_json::to_value(&money).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"amount": "2600000000", "currency": "MAD"})
+        );
+        let back: Money = serde_json::from_value(json).unwrap();
+        assert_eq!(back, money);
+        // Floats are refused: amounts must be exact.
+        let float = serde_json::json!({"amount": 2.6, "currency": "MAD"});
+        assert!(serde_json::from_value::<Money>(float).is_err());
+        assert_eq!(Money::mad(Decimal::ZERO).validate("budget"), Ok(()));
+    }
+
+    #[test]
+    fn money_rejects_invalid_currency() {
+        for code in ["mad", "MA", "MADX", "M4D", ""] {
+            let money = Money {
+                amount: Decimal::ONE,
+                currency: code.to_string(),
+            };
+            assert_eq!(
+                money.validate("budget"),
+                invalid(
+                    "budget.currency",
+                    Rule::InvalidCurrency { code: code.into() }
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn money_rejects_negative_amount() {
+        assert_eq!(
+            Money::mad(Decimal::new(-1, 0)).validate("budget"),
+            invalid("budget.amount", Rule::NegativeAmount)
+        );
+    }
+
+    fn source() -> Source {
+        Source {
+            publisher: Some(Text::ar("حدث كم")),
+            author: Some(Text::ar("ع شركيف")),
+            url: Some("https://example.ma/article".into()),
+            title: Some(Text::ar("لقاء تشاوري جهوي")),
+            published_on: Some(PartialDate::ymd(2024, 11, 29)),
+            document: Some("001_bb1eded32c76a2d6.txt".into()),
+        }
+    }
+
+    #[test]
+    fn source_accepts_full_or_document_only_provenance() {
+        assert_eq!(source().validate("sources[0]"), Ok(()));
+        let document_only = Source {
+            publisher: None,
+            author: None,
+            url: None,
+            title: None,
+            published_on: None,
+            document: Some("003_ae8c68a421552a40.txt".into()),
+        };
+        assert_eq!(document_only.validate("sources[0]"), Ok(()));
+    }
+
+    #[test]
+    fn source_requires_an_identity() {
+        let anonymous = Source {
+            publisher: None,
+            url: None,
+            document: None,
+            ..source()
+        };
+        assert_eq!(
+            anonymous.validate("sources[0]"),
+            invalid("sources[0].publisher", Rule::Required)
+        );
+    }
+
+    #[test]
+    fn source_rejects_non_http_url_and_blank_parts() {
+        let ftp = Source {
+            url: Some("ftp://x".into()),
+            ..source()
+        };
+        assert_eq!(
+            ftp.validate("s"),
+            invalid(
+                "s.url",
+                Rule::InvalidFormat {
+                    expected: "an http or https URL".into()
+                }
+            )
+        );
+        let blank_doc = Source {
+            document: Some(" ".into()),
+            ..source()
+        };
+        assert_eq!(
+            blank_doc.validate("s"),
+            invalid("s.document", Rule::Required)
+        );
+        let bad_date = Source {
+            published_on: Some(PartialDate::ymd(2024, 11, 31)),
+            ..source()
+        };
+        assert_eq!(
+            bad_date.validate("s"),
+            invalid("s.published_on.day", Rule::InvalidDate)
+        );
+    }
+
+    #[test]
+    fn place_checks_name_and_region() {
+        let place = Place {
+            name: Text::ar("القاعة الكبرى لعمالة فاس"),
+            city: Some(Text::ar("فاس").with_fr("Fès")),
+            region: Some(RegionCode::new("MA-03")),
+        };
+        assert_eq!(place.validate("place"), Ok(()));
+        let unnamed = Place {
+            name: Text::default(),
+            ..place.clone()
+        };
+        assert_eq!(
+            unnamed.validate("place"),
+            invalid("place.name", Rule::Required)
+        );
+        let elsewhere = Place {
+            region: Some(RegionCode::new("MA-13")),
+            ..place
+        };
+        assert_eq!(
+            elsewhere.validate("place"),
+            invalid(
+                "place.region",
+                Rule::UnknownRegion {
+                    code: "MA-13".into()
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn helpers_check_slugs_ids_and_reasons() {
+        let ok = vec!["export-promotion".to_string(), "sse".to_string()];
+        assert_eq!(check_slugs("themes", &ok), Ok(()));
+        let bad = vec!["Export".to_string()];
+        assert_eq!(
+            check_slugs("themes", &bad),
+            invalid(
+                "themes[0]",
+                Rule::InvalidFormat {
+                    expected: "a lowercase slug such as `export-promotion`".into()
+                }
+            )
+        );
+        let twice = vec!["sse".to_string(), "sse".to_string()];
+        assert_eq!(
+            check_slugs("themes", &twice),
+            invalid("themes[1]", Rule::Duplicate)
+        );
+        let id = uuid::Uuid::from_u128(7);
+        assert_eq!(
+            check_unique_ids("ids", &[id, id]),
+            invalid("ids[1]", Rule::Duplicate)
+        );
+        assert_eq!(
+            check_reason("reason", " \n"),
+            invalid("reason", Rule::ReasonRequired)
+        );
+        assert_eq!(
+            check_reason("reason", &"x".repeat(REASON_MAX + 1)),
+            invalid("reason", Rule::TooLong { max: REASON_MAX })
+        );
+        assert_eq!(
+            check_texts("notes", &[Text::ar("a"), Text::default()], 10),
+            invalid("notes[1]", Rule::Required)
+        );
+    }
+}
