@@ -7,6 +7,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 
+use crate::projections::ReadModels;
+use crate::seeds;
 use crate::store::{LogHead, Store, StoreConfig};
 
 /// Shura: an event-sourced stakeholder consultation tracker.
@@ -31,7 +33,16 @@ pub struct Cli {
 pub enum Command {
     /// Apply the embedded migrations (they are also applied on every start).
     Migrate,
-    /// Recompute the hash chain and check the whole log; exit 1 naming the first bad position.
+    /// Apply the seed consultations (idempotent: a second run appends nothing).
+    Seed {
+        /// Read seed files from this folder instead of those built into the binary.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Rebuild every read model from the log (reads keep being served meanwhile).
+    Rebuild,
+    /// Recompute the hash chain and check the whole log, then check that the read models equal
+    /// a fresh rebuild; exit 1 naming the first bad position or the differences.
     Verify {
         /// A position and hash recorded earlier (from `shura head`), as POSITION:HASH; repeatable.
         #[arg(long = "anchor", value_name = "POSITION:HASH")]
@@ -94,7 +105,9 @@ fn init_tracing() {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let store = Store::open(StoreConfig::new(&cli.database_url))
+    let mut config = StoreConfig::new(&cli.database_url);
+    config.projector = Some(std::sync::Arc::new(ReadModels));
+    let store = Store::open(config)
         .await
         .with_context(|| format!("opening the store at {}", redact(&cli.database_url)))?;
     let code = match cli.command {
@@ -114,13 +127,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "intact: {} events in {} streams, head at position {} hash {}",
                         report.events, report.streams, report.tip.position, report.tip.hash
                     );
-                    ExitCode::SUCCESS
+                    let check = store.rebuild_read_models(false).await?;
+                    if check.differences.is_empty() {
+                        println!(
+                            "read models match a fresh rebuild of {} events",
+                            check.events
+                        );
+                        ExitCode::SUCCESS
+                    } else {
+                        println!(
+                            "READ MODELS DIFFER from a fresh rebuild ({} lines; - live, + rebuilt):",
+                            check.differences.len()
+                        );
+                        for line in &check.differences {
+                            println!("{line}");
+                        }
+                        ExitCode::from(1)
+                    }
                 }
                 Some(finding) => {
                     println!("TAMPERED: first bad {finding}");
                     ExitCode::from(1)
                 }
             }
+        }
+        Command::Seed { dir } => {
+            let files = match dir {
+                Some(dir) => seeds::read_dir(&dir)?,
+                None => seeds::embedded(),
+            };
+            let report = seeds::apply(&store, &files).await?;
+            println!(
+                "seeded {} files, {} commands, {} events appended",
+                report.files, report.commands, report.appended
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Rebuild => {
+            let report = store.rebuild_read_models(true).await?;
+            println!(
+                "rebuilt the read models from {} events ({} rows changed)",
+                report.events,
+                report.differences.len()
+            );
+            ExitCode::SUCCESS
         }
         Command::Head => {
             let head = store.head().await?;
@@ -158,7 +208,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .import_ndjson(&mut BufReader::new(input))
                 .await
                 .with_context(|| format!("importing {}", file.display()))?;
-            println!("imported {count} events");
+            let rebuilt = store.rebuild_read_models(true).await?;
+            println!(
+                "imported {count} events; read models rebuilt from {} events",
+                rebuilt.events
+            );
             ExitCode::SUCCESS
         }
     };

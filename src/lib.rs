@@ -4,6 +4,8 @@
 //! derived from it.
 
 pub mod cli;
+pub mod commands;
 pub mod domain;
 pub mod projections;
+pub mod seeds;
 pub mod store;

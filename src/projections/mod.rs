@@ -1,6 +1,270 @@
 //! Read models: projections of the event log that dashboards and searches read.
 //!
 //! They are updated inside each append's transaction (a write is visible to the next read) and
-//! can always be rebuilt from the log (`shura rebuild`).
+//! can always be rebuilt from the log (`shura rebuild`). Each entity row holds the columns that
+//! queries filter and group on, a folded search text, the entity as canonical JSON (`doc`), and
+//! `position`: the global position of the last event that changed it. Rows of a consultation's
+//! participants, recommendations and agreements carry their own `position` (the last event that
+//! changed that participant, recommendation or agreement); their `region` and `month` columns are
+//! copies of the consultation's.
 
+pub mod queries;
+pub mod rows;
 pub mod search;
+mod sql;
+
+use std::collections::HashMap;
+
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::domain::{action, consultation, organisation, person, DomainEvent};
+use crate::store::{BoxFuture, Projector, RecordedEvent, StoreError, Tx};
+use rows::{display, doc, minor_units, partial_text, search_of, tag};
+
+/// The read models of the consultation domain.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ReadModels;
+
+impl Projector for ReadModels {
+    fn project<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        events: &'a [RecordedEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(project(tx, events))
+    }
+
+    fn reset<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(sql::reset(tx))
+    }
+
+    fn dump<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let mut lines = sql::dump(tx).await?;
+            lines.sort();
+            Ok(lines)
+        })
+    }
+}
+
+fn failed(event: &RecordedEvent, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Projection {
+        position: event.position,
+        reason: reason.to_string(),
+    }
+}
+
+/// Reads a stored document back into the aggregate state it was written from.
+fn parse_doc<T: DeserializeOwned>(
+    doc: Option<String>,
+    event: &RecordedEvent,
+) -> Result<Option<T>, StoreError> {
+    doc.map(|d| serde_json::from_str(&d).map_err(|e| failed(event, e)))
+        .transpose()
+}
+
+fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, StoreError> {
+    E::from_payload(&event.event_type, event.payload.clone()).map_err(|e| failed(event, e))
+}
+
+/// Applies one stream's consecutive events.
+async fn project(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+    let Some(first) = events.first() else {
+        return Ok(());
+    };
+    match first.stream_type.as_str() {
+        consultation::STREAM_TYPE => project_consultation(tx, events).await,
+        organisation::STREAM_TYPE => project_organisation(tx, events).await,
+        person::STREAM_TYPE => project_person(tx, events).await,
+        action::STREAM_TYPE => project_action(tx, events).await,
+        // Streams of other types (tests, future features) have no read model here.
+        _ => Ok(()),
+    }
+}
+
+async fn project_consultation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+    let (first, last) = (&events[0], &events[events.len() - 1]);
+    let id = first.stream_id;
+    let stored: Option<consultation::Consultation> =
+        parse_doc(sql::consultation_doc(tx, id).await?, first)?;
+    let mut positions: HashMap<Uuid, i64> = sql::child_positions(tx, id)
+        .await?
+        .into_iter()
+        .map(|(child, position)| (child.0, position))
+        .collect();
+    let mut state = consultation::State {
+        consultation: stored,
+        version: (first.version - 1).max(0) as u64,
+    };
+    // One event at a time, so that each child's position is the last event that changed it,
+    // however the events were grouped into appends or rebuild pages.
+    for event in events {
+        let before = state.consultation.clone();
+        state = consultation::apply(state, &decode(event)?);
+        if let Some(after) = &state.consultation {
+            mark_changed(&mut positions, before.as_ref(), after, event.position);
+        }
+    }
+    let Some(c) = &state.consultation else {
+        return Ok(());
+    };
+    let row = rows::ConsultationRow::of(c, last.version, last.position);
+    sql::upsert_consultation(tx, &row).await?;
+    sql::delete_children(tx, id).await?;
+    let region = row.region.as_deref();
+    let month = row.month.as_deref();
+    let position_of = |child: Uuid| positions.get(&child).copied().unwrap_or(last.position);
+    for p in &c.participants {
+        sql::insert_participant(
+            tx,
+            &sql::ParticipantRow {
+                consultation_id: id,
+                participant_id: p.participant_id,
+                person_id: p.person_id,
+                organisation_id: p.organisation_id,
+                role: tag(&p.role),
+                attendance: tag(&p.attendance),
+                region,
+                position: position_of(p.participant_id),
+                doc: doc(p),
+            },
+        )
+        .await?;
+    }
+    for r in &c.recommendations {
+        let position = position_of(r.recommendation_id);
+        sql::insert_recommendation(
+            tx,
+            &sql::RecommendationRow {
+                id: r.recommendation_id,
+                consultation_id: id,
+                status: tag(&r.status),
+                region,
+                month,
+                text: display(&r.text),
+                search: search_of([&r.text], &[]),
+                position,
+                doc: doc(r),
+            },
+        )
+        .await?;
+        for theme in &r.themes {
+            sql::insert_theme(tx, r.recommendation_id, theme, id, region, position).await?;
+        }
+    }
+    for a in &c.agreements {
+        let mut texts = vec![&a.title];
+        texts.extend(a.programme.iter());
+        sql::insert_agreement(
+            tx,
+            &sql::AgreementRow {
+                id: a.agreement_id,
+                consultation_id: id,
+                kind: tag(&a.kind),
+                status: tag(&a.status),
+                region,
+                programme: a.programme.as_ref().map(display),
+                amount: a.budget.as_ref().map(|m| m.amount.to_string()),
+                amount_minor: a.budget.as_ref().and_then(|m| minor_units(m.amount)),
+                currency: a.budget.as_ref().map(|m| m.currency.clone()),
+                period_start: a.period.as_ref().and_then(|p| partial_text(&p.start)),
+                period_end: a
+                    .period
+                    .as_ref()
+                    .and_then(|p| p.end.as_ref())
+                    .and_then(partial_text),
+                title: display(&a.title),
+                search: search_of(texts, &[]),
+                position: position_of(a.agreement_id),
+                doc: doc(a),
+            },
+        )
+        .await?;
+    }
+    sql::set_actions_region(tx, id, region).await
+}
+
+/// Records `position` for every child of `after` that is new or differs from `before`.
+fn mark_changed(
+    positions: &mut HashMap<Uuid, i64>,
+    before: Option<&consultation::Consultation>,
+    after: &consultation::Consultation,
+    position: i64,
+) {
+    for p in &after.participants {
+        if before.and_then(|b| b.participant(p.participant_id)) != Some(p) {
+            positions.insert(p.participant_id, position);
+        }
+    }
+    for r in &after.recommendations {
+        if before.and_then(|b| b.recommendation(r.recommendation_id)) != Some(r) {
+            positions.insert(r.recommendation_id, position);
+        }
+    }
+    for a in &after.agreements {
+        if before.and_then(|b| b.agreement(a.agreement_id)) != Some(a) {
+            positions.insert(a.agreement_id, position);
+        }
+    }
+}
+
+async fn project_organisation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+    let (first, last) = (&events[0], &events[events.len() - 1]);
+    let mut state = organisation::State {
+        organisation: parse_doc(sql::organisation_doc(tx, first.stream_id).await?, first)?,
+        version: (first.version - 1).max(0) as u64,
+    };
+    for event in events {
+        state = organisation::apply(state, &decode(event)?);
+    }
+    match &state.organisation {
+        Some(o) => {
+            sql::upsert_organisation(
+                tx,
+                &rows::OrganisationRow::of(o, last.version, last.position),
+            )
+            .await
+        }
+        None => Ok(()),
+    }
+}
+
+async fn project_person(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+    let (first, last) = (&events[0], &events[events.len() - 1]);
+    let mut state = person::State {
+        person: parse_doc(sql::person_doc(tx, first.stream_id).await?, first)?,
+        version: (first.version - 1).max(0) as u64,
+    };
+    for event in events {
+        state = person::apply(state, &decode(event)?);
+    }
+    match &state.person {
+        Some(p) => {
+            sql::upsert_person(tx, &rows::PersonRow::of(p, last.version, last.position)).await
+        }
+        None => Ok(()),
+    }
+}
+
+async fn project_action(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+    let (first, last) = (&events[0], &events[events.len() - 1]);
+    let mut state = action::State {
+        action: parse_doc(sql::action_doc(tx, first.stream_id).await?, first)?,
+        version: (first.version - 1).max(0) as u64,
+    };
+    for event in events {
+        state = action::apply(state, &decode(event)?);
+    }
+    let Some(a) = &state.action else {
+        return Ok(());
+    };
+    let region = sql::consultation_region(tx, a.consultation_id).await?;
+    sql::upsert_action(
+        tx,
+        &rows::ActionRow::of(a, last.version, last.position),
+        region.as_deref(),
+    )
+    .await?;
+    sql::replace_action_links(tx, a.id, &a.recommendation_ids, last.position).await
+}

@@ -34,8 +34,8 @@ pub enum Tx {
 macro_rules! on_pool {
     ($pool:expr, $p:ident => $body:expr) => {
         match $pool {
-            $crate::store::db::Pool::Sqlite($p) => $body,
-            $crate::store::db::Pool::Postgres($p) => $body,
+            $crate::store::Pool::Sqlite($p) => $body,
+            $crate::store::Pool::Postgres($p) => $body,
         }
     };
 }
@@ -45,11 +45,11 @@ pub(crate) use on_pool;
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
-            $crate::store::db::Tx::Sqlite(t) => {
+            $crate::store::Tx::Sqlite(t) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::store::db::Tx::Postgres(t) => {
+            $crate::store::Tx::Postgres(t) => {
                 let $c = &mut **t;
                 $body
             }

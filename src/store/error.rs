@@ -62,6 +62,15 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A read model could not be updated from an event (a bug, never bad input); the append
+    /// that carried the event is undone.
+    #[error("read model update failed at position {position}: {reason}")]
+    Projection {
+        /// The event's position.
+        position: i64,
+        /// What failed.
+        reason: String,
+    },
     /// The writer task is gone (the store is shutting down).
     #[error("the event store is shutting down")]
     Closed,

@@ -22,8 +22,9 @@ use tokio::io::{AsyncBufRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
-pub use codec::{format_time, parse_time};
+pub use codec::{format_time, parse_time, DbTime, DbUuid};
 pub use db::{is_postgres_url, Pool, Tx};
+pub(crate) use db::{on_pool, on_tx};
 pub use error::StoreError;
 pub use hash::{canonical_json, GENESIS_HASH};
 pub use model::{
@@ -35,7 +36,6 @@ pub use upcast::{UpcastStep, Upcasters};
 pub use verify::{ChainChecker, Finding, VerifyReport};
 pub use writer::CommitGate;
 
-use codec::DbUuid;
 use sql::EventRow;
 use writer::{Job, PreparedAppend, PreparedEvent};
 
@@ -212,6 +212,36 @@ impl Store {
     /// A stream's current version: the version of its last event, 0 when it has none.
     pub async fn stream_version(&self, stream_id: Uuid) -> Result<i64, StoreError> {
         sql::stream_version(self.pool(), DbUuid(stream_id)).await
+    }
+
+    /// A stream's type, `None` when the stream has no event.
+    pub async fn stream_type_of(&self, stream_id: Uuid) -> Result<Option<String>, StoreError> {
+        Ok(sql::stream_summary(self.pool(), DbUuid(stream_id))
+            .await?
+            .map(|(stream_type, _)| stream_type))
+    }
+
+    /// The position of a stream's last event, 0 when it has none.
+    pub async fn stream_position(&self, stream_id: Uuid) -> Result<i64, StoreError> {
+        Ok(sql::stream_summary(self.pool(), DbUuid(stream_id))
+            .await?
+            .map_or(0, |(_, position)| position))
+    }
+
+    /// What the append that used `key` wrote, if one did.
+    pub async fn idempotent_result(&self, key: &str) -> Result<Option<AppendResult>, StoreError> {
+        Ok(sql::idempotent_span(self.pool(), key).await?.map(
+            |(stream_id, first_version, last_version, first_position, last_position)| {
+                AppendResult {
+                    stream_id: stream_id.0,
+                    first_version,
+                    last_version,
+                    first_position,
+                    last_position,
+                    replayed: true,
+                }
+            },
+        ))
     }
 
     /// The log's last position and hash, to anchor outside the database.

@@ -96,6 +96,34 @@ pub async fn stream_version(pool: &Pool, stream_id: DbUuid) -> Result<i64, Store
     Ok(on_pool!(pool, p => sqlx::query_scalar::<_, i64>(SQL).bind(stream_id).fetch_one(p).await?))
 }
 
+/// A stream's type and the position of its last event, `None` for a stream with no event.
+pub async fn stream_summary(
+    pool: &Pool,
+    stream_id: DbUuid,
+) -> Result<Option<(String, i64)>, StoreError> {
+    const SQL: &str = "SELECT stream_type, position FROM events WHERE stream_id = $1 \
+                       ORDER BY version DESC LIMIT 1";
+    Ok(on_pool!(pool, p => sqlx::query_as::<_, (String, i64)>(SQL)
+        .bind(stream_id)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// The versions and positions written by the append that used this idempotency key.
+pub async fn idempotent_span(
+    pool: &Pool,
+    key: &str,
+) -> Result<Option<(DbUuid, i64, i64, i64, i64)>, StoreError> {
+    const SQL: &str = "SELECT stream_id, MIN(version), MAX(version), MIN(position), MAX(position) \
+                       FROM events WHERE idempotency_key = $1 GROUP BY stream_id";
+    Ok(
+        on_pool!(pool, p => sqlx::query_as::<_, (DbUuid, i64, i64, i64, i64)>(SQL)
+        .bind(key)
+        .fetch_optional(p)
+        .await?),
+    )
+}
+
 /// The events written by the append that used this idempotency key, in order.
 pub async fn events_by_idempotency_key(
     tx: &mut Tx,

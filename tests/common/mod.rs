@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod facts;
+
 use serde_json::{json, Value};
 use shura::store::{
     Actor, AppendRequest, ExpectedVersion, NewEvent, Pool, Store, StoreConfig, WriteContext,
@@ -83,6 +85,14 @@ impl TestDb {
         Store::open(StoreConfig::new(&self.url))
             .await
             .expect("open store")
+    }
+
+    /// Opens a store that keeps the consultation read models.
+    pub async fn domain_store(&self) -> Store {
+        self.store_with(|config| {
+            config.projector = Some(std::sync::Arc::new(shura::projections::ReadModels));
+        })
+        .await
     }
 
     /// Opens a store with a configuration adjusted by `adjust`.

@@ -1,0 +1,375 @@
+//! Runs domain commands against the event store: load the stream, decide, append.
+//!
+//! This is the one place where the pure domain meets I/O. Each command is decided on the state
+//! folded from its stream and appended with `Exact(version)`, so two writers deciding on the same
+//! state cannot both win. Facts that live in other streams (does this organisation exist? what
+//! are the consultation's recommendations?) are read here and handed to the domain.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{action, consultation, organisation, person, DomainError, DomainEvent, Rule};
+use crate::store::{
+    Actor, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, Store, StoreError, WriteContext,
+};
+
+/// A command for any aggregate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "aggregate", rename_all = "snake_case")]
+// A command is built, run once and dropped; boxing the large variants would only add noise.
+#[allow(clippy::large_enum_variant)]
+pub enum AnyCommand {
+    /// An organisation command.
+    Organisation(organisation::Command),
+    /// A person command.
+    Person(person::Command),
+    /// A consultation command.
+    Consultation(consultation::Command),
+    /// A follow-up action command.
+    Action(action::Command),
+}
+
+impl AnyCommand {
+    /// The stream the command is for.
+    pub fn stream_id(&self) -> Uuid {
+        match self {
+            AnyCommand::Organisation(c) => c.stream_id(),
+            AnyCommand::Person(c) => c.stream_id(),
+            AnyCommand::Consultation(c) => c.stream_id(),
+            AnyCommand::Action(c) => c.stream_id(),
+        }
+    }
+
+    /// The stream type the command writes to.
+    pub fn stream_type(&self) -> &'static str {
+        match self {
+            AnyCommand::Organisation(_) => organisation::STREAM_TYPE,
+            AnyCommand::Person(_) => person::STREAM_TYPE,
+            AnyCommand::Consultation(_) => consultation::STREAM_TYPE,
+            AnyCommand::Action(_) => action::STREAM_TYPE,
+        }
+    }
+}
+
+/// Who asks, and how.
+#[derive(Debug, Clone)]
+pub struct CommandContext {
+    /// The principal making the change.
+    pub actor: Actor,
+    /// The version the caller last saw; `None` to decide on the latest state.
+    pub expected_version: Option<i64>,
+    /// Makes a retry return the first result.
+    pub idempotency_key: Option<String>,
+    /// Why, recorded in the events' metadata.
+    pub reason: Option<String>,
+    /// Groups the events of one request.
+    pub correlation_id: Option<Uuid>,
+}
+
+impl CommandContext {
+    /// A context with only an actor.
+    pub fn new(actor: Actor) -> Self {
+        CommandContext {
+            actor,
+            expected_version: None,
+            idempotency_key: None,
+            reason: None,
+            correlation_id: None,
+        }
+    }
+}
+
+/// What a command did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandOutcome {
+    /// The stream written to.
+    pub stream_id: Uuid,
+    /// The stream's version after the command.
+    pub version: i64,
+    /// The global position of the last event written (or of the stream's last event when the
+    /// command changed nothing).
+    pub position: i64,
+    /// How many events the command appended (0 when it changed nothing or was a replay).
+    pub appended: usize,
+    /// True when an earlier identical request with the same idempotency key answered.
+    pub replayed: bool,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The domain refused it (validation or a business rule).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The store refused it (conflict, idempotency) or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Pure decision functions of one aggregate, so that loading and appending are written once.
+trait Aggregate {
+    type State: Default;
+    type Command;
+    type Event: DomainEvent;
+    fn decide(state: &Self::State, command: Self::Command)
+        -> Result<Vec<Self::Event>, DomainError>;
+    fn apply(state: Self::State, event: &Self::Event) -> Self::State;
+}
+
+macro_rules! aggregate {
+    ($marker:ident, $module:ident) => {
+        struct $marker;
+        impl Aggregate for $marker {
+            type State = $module::State;
+            type Command = $module::Command;
+            type Event = $module::Event;
+            fn decide(
+                state: &Self::State,
+                command: Self::Command,
+            ) -> Result<Vec<Self::Event>, DomainError> {
+                $module::decide(state, command)
+            }
+            fn apply(state: Self::State, event: &Self::Event) -> Self::State {
+                $module::apply(state, event)
+            }
+        }
+    };
+}
+aggregate!(OrganisationAggregate, organisation);
+aggregate!(PersonAggregate, person);
+aggregate!(ConsultationAggregate, consultation);
+aggregate!(ActionAggregate, action);
+
+/// Folds recorded events of one aggregate into its state.
+pub fn fold_recorded<E: DomainEvent, S>(
+    events: &[RecordedEvent],
+    initial: S,
+    apply: impl Fn(S, &E) -> S,
+) -> Result<S, DomainError> {
+    events.iter().try_fold(initial, |state, recorded| {
+        let event = E::from_payload(&recorded.event_type, recorded.payload.clone())?;
+        Ok(apply(state, &event))
+    })
+}
+
+/// Loads a stream's state as of `up_to_version` (the latest when `None`) and its version.
+async fn load<A: Aggregate>(
+    store: &Store,
+    stream_id: Uuid,
+    up_to_version: Option<i64>,
+) -> Result<(A::State, i64), CommandError> {
+    let events = store.read_stream(stream_id, up_to_version).await?;
+    let version = events.last().map_or(0, |e| e.version);
+    let state = fold_recorded::<A::Event, _>(&events, A::State::default(), A::apply)?;
+    Ok((state, version))
+}
+
+/// The state of a consultation as of a version (all when `None`).
+pub async fn consultation_state(
+    store: &Store,
+    id: Uuid,
+    up_to_version: Option<i64>,
+) -> Result<consultation::State, CommandError> {
+    Ok(load::<ConsultationAggregate>(store, id, up_to_version)
+        .await?
+        .0)
+}
+
+/// The state of a consultation as of a recorded time: its events recorded at or before `at`.
+/// Recorded times never decrease along the log, so this is a prefix of the stream.
+pub async fn consultation_as_of_time(
+    store: &Store,
+    id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<consultation::State, CommandError> {
+    let events = store.read_stream(id, None).await?;
+    let upto = events
+        .iter()
+        .take_while(|e| e.metadata.recorded_at <= at)
+        .count();
+    Ok(fold_recorded::<consultation::Event, _>(
+        &events[..upto],
+        consultation::State::default(),
+        consultation::apply,
+    )?)
+}
+
+/// Runs one command: checks references to other streams, decides on the stream's state, and
+/// appends the resulting events.
+pub async fn execute(
+    store: &Store,
+    command: AnyCommand,
+    context: CommandContext,
+) -> Result<CommandOutcome, CommandError> {
+    check_references(store, &command).await?;
+    let stream_type = command.stream_type();
+    match command {
+        AnyCommand::Organisation(c) => {
+            run::<OrganisationAggregate>(store, stream_type, c.stream_id(), c, context).await
+        }
+        AnyCommand::Person(c) => {
+            run::<PersonAggregate>(store, stream_type, c.stream_id(), c, context).await
+        }
+        AnyCommand::Consultation(c) => {
+            run::<ConsultationAggregate>(store, stream_type, c.stream_id(), c, context).await
+        }
+        AnyCommand::Action(mut c) => {
+            if let action::Command::CreateAction(create) = &mut c {
+                let state = consultation_state(store, create.consultation_id, None).await?;
+                create.consultation = action::ConsultationFacts::from_state(&state);
+            }
+            run::<ActionAggregate>(store, stream_type, c.stream_id(), c, context).await
+        }
+    }
+}
+
+async fn run<A: Aggregate>(
+    store: &Store,
+    stream_type: &str,
+    stream_id: Uuid,
+    command: A::Command,
+    context: CommandContext,
+) -> Result<CommandOutcome, CommandError> {
+    // A retried request is decided again on the state its first attempt saw, so that the store
+    // can compare what it would write with what was written.
+    let earlier = match &context.idempotency_key {
+        Some(key) => store.idempotent_result(key).await?,
+        None => None,
+    };
+    let basis = earlier.map(|r| r.first_version - 1);
+    let (state, version) = load::<A>(store, stream_id, basis).await?;
+    if let (Some(expected), None) = (context.expected_version, basis) {
+        if expected != version {
+            return Err(StoreError::Conflict {
+                stream_id,
+                expected: ExpectedVersion::Exact(expected),
+                actual: version,
+            }
+            .into());
+        }
+    }
+    let events = A::decide(&state, command)?;
+    if events.is_empty() {
+        let position = store.stream_position(stream_id).await?;
+        return Ok(CommandOutcome {
+            stream_id,
+            version,
+            position,
+            appended: 0,
+            replayed: false,
+        });
+    }
+    let appended = events.len();
+    let request = AppendRequest {
+        stream_id,
+        stream_type: stream_type.to_owned(),
+        expected: ExpectedVersion::Exact(version),
+        events: events
+            .iter()
+            .map(|e| NewEvent {
+                event_id: None,
+                event_type: e.event_type().to_owned(),
+                schema_version: e.schema_version(),
+                payload: e.to_payload(),
+            })
+            .collect(),
+        context: WriteContext {
+            actor: context.actor,
+            correlation_id: context.correlation_id,
+            causation_id: None,
+            reason: context.reason,
+            idempotency_key: context.idempotency_key,
+        },
+    };
+    let result = store.append(request).await?;
+    Ok(CommandOutcome {
+        stream_id,
+        version: result.last_version,
+        position: result.last_position,
+        appended: if result.replayed { 0 } else { appended },
+        replayed: result.replayed,
+    })
+}
+
+/// Organisations and people a command names must exist (as streams of their type).
+async fn check_references(store: &Store, command: &AnyCommand) -> Result<(), CommandError> {
+    for (field, id, stream_type) in references(command) {
+        if store.stream_type_of(id).await?.as_deref() != Some(stream_type) {
+            return Err(DomainError::validation(
+                field,
+                Rule::UnknownReference {
+                    what: stream_type.to_owned(),
+                },
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Every (field, id, stream type) a command refers to in other streams.
+fn references(command: &AnyCommand) -> Vec<(String, Uuid, &'static str)> {
+    use consultation::Command as C;
+    const ORG: &str = organisation::STREAM_TYPE;
+    const PERSON: &str = person::STREAM_TYPE;
+    let mut refs = Vec::new();
+    let party = |refs: &mut Vec<_>, prefix: String, p: &consultation::Party| {
+        if let Some(id) = p.organisation_id {
+            refs.push((format!("{prefix}.organisation_id"), id, ORG));
+        }
+        if let Some(id) = p.signatory_person_id {
+            refs.push((format!("{prefix}.signatory_person_id"), id, PERSON));
+        }
+    };
+    match command {
+        AnyCommand::Organisation(organisation::Command::RegisterOrganisation(c)) => {
+            if let Some(id) = c.parent_id {
+                refs.push(("parent_id".to_owned(), id, ORG));
+            }
+        }
+        AnyCommand::Organisation(organisation::Command::ChangeOrganisationParent(c)) => {
+            if let Some(id) = c.parent_id {
+                refs.push(("parent_id".to_owned(), id, ORG));
+            }
+        }
+        AnyCommand::Person(person::Command::StartPost(c)) => {
+            refs.push(("organisation_id".to_owned(), c.organisation_id, ORG));
+        }
+        AnyCommand::Consultation(C::PlanConsultation(c)) => {
+            for (i, id) in c.organisers.iter().enumerate() {
+                refs.push((format!("organisers[{i}]"), *id, ORG));
+            }
+        }
+        AnyCommand::Consultation(C::AddOrganiser(c)) => {
+            refs.push(("organisation_id".to_owned(), c.organisation_id, ORG));
+        }
+        AnyCommand::Consultation(C::RegisterParticipant(c)) => {
+            if let Some(id) = c.person_id {
+                refs.push(("person_id".to_owned(), id, PERSON));
+            }
+            if let Some(id) = c.organisation_id {
+                refs.push(("organisation_id".to_owned(), id, ORG));
+            }
+        }
+        AnyCommand::Consultation(C::RecordAgreement(c)) => {
+            for (i, p) in c.agreement.parties.iter().enumerate() {
+                party(&mut refs, format!("parties[{i}]"), p);
+            }
+        }
+        AnyCommand::Consultation(C::AddAgreementSignatory(c)) => {
+            party(&mut refs, "party".to_owned(), &c.party);
+        }
+        AnyCommand::Action(action::Command::CreateAction(c)) => {
+            refs.push((
+                "owner_organisation_id".to_owned(),
+                c.owner_organisation_id,
+                ORG,
+            ));
+        }
+        AnyCommand::Action(action::Command::ReassignOwner(c)) => {
+            refs.push(("to".to_owned(), c.to, ORG));
+        }
+        _ => {}
+    }
+    refs
+}

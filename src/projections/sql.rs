@@ -1,0 +1,419 @@
+//! The read models' SQL: small statements, one text for both backends.
+
+use uuid::Uuid;
+
+use super::rows::{ActionRow, ConsultationRow, OrganisationRow, PersonRow};
+use crate::store::{on_tx, DbUuid, StoreError, Tx};
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Runs one statement with no parameters and no result.
+async fn execute(tx: &mut Tx, sql: &'static str) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(sql).execute(c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Reads the stored document of one entity row.
+async fn doc_of(tx: &mut Tx, sql: &'static str, id: Uuid) -> Result<Option<String>> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, String>(sql)
+        .bind(DbUuid(id))
+        .fetch_optional(c)
+        .await?))
+}
+
+/// The stored consultation document.
+pub async fn consultation_doc(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
+    doc_of(tx, "SELECT doc FROM rm_consultations WHERE id = $1", id).await
+}
+
+/// The stored organisation document.
+pub async fn organisation_doc(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
+    doc_of(tx, "SELECT doc FROM rm_organisations WHERE id = $1", id).await
+}
+
+/// The stored person document.
+pub async fn person_doc(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
+    doc_of(tx, "SELECT doc FROM rm_people WHERE id = $1", id).await
+}
+
+/// The stored action document.
+pub async fn action_doc(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
+    doc_of(tx, "SELECT doc FROM rm_actions WHERE id = $1", id).await
+}
+
+/// The positions of a consultation's child rows, by child id.
+pub async fn child_positions(tx: &mut Tx, consultation_id: Uuid) -> Result<Vec<(DbUuid, i64)>> {
+    const SQL: &str = "SELECT participant_id, position FROM rm_participants WHERE consultation_id = $1 \
+                       UNION ALL SELECT id, position FROM rm_recommendations WHERE consultation_id = $1 \
+                       UNION ALL SELECT id, position FROM rm_agreements WHERE consultation_id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, (DbUuid, i64)>(SQL)
+        .bind(DbUuid(consultation_id))
+        .fetch_all(c)
+        .await?))
+}
+
+/// Inserts or replaces a consultation row.
+pub async fn upsert_consultation(tx: &mut Tx, r: &ConsultationRow) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_consultations \
+        (id, version, position, kind, status, region, start_date, month, title, search, doc) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
+        kind = excluded.kind, status = excluded.status, region = excluded.region, \
+        start_date = excluded.start_date, month = excluded.month, title = excluded.title, \
+        search = excluded.search, doc = excluded.doc";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(DbUuid(r.id))
+        .bind(r.version)
+        .bind(r.position)
+        .bind(&r.kind)
+        .bind(&r.status)
+        .bind(&r.region)
+        .bind(&r.start_date)
+        .bind(&r.month)
+        .bind(&r.title)
+        .bind(&r.search)
+        .bind(&r.doc)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Removes a consultation's child rows before they are written again.
+pub async fn delete_children(tx: &mut Tx, consultation_id: Uuid) -> Result<()> {
+    for sql in [
+        "DELETE FROM rm_participants WHERE consultation_id = $1",
+        "DELETE FROM rm_recommendations WHERE consultation_id = $1",
+        "DELETE FROM rm_themes WHERE consultation_id = $1",
+        "DELETE FROM rm_agreements WHERE consultation_id = $1",
+    ] {
+        on_tx!(tx, c => sqlx::query(sql).bind(DbUuid(consultation_id)).execute(c).await.map(|_| ())?);
+    }
+    Ok(())
+}
+
+/// A participant row.
+pub struct ParticipantRow<'a> {
+    pub consultation_id: Uuid,
+    pub participant_id: Uuid,
+    pub person_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
+    pub role: String,
+    pub attendance: String,
+    pub region: Option<&'a str>,
+    pub position: i64,
+    pub doc: String,
+}
+
+/// Inserts a participant row.
+pub async fn insert_participant(tx: &mut Tx, r: &ParticipantRow<'_>) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_participants (consultation_id, participant_id, person_id, \
+        organisation_id, role, attendance, region, position, doc) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(DbUuid(r.consultation_id))
+        .bind(DbUuid(r.participant_id))
+        .bind(r.person_id.map(DbUuid))
+        .bind(r.organisation_id.map(DbUuid))
+        .bind(&r.role)
+        .bind(&r.attendance)
+        .bind(r.region)
+        .bind(r.position)
+        .bind(&r.doc)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// A recommendation row.
+pub struct RecommendationRow<'a> {
+    pub id: Uuid,
+    pub consultation_id: Uuid,
+    pub status: String,
+    pub region: Option<&'a str>,
+    pub month: Option<&'a str>,
+    pub text: String,
+    pub search: String,
+    pub position: i64,
+    pub doc: String,
+}
+
+/// Inserts a recommendation row.
+pub async fn insert_recommendation(tx: &mut Tx, r: &RecommendationRow<'_>) -> Result<()> {
+    const SQL: &str =
+        "INSERT INTO rm_recommendations (id, consultation_id, status, region, month, \
+        text, search, position, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(DbUuid(r.id))
+        .bind(DbUuid(r.consultation_id))
+        .bind(&r.status)
+        .bind(r.region)
+        .bind(r.month)
+        .bind(&r.text)
+        .bind(&r.search)
+        .bind(r.position)
+        .bind(&r.doc)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Inserts a theme tag of a recommendation.
+pub async fn insert_theme(
+    tx: &mut Tx,
+    recommendation_id: Uuid,
+    theme: &str,
+    consultation_id: Uuid,
+    region: Option<&str>,
+    position: i64,
+) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_themes (recommendation_id, theme, consultation_id, region, \
+        position) VALUES ($1, $2, $3, $4, $5)";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(DbUuid(recommendation_id))
+        .bind(theme)
+        .bind(DbUuid(consultation_id))
+        .bind(region)
+        .bind(position)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// An agreement row.
+pub struct AgreementRow<'a> {
+    pub id: Uuid,
+    pub consultation_id: Uuid,
+    pub kind: String,
+    pub status: String,
+    pub region: Option<&'a str>,
+    pub programme: Option<String>,
+    pub amount: Option<String>,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub title: String,
+    pub search: String,
+    pub position: i64,
+    pub doc: String,
+}
+
+/// Inserts an agreement row.
+pub async fn insert_agreement(tx: &mut Tx, r: &AgreementRow<'_>) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_agreements (id, consultation_id, kind, status, region, \
+        programme, amount, amount_minor, currency, period_start, period_end, title, search, \
+        position, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(DbUuid(r.id))
+        .bind(DbUuid(r.consultation_id))
+        .bind(&r.kind)
+        .bind(&r.status)
+        .bind(r.region)
+        .bind(&r.programme)
+        .bind(&r.amount)
+        .bind(r.amount_minor)
+        .bind(&r.currency)
+        .bind(&r.period_start)
+        .bind(&r.period_end)
+        .bind(&r.title)
+        .bind(&r.search)
+        .bind(r.position)
+        .bind(&r.doc)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Copies a consultation's region onto its actions.
+pub async fn set_actions_region(
+    tx: &mut Tx,
+    consultation_id: Uuid,
+    region: Option<&str>,
+) -> Result<()> {
+    const SQL: &str = "UPDATE rm_actions SET region = $1 WHERE consultation_id = $2";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(region)
+        .bind(DbUuid(consultation_id))
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// The region of a consultation, as its read model has it.
+pub async fn consultation_region(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
+    const SQL: &str = "SELECT region FROM rm_consultations WHERE id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(SQL)
+        .bind(DbUuid(id))
+        .fetch_optional(c)
+        .await?)
+    .flatten())
+}
+
+/// Inserts or replaces an organisation row.
+pub async fn upsert_organisation(tx: &mut Tx, r: &OrganisationRow) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_organisations \
+        (id, version, position, kind, acronym, region, parent_id, name, search, doc) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
+        kind = excluded.kind, acronym = excluded.acronym, region = excluded.region, \
+        parent_id = excluded.parent_id, name = excluded.name, search = excluded.search, \
+        doc = excluded.doc";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(DbUuid(r.id))
+        .bind(r.version)
+        .bind(r.position)
+        .bind(&r.kind)
+        .bind(&r.acronym)
+        .bind(&r.region)
+        .bind(r.parent_id.map(DbUuid))
+        .bind(&r.name)
+        .bind(&r.search)
+        .bind(&r.doc)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Inserts or replaces a person row.
+pub async fn upsert_person(tx: &mut Tx, r: &PersonRow) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_people (id, version, position, name, search, doc) \
+        VALUES ($1, $2, $3, $4, $5, $6) \
+        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
+        name = excluded.name, search = excluded.search, doc = excluded.doc";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(DbUuid(r.id))
+        .bind(r.version)
+        .bind(r.position)
+        .bind(&r.name)
+        .bind(&r.search)
+        .bind(&r.doc)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Inserts or replaces an action row.
+pub async fn upsert_action(tx: &mut Tx, r: &ActionRow, region: Option<&str>) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_actions (id, version, position, consultation_id, owner_id, \
+        status, progress, due_date, region, title, search, doc) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
+        consultation_id = excluded.consultation_id, owner_id = excluded.owner_id, \
+        status = excluded.status, progress = excluded.progress, due_date = excluded.due_date, \
+        region = excluded.region, title = excluded.title, search = excluded.search, \
+        doc = excluded.doc";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(DbUuid(r.id))
+        .bind(r.version)
+        .bind(r.position)
+        .bind(DbUuid(r.consultation_id))
+        .bind(DbUuid(r.owner_id))
+        .bind(&r.status)
+        .bind(r.progress)
+        .bind(&r.due_date)
+        .bind(region)
+        .bind(&r.title)
+        .bind(&r.search)
+        .bind(&r.doc)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Replaces an action's links to recommendations.
+pub async fn replace_action_links(
+    tx: &mut Tx,
+    action_id: Uuid,
+    recommendation_ids: &[Uuid],
+    position: i64,
+) -> Result<()> {
+    const DELETE: &str = "DELETE FROM rm_action_links WHERE action_id = $1";
+    const INSERT: &str =
+        "INSERT INTO rm_action_links (action_id, recommendation_id, position) VALUES ($1, $2, $3)";
+    on_tx!(tx, c => sqlx::query(DELETE).bind(DbUuid(action_id)).execute(c).await.map(|_| ())?);
+    for id in recommendation_ids {
+        on_tx!(tx, c => sqlx::query(INSERT)
+            .bind(DbUuid(action_id))
+            .bind(DbUuid(*id))
+            .bind(position)
+            .execute(c)
+            .await
+            .map(|_| ())?);
+    }
+    Ok(())
+}
+
+/// Empties every read model.
+pub async fn reset(tx: &mut Tx) -> Result<()> {
+    for sql in [
+        "DELETE FROM rm_consultations",
+        "DELETE FROM rm_participants",
+        "DELETE FROM rm_recommendations",
+        "DELETE FROM rm_themes",
+        "DELETE FROM rm_agreements",
+        "DELETE FROM rm_organisations",
+        "DELETE FROM rm_people",
+        "DELETE FROM rm_actions",
+        "DELETE FROM rm_action_links",
+    ] {
+        execute(tx, sql).await?;
+    }
+    Ok(())
+}
+
+/// Every read-model row as one line of text (unsorted).
+pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
+    // One column per row: `table|col|col...`, NULL shown as `~`.
+    const QUERIES: [&str; 9] = [
+        "SELECT 'consultation|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
+         CAST(position AS TEXT) || '|' || kind || '|' || status || '|' || COALESCE(region, '~') \
+         || '|' || COALESCE(start_date, '~') || '|' || COALESCE(month, '~') || '|' || title || \
+         '|' || search || '|' || doc FROM rm_consultations",
+        "SELECT 'participant|' || CAST(consultation_id AS TEXT) || '|' || \
+         CAST(participant_id AS TEXT) || '|' || COALESCE(CAST(person_id AS TEXT), '~') || '|' || \
+         COALESCE(CAST(organisation_id AS TEXT), '~') || '|' || role || '|' || attendance || '|' \
+         || COALESCE(region, '~') || '|' || CAST(position AS TEXT) || '|' || doc \
+         FROM rm_participants",
+        "SELECT 'recommendation|' || CAST(id AS TEXT) || '|' || CAST(consultation_id AS TEXT) || \
+         '|' || status || '|' || COALESCE(region, '~') || '|' || COALESCE(month, '~') || '|' || \
+         text || '|' || search || '|' || CAST(position AS TEXT) || '|' || doc \
+         FROM rm_recommendations",
+        "SELECT 'theme|' || CAST(recommendation_id AS TEXT) || '|' || theme || '|' || \
+         CAST(consultation_id AS TEXT) || '|' || COALESCE(region, '~') || '|' || \
+         CAST(position AS TEXT) FROM rm_themes",
+        "SELECT 'agreement|' || CAST(id AS TEXT) || '|' || CAST(consultation_id AS TEXT) || '|' \
+         || kind || '|' || status || '|' || COALESCE(region, '~') || '|' || \
+         COALESCE(programme, '~') || '|' || COALESCE(amount, '~') || '|' || \
+         COALESCE(CAST(amount_minor AS TEXT), '~') || '|' || COALESCE(currency, '~') || '|' || \
+         COALESCE(period_start, '~') || '|' || COALESCE(period_end, '~') || '|' || title || '|' \
+         || search || '|' || CAST(position AS TEXT) || '|' || doc FROM rm_agreements",
+        "SELECT 'organisation|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
+         CAST(position AS TEXT) || '|' || kind || '|' || COALESCE(acronym, '~') || '|' || \
+         COALESCE(region, '~') || '|' || COALESCE(CAST(parent_id AS TEXT), '~') || '|' || name \
+         || '|' || search || '|' || doc FROM rm_organisations",
+        "SELECT 'person|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
+         CAST(position AS TEXT) || '|' || name || '|' || search || '|' || doc FROM rm_people",
+        "SELECT 'action|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
+         CAST(position AS TEXT) || '|' || CAST(consultation_id AS TEXT) || '|' || \
+         CAST(owner_id AS TEXT) || '|' || status || '|' || CAST(progress AS TEXT) || '|' || \
+         COALESCE(due_date, '~') || '|' || COALESCE(region, '~') || '|' || title || '|' || \
+         search || '|' || doc FROM rm_actions",
+        "SELECT 'action_link|' || CAST(action_id AS TEXT) || '|' || \
+         CAST(recommendation_id AS TEXT) || '|' || CAST(position AS TEXT) FROM rm_action_links",
+    ];
+    let mut lines = Vec::new();
+    for sql in QUERIES {
+        let rows = on_tx!(tx, c => sqlx::query_scalar::<_, String>(sql).fetch_all(c).await?);
+        lines.extend(rows);
+    }
+    Ok(lines)
+}
