@@ -33,6 +33,18 @@ pub struct Cli {
 pub enum Command {
     /// Apply the embedded migrations (they are also applied on every start).
     Migrate,
+    /// Serve the GraphQL API (GraphiQL at /graphql in a browser). An empty store is seeded
+    /// with the five seed consultations first, unless --no-seed.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Do not seed an empty store.
+        #[arg(long)]
+        no_seed: bool,
+    },
+    /// Print the GraphQL schema (SDL), as `schema/schema.graphql` holds it.
+    Schema,
     /// Apply the seed consultations (idempotent: a second run appends nothing).
     Seed {
         /// Read seed files from this folder instead of those built into the binary.
@@ -105,6 +117,20 @@ fn init_tracing() {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Serve { addr, no_seed } => {
+            let mut config = crate::app::AppConfig::new(&cli.database_url);
+            config.seed_if_empty = !no_seed;
+            let app = crate::app::build(config).await?;
+            crate::app::serve(app, addr).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     let mut config = StoreConfig::new(&cli.database_url);
     config.projector = Some(std::sync::Arc::new(ReadModels));
     let store = Store::open(config)
@@ -163,6 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             ExitCode::SUCCESS
         }
+        Command::Schema | Command::Serve { .. } => ExitCode::SUCCESS,
         Command::Rebuild => {
             let report = store.rebuild_read_models(true).await?;
             println!(

@@ -3,9 +3,13 @@
 //! The event log ([`store`]) is the only source of truth; the read models ([`projections`]) are
 //! derived from it.
 
+pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
 pub mod projections;
 pub mod seeds;
 pub mod store;

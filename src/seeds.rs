@@ -15,8 +15,21 @@ use uuid::Uuid;
 use crate::commands::{execute, AnyCommand, CommandContext};
 use crate::store::{Actor, Store};
 
-/// The seed files shipped in the binary, in load order (the same files as `seeds/`).
-pub const EMBEDDED: [(&str, &str); 0] = [];
+macro_rules! embed {
+    ($file:literal) => {
+        ($file, include_str!(concat!("../seeds/", $file)))
+    };
+}
+
+/// The seed files shipped in the binary, in load order (the same files as `seeds/`; a test
+/// checks that they are all here).
+pub const EMBEDDED: [(&str, &str); 5] = [
+    embed!("01-unido-partnership-2017.toml"),
+    embed!("02-fes-meknes-export-consultation-2024.toml"),
+    embed!("03-national-industry-day-agreements-2025.toml"),
+    embed!("04-fes-meknes-sse-hub-workshop.toml"),
+    embed!("05-cti-framework-agreement-2022-2025.toml"),
+];
 
 /// Why seeding stopped.
 #[derive(Debug, thiserror::Error)]

@@ -439,6 +439,11 @@ async fn seeds_load_every_fact_and_only_once(db: &TestDb) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
     let files = shura::seeds::read_dir(&dir).unwrap();
     assert_eq!(files.len(), 5, "five seed consultations");
+    assert_eq!(
+        files,
+        shura::seeds::embedded(),
+        "the binary carries the seeds/ files"
+    );
     let first = shura::seeds::apply(&store, &files).await.unwrap();
     assert!(first.appended > 0);
     let events = raw_i64(&store, "SELECT COUNT(*) FROM events").await;
@@ -457,7 +462,13 @@ async fn seeds_load_every_fact_and_only_once(db: &TestDb) {
         .join("\n");
     drop(tx);
     let mut missing = Vec::new();
-    for fact in common::facts::verbatim_facts(&dir.join("facts")) {
+    let facts = common::facts::verbatim_facts(&dir.join("facts"));
+    assert!(
+        facts.len() > 300,
+        "the fact sheets list {} facts",
+        facts.len()
+    );
+    for fact in facts {
         if !dump.contains(&fact.text) {
             missing.push(fact);
         }

@@ -8,6 +8,7 @@
 //! changed that participant, recommendation or agreement); their `region` and `month` columns are
 //! copies of the consultation's.
 
+pub mod lists;
 pub mod queries;
 pub mod rows;
 pub mod search;

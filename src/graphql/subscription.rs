@@ -1,0 +1,160 @@
+//! The subscription root: events as they are appended, and consultations as they change.
+//!
+//! Subscribers follow the gap-safe global feed from a position, woken by the store's head watch
+//! (fed by this process's writer and, on PostgreSQL, by LISTEN/NOTIFY from other processes), with
+//! a slow poll as a safety net. A client that reconnects with `after` set to the last position it
+//! saw receives every later event exactly once.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use async_graphql::{Context, Result, Subscription};
+use futures_util::stream::{self, Stream};
+use uuid::Uuid;
+
+use super::types::{Consultation, Event};
+use super::ApiState;
+use crate::commands::consultation_state;
+use crate::error::ApiError;
+use crate::store::{Store, StoredEvent};
+
+/// How often a subscriber looks at the feed when no wake-up came.
+const POLL: Duration = Duration::from_secs(1);
+/// Events read per page of the feed.
+const PAGE: i64 = 200;
+
+struct Follow {
+    store: Store,
+    after: i64,
+    buffer: VecDeque<StoredEvent>,
+    head: tokio::sync::watch::Receiver<i64>,
+}
+
+impl Follow {
+    async fn next(&mut self) -> Option<StoredEvent> {
+        loop {
+            if let Some(event) = self.buffer.pop_front() {
+                self.after = event.position;
+                return Some(event);
+            }
+            match self.store.read_all_stored(self.after, PAGE).await {
+                Ok(events) if !events.is_empty() => self.buffer.extend(events),
+                Ok(_) => {
+                    let _ = tokio::time::timeout(POLL, self.head.changed()).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "subscription could not read the feed; retrying");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+        }
+    }
+}
+
+async fn follow(ctx: &Context<'_>, after: Option<i64>) -> Result<Follow> {
+    let state = ctx.data::<ApiState>()?;
+    let store = state.store.clone();
+    let after = match after {
+        Some(after) => after,
+        None => store.head().await.map_err(ApiError::from)?.position,
+    };
+    Ok(Follow {
+        head: store.watch_head(),
+        store,
+        after,
+        buffer: VecDeque::new(),
+    })
+}
+
+/// The region of the consultation a stream belongs to (consultations and actions), cached.
+async fn region_of(
+    store: &Store,
+    cache: &mut HashMap<Uuid, Option<String>>,
+    event: &StoredEvent,
+) -> Option<String> {
+    if let Some(region) = cache.get(&event.stream_id) {
+        return region.clone();
+    }
+    let consultation = match event.stream_type.as_str() {
+        "consultation" => Some(event.stream_id),
+        "action" => event
+            .payload
+            .get("consultation_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok()),
+        _ => None,
+    };
+    let region = match consultation {
+        Some(id) => consultation_state(store, id, None)
+            .await
+            .ok()
+            .and_then(|s| s.consultation)
+            .and_then(|c| crate::projections::rows::region_of(&c)),
+        None => None,
+    };
+    cache.insert(event.stream_id, region.clone());
+    region
+}
+
+/// The subscription root.
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Events appended after `after` (the current head when omitted), optionally only of one
+    /// stream, of one event type, or of one region's consultations and actions.
+    async fn events_appended(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<i64>,
+        stream_id: Option<Uuid>,
+        event_type: Option<String>,
+        region: Option<String>,
+    ) -> Result<impl Stream<Item = Event>> {
+        let follow = follow(ctx, after).await?;
+        let filters = (stream_id, event_type, region, HashMap::new());
+        Ok(stream::unfold(
+            (follow, filters),
+            |(mut follow, mut f)| async move {
+                loop {
+                    let event = follow.next().await?;
+                    if f.0.is_some_and(|s| s != event.stream_id)
+                        || f.1.as_ref().is_some_and(|t| *t != event.event_type)
+                    {
+                        continue;
+                    }
+                    if let Some(wanted) = &f.2 {
+                        let store = follow.store.clone();
+                        if region_of(&store, &mut f.3, &event).await.as_ref() != Some(wanted) {
+                            continue;
+                        }
+                    }
+                    return Some((Event::from(event), (follow, f)));
+                }
+            },
+        ))
+    }
+
+    /// The consultation each time an event changes it, as of that event.
+    async fn consultation_changed(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        after: Option<i64>,
+    ) -> Result<impl Stream<Item = Consultation>> {
+        let follow = follow(ctx, after).await?;
+        Ok(stream::unfold(follow, move |mut follow| async move {
+            loop {
+                let event = follow.next().await?;
+                if event.stream_id != id {
+                    continue;
+                }
+                let state = consultation_state(&follow.store, id, Some(event.version)).await;
+                if let Ok(Some(c)) = state.map(|s| s.consultation) {
+                    let c = Consultation::from_state(c, event.version, event.position);
+                    return Some((c, follow));
+                }
+            }
+        }))
+    }
+}

@@ -1,0 +1,410 @@
+//! The HTTP edge: GraphQL over HTTP (POST and GET, content negotiation, status codes), GraphiQL,
+//! the WebSocket subscription endpoint, health, readiness and metrics.
+
+pub mod metrics;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{ErrorExtensions, ServerError, Variables};
+use async_graphql_axum::GraphQLSubscription;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use tracing::Instrument;
+
+use crate::error::{ApiError, Code};
+use crate::graphql::ShuraSchema;
+use crate::store::Store;
+use metrics::Metrics;
+
+/// Limits of the HTTP edge.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest a request may run.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    /// The GraphQL schema.
+    pub schema: ShuraSchema,
+    /// The store, for readiness.
+    pub store: Store,
+    /// Request metrics.
+    pub metrics: Arc<Metrics>,
+    /// Limits.
+    pub limits: Limits,
+}
+
+/// The routes.
+pub fn router(state: HttpState) -> Router {
+    let ws = GraphQLSubscription::new(state.schema.clone());
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route_service("/graphql/ws", ws)
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics_text))
+        .with_state(state)
+}
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// Which media type the client accepts for a GraphQL response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+impl Media {
+    fn as_str(self) -> &'static str {
+        match self {
+            Media::GraphqlResponse => GRAPHQL_RESPONSE,
+            Media::Json => JSON,
+        }
+    }
+}
+
+/// Content negotiation: `application/graphql-response+json` when accepted, else
+/// `application/json`; no `Accept` means `application/json` (the spec's legacy default).
+fn negotiate(headers: &HeaderMap) -> Option<Media> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(Media::Json);
+    };
+    let types: Vec<&str> = accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .collect();
+    if types.contains(&GRAPHQL_RESPONSE) {
+        Some(Media::GraphqlResponse)
+    } else if types
+        .iter()
+        .any(|t| *t == JSON || *t == "*/*" || *t == "application/*")
+    {
+        Some(Media::Json)
+    } else {
+        None
+    }
+}
+
+fn error_body(status: StatusCode, media: Media, error: ApiError) -> Response {
+    let server_error = error.extend().into_server_error(Default::default());
+    let body = serde_json::json!({ "errors": [server_error] });
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(media.as_str()),
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The GET form of a GraphQL request.
+#[derive(Debug, Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// The POST body of a GraphQL request.
+#[derive(Debug, Deserialize)]
+struct PostBody {
+    query: Option<String>,
+    #[serde(rename = "operationName", default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<serde_json::Value>,
+}
+
+async fn graphql_get(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if params.query.is_none() && wants_html {
+        let page = GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish();
+        return Html(page).into_response();
+    }
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let variables = match params.variables.as_deref().map(serde_json::from_str) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                media,
+                ApiError::validation(
+                    "variables",
+                    "INVALID_JSON",
+                    "variables must be a JSON object",
+                ),
+            )
+        }
+    };
+    let _ = params.extensions;
+    let Some(query) = params.query else {
+        return error_body(
+            StatusCode::BAD_REQUEST,
+            media,
+            ApiError::validation("query", "REQUIRED", "a GraphQL request needs a query"),
+        );
+    };
+    execute(
+        state,
+        media,
+        Method::GET,
+        query,
+        params.operation_name,
+        variables,
+    )
+    .await
+}
+
+async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.split(';').next().map(str::trim) != Some(JSON) {
+        return error_body(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            ApiError::validation("Content-Type", "UNSUPPORTED", "send application/json"),
+        );
+    }
+    let bytes: Bytes = match axum::body::to_bytes(body, state.limits.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                media,
+                ApiError::new(
+                    Code::LimitExceeded,
+                    format!(
+                        "request body larger than {} bytes",
+                        state.limits.max_body_bytes
+                    ),
+                ),
+            )
+        }
+    };
+    let request: PostBody = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
+        Err(e) => {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                media,
+                ApiError::validation(
+                    "body",
+                    "INVALID_JSON",
+                    format!("the body is not a GraphQL request: {e}"),
+                ),
+            )
+        }
+    };
+    let Some(query) = request.query else {
+        return error_body(
+            StatusCode::BAD_REQUEST,
+            media,
+            ApiError::validation("query", "REQUIRED", "a GraphQL request needs a query"),
+        );
+    };
+    execute(
+        state,
+        media,
+        Method::POST,
+        query,
+        request.operation_name,
+        request.variables,
+    )
+    .await
+}
+
+fn not_acceptable() -> Response {
+    (
+        StatusCode::NOT_ACCEPTABLE,
+        format!("accept {GRAPHQL_RESPONSE} or {JSON}\n"),
+    )
+        .into_response()
+}
+
+/// The operation a document would run: its type, or `None` when it does not parse or the
+/// operation name matches nothing (execution reports those).
+fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
+        _ => None,
+    }
+}
+
+/// Gives every error a code: limits, request errors (parse, validation) and any execution error
+/// that escaped the boundary type, whose detail is logged once and hidden.
+fn classify(errors: &mut [ServerError], request_error: bool) {
+    for error in errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let limit = error.message.contains("too deep") || error.message.contains("too complex");
+        let code = if limit {
+            Code::LimitExceeded
+        } else if request_error {
+            Code::Validation
+        } else {
+            let hidden = ApiError::internal(&error.message);
+            error.message = hidden.message;
+            Code::Internal
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code.as_str());
+    }
+}
+
+async fn execute(
+    state: HttpState,
+    media: Media,
+    method: Method,
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<serde_json::Value>,
+) -> Response {
+    let op_type = operation_type(&query, operation_name.as_deref());
+    if method == Method::GET && op_type.is_some_and(|t| t != OperationType::Query) {
+        let mut response = error_body(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            ApiError::validation(
+                "method",
+                "GET_QUERY_ONLY",
+                "GET runs queries only; use POST",
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let name = operation_name
+        .clone()
+        .unwrap_or_else(|| "anonymous".to_owned());
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = variables {
+        request = request.variables(Variables::from_json(variables));
+    }
+    let started = Instant::now();
+    let span = tracing::info_span!("graphql", operation = %name);
+    let run = state.schema.execute(request).instrument(span);
+    let Ok(mut response) = tokio::time::timeout(state.limits.request_timeout, run).await else {
+        state.metrics.record(&name, started.elapsed(), true);
+        return error_body(
+            StatusCode::GATEWAY_TIMEOUT,
+            media,
+            ApiError::new(
+                Code::LimitExceeded,
+                format!(
+                    "the request took longer than {:?}",
+                    state.limits.request_timeout
+                ),
+            ),
+        );
+    };
+    // A request error: nothing executed (parse, validation, limits, unknown operation).
+    let request_error = response.data == async_graphql::Value::Null && response.is_err();
+    classify(&mut response.errors, request_error);
+    state
+        .metrics
+        .record(&name, started.elapsed(), response.is_err());
+    let status = if request_error && media == Media::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_owned());
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(media.as_str()),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn ready(State(state): State<HttpState>) -> Response {
+    match state.store.head().await {
+        Ok(head) => (
+            StatusCode::OK,
+            format!("ready: log at position {}\n", head.position),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: database unreachable\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<HttpState>) -> Response {
+    let head = *state.store.watch_head().borrow();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(head),
+    )
+        .into_response()
+}
