@@ -133,6 +133,9 @@ pub struct Query;
 #[Object]
 impl Query {
     /// Consultations, filtered, sorted by start date, in Relay pages.
+    #[graphql(
+        complexity = "first.unwrap_or(20).clamp(0, MAX_PAGE_SIZE) as usize * child_complexity"
+    )]
     async fn consultations(
         &self,
         ctx: &Context<'_>,
@@ -210,6 +213,9 @@ impl Query {
     }
 
     /// Organisations (ministries, councils, agencies, companies...).
+    #[graphql(
+        complexity = "first.unwrap_or(20).clamp(0, MAX_PAGE_SIZE) as usize * child_complexity"
+    )]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -239,6 +245,9 @@ impl Query {
     }
 
     /// People, by name in Arabic or Latin script.
+    #[graphql(
+        complexity = "first.unwrap_or(20).clamp(0, MAX_PAGE_SIZE) as usize * child_complexity"
+    )]
     async fn people(
         &self,
         ctx: &Context<'_>,
@@ -266,6 +275,9 @@ impl Query {
 
     /// Recommendations across consultations.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "first.unwrap_or(20).clamp(0, MAX_PAGE_SIZE) as usize * child_complexity"
+    )]
     async fn recommendations(
         &self,
         ctx: &Context<'_>,
@@ -301,6 +313,9 @@ impl Query {
     /// Follow-up actions across consultations. `overdueOn` keeps unfinished actions certainly
     /// due before that day.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "first.unwrap_or(20).clamp(0, MAX_PAGE_SIZE) as usize * child_complexity"
+    )]
     async fn actions(
         &self,
         ctx: &Context<'_>,
@@ -339,6 +354,9 @@ impl Query {
 
     /// Agreements and their budgets.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "first.unwrap_or(20).clamp(0, MAX_PAGE_SIZE) as usize * child_complexity"
+    )]
     async fn agreements(
         &self,
         ctx: &Context<'_>,
@@ -420,6 +438,9 @@ impl Query {
     }
 
     /// The global feed, in position order: events after `after`, at most `first`.
+    #[graphql(
+        complexity = "first.unwrap_or(20).clamp(0, MAX_PAGE_SIZE) as usize * child_complexity"
+    )]
     async fn events(
         &self,
         ctx: &Context<'_>,

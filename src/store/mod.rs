@@ -84,6 +84,8 @@ struct Inner {
     upcasters: Arc<Upcasters>,
     projector: Option<Arc<dyn Projector>>,
     head: Arc<watch::Sender<i64>>,
+    /// Dropping it (with the store) stops the PostgreSQL listener.
+    _listener_stop: Option<oneshot::Sender<()>>,
 }
 
 impl Store {
@@ -93,6 +95,10 @@ impl Store {
         pool.migrate().await?;
         let position = sql::read_head(&pool).await?.position;
         let head = Arc::new(watch::Sender::new(position));
+        let listener_stop = match &pool {
+            Pool::Postgres(pg) => Some(spawn_listener(pg.clone(), pool.clone(), head.clone())),
+            Pool::Sqlite(_) => None,
+        };
         let upcasters = Arc::new(config.upcasters);
         let writer = writer::spawn(
             pool.clone(),
@@ -107,6 +113,7 @@ impl Store {
                 upcasters,
                 projector: config.projector,
                 head,
+                _listener_stop: listener_stop,
             }),
         })
     }
@@ -399,6 +406,59 @@ impl Store {
     fn decode(&self, row: &EventRow) -> Result<RecordedEvent, StoreError> {
         decode(&self.inner.upcasters, row)
     }
+}
+
+/// Follows appends made by other processes on the same PostgreSQL database (LISTEN/NOTIFY) and
+/// moves this process's head watch, so that its subscribers wake up. The watch only wakes
+/// readers; what they read comes from the gap-safe feed, so a lost notification delays an event
+/// but never loses it.
+fn spawn_listener(
+    pg: sqlx::PgPool,
+    pool: Pool,
+    head: Arc<watch::Sender<i64>>,
+) -> oneshot::Sender<()> {
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pg).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "cannot LISTEN for other processes' appends");
+                return;
+            }
+        };
+        if let Err(error) = listener.listen("shura_events").await {
+            tracing::warn!(%error, "cannot LISTEN for other processes' appends");
+            return;
+        }
+        // The channel is database-wide; notifications name the schema whose log moved.
+        let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&pg)
+            .await
+            .ok();
+        loop {
+            let received = tokio::select! {
+                _ = &mut stopped => break,
+                received = listener.recv() => received,
+            };
+            match received {
+                Ok(notification) if Some(notification.payload()) != schema.as_deref() => {}
+                Ok(_) => {
+                    if let Ok(current) = sql::read_head(&pool).await {
+                        head.send_if_modified(|p| {
+                            let moved = current.position > *p;
+                            *p = (*p).max(current.position);
+                            moved
+                        });
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "LISTEN connection lost; reconnecting");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            }
+        }
+    });
+    stop
 }
 
 /// A stored row as the domain reads it, payload upcast to the current schema version.

@@ -232,3 +232,14 @@ pub async fn has_events(tx: &mut Tx) -> Result<bool, StoreError> {
     const SQL: &str = "SELECT position FROM events LIMIT 1";
     Ok(on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL).fetch_optional(c).await?).is_some())
 }
+
+/// Tells other processes on the same PostgreSQL database that the log moved (delivered at
+/// commit, never for a rolled-back batch). SQLite has no other process to tell.
+pub async fn notify_appended(tx: &mut Tx) -> Result<(), StoreError> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT pg_notify('shura_events', current_schema())")
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}

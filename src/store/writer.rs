@@ -141,6 +141,7 @@ async fn write_batch(
     }
     if head.position != start {
         sql::set_head(&mut tx, &head).await?;
+        sql::notify_appended(&mut tx).await?;
     }
     for (job, outcome) in jobs.iter_mut().zip(&outcomes) {
         if let Some(gate) = job.gate.take() {

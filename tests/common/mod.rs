@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod facts;
+pub mod server;
 
 use serde_json::{json, Value};
 use shura::store::{
@@ -166,11 +167,11 @@ pub fn event(event_type: &str, payload: Value) -> NewEvent {
     NewEvent::new(event_type, payload)
 }
 
-/// An append of `events` to a `consultation` stream.
+/// An append of `events` to a `ledger` stream (a type no read model follows).
 pub fn append(stream_id: Uuid, expected: ExpectedVersion, events: Vec<NewEvent>) -> AppendRequest {
     AppendRequest {
         stream_id,
-        stream_type: "consultation".to_owned(),
+        stream_type: "ledger".to_owned(),
         expected,
         events,
         context: WriteContext::new(tester()),

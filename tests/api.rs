@@ -1,0 +1,631 @@
+//! The GraphQL API over HTTP and WebSocket, on SQLite and PostgreSQL: transport rules, every
+//! error code, concurrency, pagination, the dashboard against a hand count, time travel, limits,
+//! statement counts, and subscriptions across processes.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::server::{Server, Subscriber};
+use common::TestDb;
+use serde_json::{json, Value};
+use shura::app::{build, App, AppConfig};
+use shura::seeds::reference;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+on_both_backends!(
+    graphql_over_http_rules,
+    mutations_return_the_entity_and_errors_carry_codes,
+    concurrent_mutations_with_one_expected_version_have_one_winner,
+    pages_have_no_duplicates_or_holes,
+    dashboard_matches_a_hand_count_of_the_seeds,
+    consultations_as_they_were,
+    limits_answer_limit_exceeded,
+    a_page_of_twenty_takes_a_constant_number_of_statements,
+    subscribers_get_appends_from_another_process_and_resume,
+);
+
+async fn app(db: &TestDb, seed: bool) -> App {
+    let mut config = AppConfig::new(&db.url);
+    config.seed_if_empty = seed;
+    build(config).await.expect("app")
+}
+
+/// Sends one request through the router; returns status, content type and body.
+async fn send(app: &App, request: Request<Body>) -> (StatusCode, String, String) {
+    let response = app.router.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (
+        status,
+        content_type,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+fn post(body: &str, accept: &str) -> Request<Body> {
+    Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, accept)
+        .body(Body::from(body.to_owned()))
+        .expect("request")
+}
+
+/// A GraphQL POST accepting `application/graphql-response+json`; returns status and JSON.
+async fn gql(app: &App, query: &str, variables: Value) -> (StatusCode, Value) {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let (status, _, text) = send(app, post(&body, "application/graphql-response+json")).await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("none")
+}
+
+async fn graphql_over_http_rules(db: &TestDb) {
+    let app = app(db, false).await;
+    let query = json!({"query": "{ regions { code } }"}).to_string();
+    let (status, media, body) = send(&app, post(&query, "application/graphql-response+json")).await;
+    assert_eq!(
+        (status, media.as_str()),
+        (StatusCode::OK, "application/graphql-response+json")
+    );
+    assert!(body.contains("MA-03"));
+    let (status, media, _) = send(&app, post(&query, "application/json")).await;
+    assert_eq!(
+        (status, media.as_str()),
+        (StatusCode::OK, "application/json")
+    );
+
+    // Parse and validation errors: 400 with the new media type, 200 with application/json.
+    let broken = json!({"query": "{ regions { code "}).to_string();
+    let (status, _, body) = send(&app, post(&broken, "application/graphql-response+json")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("\"code\":\"VALIDATION\""), "{body}");
+    let (status, _, _) = send(&app, post(&broken, "application/json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let unknown = json!({"query": "{ nothingHere }"}).to_string();
+    let (status, _, _) = send(&app, post(&unknown, "application/graphql-response+json")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = send(&app, post("{not json", "application/json")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // GET runs queries; never mutations.
+    let get = |uri: &str, accept: &str| {
+        Request::get(uri)
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, body) = send(
+        &app,
+        get("/graphql?query=%7Bregions%7Bcode%7D%7D", "application/json"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("MA-12"));
+    let mutation = "/graphql?query=mutation%7BmarkConsultationHeld(input%3A%7B%7D)%7Bversion%7D%7D";
+    let response = app
+        .router
+        .clone()
+        .oneshot(get(mutation, "application/json"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers().get(header::ALLOW).unwrap(), "POST");
+
+    // Content negotiation and media types.
+    let (status, _, _) = send(&app, post(&query, "text/plain")).await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
+    let wrong_type = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(query.clone()))
+        .unwrap();
+    assert_eq!(
+        send(&app, wrong_type).await.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let (status, media, page) =
+        send(&app, get("/graphql", "text/html,application/xhtml+xml")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        media.starts_with("text/html") && page.contains("graphiql"),
+        "{media}"
+    );
+
+    // Health, readiness, metrics.
+    assert_eq!(send(&app, get("/healthz", "*/*")).await.0, StatusCode::OK);
+    let (status, _, ready) = send(&app, get("/readyz", "*/*")).await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+    let (_, _, metrics) = send(&app, get("/metrics", "*/*")).await;
+    assert!(
+        metrics.contains("shura_graphql_requests_total{operation=\"anonymous\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("shura_append_conflicts_total 0"));
+}
+
+const REGISTER_ORG: &str = "mutation($input: JSON!, $key: String) {
+    registerOrganisation(input: $input, idempotencyKey: $key) {
+        streamId version position appended replayed stakeholder { name kind }
+    } }";
+
+const ADD_NOTE: &str = "mutation($input: JSON!, $v: Int) {
+    addContextNote(input: $input, expectedVersion: $v) {
+        version consultation { version contextNotes { en } } } }";
+
+async fn mutations_return_the_entity_and_errors_carry_codes(db: &TestDb) {
+    let app = app(db, false).await;
+    let org = json!({"organisation_id": reference("org/t"), "name": {"ar": "مجلس جهة فاس مكناس"}, "kind": "regional_council"});
+    let (status, first) = gql(&app, REGISTER_ORG, json!({"input": org, "key": "k1"})).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let result = &first["data"]["registerOrganisation"];
+    assert_eq!(result["version"], 1);
+    assert_eq!(result["stakeholder"]["name"], "مجلس جهة فاس مكناس");
+    assert_eq!(result["stakeholder"]["kind"], "regional_council");
+
+    // An idempotent retry answers the same, writes nothing.
+    let (_, retry) = gql(&app, REGISTER_ORG, json!({"input": org, "key": "k1"})).await;
+    assert_eq!(retry["data"]["registerOrganisation"]["replayed"], true);
+    assert_eq!(
+        retry["data"]["registerOrganisation"]["position"],
+        result["position"]
+    );
+
+    // VALIDATION names the field and the rule: domain rules, malformed input, references.
+    let (_, blank) = gql(&app, REGISTER_ORG, json!({"input": {"organisation_id": Uuid::new_v4(), "name": {"ar": " "}, "kind": "agency"}})).await;
+    assert_eq!(code(&blank), "VALIDATION");
+    assert_eq!(blank["errors"][0]["extensions"]["field"], "name.ar");
+    assert_eq!(blank["errors"][0]["extensions"]["rule"], "REQUIRED");
+    let (_, malformed) = gql(&app, REGISTER_ORG, json!({"input": {"organisation_id": Uuid::new_v4(), "name": {"ar": "x"}, "kind": "castle"}})).await;
+    assert_eq!(code(&malformed), "VALIDATION");
+    assert_eq!(malformed["errors"][0]["extensions"]["field"], "input.kind");
+    let (_, orphan) = gql(&app, REGISTER_ORG, json!({"input": {"organisation_id": Uuid::new_v4(), "name": {"ar": "x"}, "kind": "agency", "parent_id": Uuid::new_v4()}})).await;
+    assert_eq!(
+        orphan["errors"][0]["extensions"]["rule"],
+        "UNKNOWN_REFERENCE"
+    );
+    let (_, duplicate) = gql(&app, REGISTER_ORG, json!({"input": org, "key": "k2"})).await;
+    assert_eq!(code(&duplicate), "VALIDATION");
+    let (_, reused) = gql(&app, REGISTER_ORG, json!({"input": {"organisation_id": Uuid::new_v4(), "name": {"ar": "y"}, "kind": "agency"}, "key": "k1"})).await;
+    assert_eq!(
+        reused["errors"][0]["extensions"]["rule"],
+        "IDEMPOTENCY_KEY_REUSED"
+    );
+
+    // A consultation: the mutation returns the entity as of the new version.
+    let plan = "mutation($input: JSON!) { planConsultation(input: $input) { version consultation { id status title region } } }";
+    let c = reference("c/api");
+    let (_, planned) = gql(
+        &app,
+        plan,
+        json!({"input": {"consultation_id": c, "kind": "workshop",
+        "title": {"ar": "ورشة"}, "schedule": {"start": {"year": 2025}}, "region": "MA-03"}}),
+    )
+    .await;
+    assert_eq!(
+        planned["data"]["planConsultation"]["consultation"]["status"], "planned",
+        "{planned}"
+    );
+    let (_, noted) = gql(
+        &app,
+        ADD_NOTE,
+        json!({"input": {"consultation_id": c, "note": {"en": "first"}}, "v": 1}),
+    )
+    .await;
+    assert_eq!(noted["data"]["addContextNote"]["version"], 2, "{noted}");
+    assert_eq!(
+        noted["data"]["addContextNote"]["consultation"]["contextNotes"][0]["en"],
+        "first"
+    );
+    // CONFLICT carries the expected and actual versions.
+    let (_, stale) = gql(
+        &app,
+        ADD_NOTE,
+        json!({"input": {"consultation_id": c, "note": {"en": "late"}}, "v": 1}),
+    )
+    .await;
+    assert_eq!(code(&stale), "CONFLICT");
+    assert_eq!(stale["errors"][0]["extensions"]["actual"], 2);
+    assert_eq!(stale["errors"][0]["extensions"]["expected"], "1");
+    // NOT_FOUND is not an error for a missing consultation: it is null.
+    let (_, missing) = gql(
+        &app,
+        "query($id: UUID!) { consultation(id: $id) { id } }",
+        json!({"id": Uuid::new_v4()}),
+    )
+    .await;
+    assert_eq!(missing["data"]["consultation"], Value::Null);
+    // No internal detail ever reaches a client.
+    for response in [&blank, &malformed, &orphan, &duplicate, &reused, &stale] {
+        let text = response.to_string().to_lowercase();
+        assert!(!text.contains("sql") && !text.contains("src/"), "{text}");
+    }
+}
+
+async fn concurrent_mutations_with_one_expected_version_have_one_winner(db: &TestDb) {
+    let app = app(db, false).await;
+    let c = reference("c/race");
+    let plan = "mutation($input: JSON!) { planConsultation(input: $input) { version } }";
+    gql(
+        &app,
+        plan,
+        json!({"input": {"consultation_id": c, "kind": "workshop",
+        "title": {"fr": "Atelier"}, "schedule": {"start": {"year": 2025}}}}),
+    )
+    .await;
+    let mut handles = Vec::new();
+    for n in 0..16 {
+        let router = app.router.clone();
+        handles.push(tokio::spawn(async move {
+            let body = json!({"query": ADD_NOTE, "variables": {"input": {"consultation_id": c, "note": {"en": format!("note {n}")}}, "v": 1}}).to_string();
+            let response = router.oneshot(post(&body, "application/json")).await.unwrap();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }));
+    }
+    let (mut wins, mut conflicts) = (0, 0);
+    for handle in handles {
+        let response = handle.await.unwrap();
+        if response["data"]["addContextNote"]["version"] == 2 {
+            wins += 1;
+        } else {
+            assert_eq!(code(&response), "CONFLICT", "{response}");
+            conflicts += 1;
+        }
+    }
+    assert_eq!((wins, conflicts), (1, 15));
+}
+
+async fn pages_have_no_duplicates_or_holes(db: &TestDb) {
+    let app = app(db, true).await;
+    let plan = "mutation($input: JSON!) { planConsultation(input: $input) { version } }";
+    for n in 0..23 {
+        let (_, r) = gql(&app, plan, json!({"input": {"consultation_id": reference(&format!("c/page/{n}")),
+            "kind": "workshop", "title": {"fr": format!("Essai {n}")},
+            "schedule": {"start": {"year": 2020 + n % 5, "month": 1 + n % 12, "day": 1 + n % 28}}, "region": "MA-03"}})).await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    let page = "query($after: String, $desc: ConsultationSort) { consultations(first: 4, after: $after, sort: $desc) {
+        totalCount pageInfo { hasNextPage } edges { cursor node { id startDate } } } }";
+    for sort in ["START_DATE_ASC", "START_DATE_DESC"] {
+        let (mut after, mut seen, mut dates) = (Value::Null, Vec::new(), Vec::new());
+        loop {
+            let (_, r) = gql(&app, page, json!({"after": after, "desc": sort})).await;
+            let conn = &r["data"]["consultations"];
+            assert_eq!(conn["totalCount"], 28, "{r}");
+            let edges = conn["edges"].as_array().unwrap();
+            for edge in edges {
+                seen.push(edge["node"]["id"].as_str().unwrap().to_owned());
+                dates.push(edge["node"]["startDate"].as_str().unwrap_or("").to_owned());
+            }
+            if conn["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = edges.last().unwrap()["cursor"].clone();
+        }
+        let unique: HashSet<_> = seen.iter().collect();
+        assert_eq!(
+            (seen.len(), unique.len()),
+            (28, 28),
+            "{sort}: no duplicate, no hole"
+        );
+        let mut sorted = dates.clone();
+        sorted.sort();
+        if sort == "START_DATE_DESC" {
+            sorted.reverse();
+        }
+        assert_eq!(dates, sorted, "{sort}");
+    }
+    let (_, filtered) = gql(
+        &app,
+        "{ consultations(filter: {region: \"MA-03\", search: \"essai\"}) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(filtered["data"]["consultations"]["totalCount"], 23);
+    let (_, big) = gql(
+        &app,
+        "{ consultations(first: 1000) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code(&big), "LIMIT_EXCEEDED");
+}
+
+/// The numbers below were counted by hand in the five articles (see seeds/facts).
+async fn dashboard_matches_a_hand_count_of_the_seeds(db: &TestDb) {
+    let app = app(db, true).await;
+    let (_, r) = gql(&app, "{ dashboard(today: \"2026-11-22\") }", json!({})).await;
+    let d = &r["data"]["dashboard"];
+    let counts = |key: &str| -> Vec<(String, i64)> {
+        d[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["key"].as_str().unwrap().to_owned(),
+                    c["count"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // Five consultations: two in Fès-Meknès (001, 003), two in Rabat (000 at the ministry,
+    // 002 the National Industry Day), one in Casablanca (004); all held and closed.
+    assert_eq!(
+        counts("consultations_by_status"),
+        vec![("closed".into(), 5)]
+    );
+    assert_eq!(
+        counts("consultations_by_region"),
+        vec![
+            ("MA-03".into(), 2),
+            ("MA-04".into(), 2),
+            ("MA-06".into(), 1)
+        ]
+    );
+    // Known months: October 2017 (000), November 2024 (001), November 2025 (002); 003 and 004
+    // give only "a Tuesday".
+    assert_eq!(
+        counts("consultations_by_month"),
+        vec![
+            ("2017-10".into(), 1),
+            ("2024-11".into(), 1),
+            ("2025-11".into(), 1),
+            ("unknown".into(), 2)
+        ]
+    );
+    // Five recommendations in 001, four in 003.
+    assert_eq!(
+        counts("recommendations_by_status"),
+        vec![("proposed".into(), 9)]
+    );
+    // Committed budgets of signed agreements: 900 million MAD (002, innovation support
+    // programme) and 250 million MAD (004, CTI plan 2022-2025); the 290 million of the previous
+    // plan is not a new commitment.
+    let budget = d["budget"].as_array().unwrap();
+    let amounts: Vec<(&str, &str)> = budget
+        .iter()
+        .map(|b| (b["region"].as_str().unwrap(), b["amount"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        amounts,
+        vec![("MA-04", "900000000"), ("MA-06", "250000000")]
+    );
+    // One follow-up action (004's objective contracts), not started, no due date.
+    assert_eq!(counts("actions_by_status"), vec![("not_started".into(), 1)]);
+    assert_eq!(d["overdue_actions"], json!([]));
+    // Agreements: five signed on the National Industry Day, one in 004.
+    let (_, a) = gql(
+        &app,
+        "{ agreements(status: \"signed\", first: 50) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        a["data"]["agreements"]["edges"].as_array().unwrap().len(),
+        6
+    );
+}
+
+async fn consultations_as_they_were(db: &TestDb) {
+    let app = app(db, true).await;
+    let id = reference("consultation/fes-meknes-export-2024");
+    let q = "query($id: UUID!, $v: Int, $t: DateTime) { consultation(id: $id, asOfVersion: $v, asOf: $t) {
+        version status participants { role } recommendations { id } } }";
+    let (_, now) = gql(&app, q, json!({"id": id})).await;
+    let now = &now["data"]["consultation"];
+    assert_eq!(now["status"], "closed", "{now}");
+    let (_, first) = gql(&app, q, json!({"id": id, "v": 1})).await;
+    let first = &first["data"]["consultation"];
+    assert_eq!(
+        (first["version"].as_i64(), first["status"].as_str()),
+        (Some(1), Some("planned"))
+    );
+    assert_eq!(first["participants"], json!([]));
+    let (_, events) = gql(
+        &app,
+        "query($id: UUID!) { streamEvents(streamId: $id) { version recordedAt actorName hash } }",
+        json!({"id": id}),
+    )
+    .await;
+    let events = events["data"]["streamEvents"].as_array().unwrap();
+    assert!(events.len() > 5);
+    assert!(events.iter().all(|e| e["actorName"] == "Seed loader"));
+    let at = events[0]["recordedAt"].as_str().unwrap();
+    let (_, then) = gql(&app, q, json!({"id": id, "t": at})).await;
+    assert!(then["data"]["consultation"]["version"].as_i64().unwrap() >= 1);
+    let (_, both) = gql(&app, q, json!({"id": id, "v": 1, "t": at})).await;
+    assert_eq!(code(&both), "VALIDATION");
+    // The history of one recommendation: the events that name it.
+    let rec = now["recommendations"][0]["id"].as_str().unwrap();
+    let (_, history) = gql(
+        &app,
+        "query($s: UUID!, $e: UUID!) { history(streamId: $s, entityId: $e) { eventType actorId } }",
+        json!({"s": id, "e": rec}),
+    )
+    .await;
+    assert_eq!(
+        history["data"]["history"][0]["eventType"], "RecommendationProposed",
+        "{history}"
+    );
+}
+
+async fn limits_answer_limit_exceeded(db: &TestDb) {
+    let mut config = AppConfig::new(&db.url);
+    config.limits.max_body_bytes = 2048;
+    let app = build(config).await.unwrap();
+    let deep = format!(
+        "{{ consultations {{ edges {{ node {{ {} }} }} }} }}",
+        "a { ".repeat(20) + &"}".repeat(20)
+    );
+    let (_, r) = gql(&app, &deep, json!({})).await;
+    assert_eq!(
+        code(&r),
+        "VALIDATION",
+        "unknown fields fail validation first: {r}"
+    );
+    let nested = "{ consultations { edges { node { actions { details } recommendations { text { ar } } participants { capacity { ar } } } } } }";
+    let (_, ok) = gql(&app, nested, json!({})).await;
+    assert!(ok["errors"].is_null(), "{ok}");
+    let complex = format!("{{ {} }}", (0..60).map(|i| format!("a{i}: consultations(first: 100) {{ edges {{ node {{ id title recommendations {{ id }} }} }} }}")).collect::<Vec<_>>().join(" "));
+    let big = json!({"query": complex}).to_string();
+    let (status, _, body) = send(&app, post(&big, "application/json")).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body.contains("LIMIT_EXCEEDED"));
+
+    let mut config = AppConfig::new(&db.url);
+    config.limits.request_timeout = Duration::ZERO;
+    let slow = build(config).await.unwrap();
+    let (status, _, body) = send(
+        &slow,
+        post(
+            &json!({"query": "{ dashboard }"}).to_string(),
+            "application/json",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert!(body.contains("LIMIT_EXCEEDED"));
+
+    let app = build(AppConfig::new(&db.url)).await.unwrap();
+    let (_, r) = gql(&app, &complex, json!({})).await;
+    assert_eq!(code(&r), "LIMIT_EXCEEDED", "{r}");
+    let too_deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(14),
+        "}".repeat(14)
+    );
+    let (_, r) = gql(&app, &too_deep, json!({})).await;
+    assert_eq!(code(&r), "LIMIT_EXCEEDED", "{r}");
+}
+
+/// A page of 20 consultations with participants, recommendations and actions, counted from the
+/// statements a real server logs (sqlx logs every statement at debug level).
+async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
+    let seeded = app(db, true).await;
+    let plan = "mutation($input: JSON!) { planConsultation(input: $input) { version } }";
+    let action = "mutation($input: JSON!) { createAction(input: $input) { version } }";
+    let owner = reference("org/mic");
+    for n in 0..20 {
+        let c = reference(&format!("c/n1/{n}"));
+        gql(&seeded, plan, json!({"input": {"consultation_id": c, "kind": "workshop",
+            "title": {"fr": format!("Atelier {n}")}, "schedule": {"start": {"year": 2026, "month": 1}}}})).await;
+        let (_, r) = gql(
+            &seeded,
+            action,
+            json!({"input": {"action_id": reference(&format!("a/n1/{n}")),
+            "consultation_id": c, "title": {"fr": "Suivi"}, "owner_organisation_id": owner}}),
+        )
+        .await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    drop(seeded);
+    let server = Server::start(
+        &db.url,
+        &["--no-seed"],
+        &[("RUST_LOG", "sqlx::query=debug")],
+    )
+    .await;
+    let query = "{ consultations(first: 20) { totalCount edges { node { id participants { role } recommendations { id } agreements { id } actions { id title } } } } }";
+    let mut counts = Vec::new();
+    // A first request opens the pool's connections (their set-up statements are not the page's).
+    server.graphql(query, json!({})).await;
+    for _ in 0..2 {
+        let before = server.log.lock().unwrap().len();
+        let (status, body) = server.graphql(query, json!({})).await;
+        assert_eq!(status, 200);
+        let nodes = body["data"]["consultations"]["edges"].as_array().unwrap();
+        assert_eq!(nodes.len(), 20);
+        assert!(nodes
+            .iter()
+            .any(|n| !n["node"]["actions"].as_array().unwrap().is_empty()));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let log = server.log.lock().unwrap();
+        let statements: Vec<&String> = log[before..]
+            .iter()
+            .filter(|l| l.contains("sqlx::query"))
+            .collect();
+        if statements.len() != 3 {
+            eprintln!("{statements:#?}");
+        }
+        counts.push(statements.len());
+    }
+    server.stop().await;
+    // Page, total count, and one batched load of the actions: 3 statements, whatever the page.
+    assert_eq!(counts, vec![3, 3], "statements per request");
+}
+
+async fn subscribers_get_appends_from_another_process_and_resume(db: &TestDb) {
+    let server = Server::start(&db.url, &["--no-seed"], &[]).await;
+    let subscription = |after: i64| {
+        format!(
+            "subscription {{ eventsAppended(after: {after}) {{ position eventType streamId }} }}"
+        )
+    };
+    let mut subscriber = Subscriber::subscribe(&server.addr, &subscription(0)).await;
+    // This test process appends: another process than the server, on the same database.
+    let store = db.domain_store().await;
+    shura::seeds::apply(&store, &shura::seeds::embedded()[..1])
+        .await
+        .unwrap();
+    let total = store.head().await.unwrap().position;
+    let mut positions = Vec::new();
+    while positions.len() < 10 {
+        let data = subscriber.next_data().await;
+        positions.push(data["eventsAppended"]["position"].as_i64().unwrap());
+    }
+    assert_eq!(positions, (1..=10).collect::<Vec<_>>());
+    subscriber.close().await;
+
+    // Reconnect from the last position seen: the rest, each once, in order.
+    let mut resumed = Subscriber::subscribe(&server.addr, &subscription(10)).await;
+    let mut rest = Vec::new();
+    while rest.len() < (total - 10) as usize {
+        rest.push(
+            resumed.next_data().await["eventsAppended"]["position"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    assert_eq!(rest, (11..=total).collect::<Vec<_>>());
+    // A write through the server itself arrives too, and nothing else.
+    let (_, r) = server.graphql("mutation($i: JSON!) { registerOrganisation(input: $i) { position } }",
+        json!({"i": {"organisation_id": Uuid::new_v4(), "name": {"fr": "Nouvelle"}, "kind": "agency"}})).await;
+    let position = r["data"]["registerOrganisation"]["position"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        resumed.next_data().await["eventsAppended"]["position"],
+        position
+    );
+    assert!(resumed.quiet_for(Duration::from_millis(300)).await);
+    resumed.close().await;
+    server.stop().await;
+}
+
+#[test]
+fn schema_file_matches_the_served_schema() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/schema.graphql");
+    let file = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        file == shura::graphql::sdl(),
+        "schema/schema.graphql differs from the served schema; regenerate it with \
+         `cargo run -- schema > schema/schema.graphql`"
+    );
+}
