@@ -3,6 +3,10 @@
 //! statement counts, and subscriptions across processes.
 
 mod common;
+#[path = "api/mutations.rs"]
+mod mutations;
+
+use mutations::{every_mutation_has_a_happy_path, every_mutation_names_the_missing_field};
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -27,6 +31,8 @@ on_both_backends!(
     limits_answer_limit_exceeded,
     a_page_of_twenty_takes_a_constant_number_of_statements,
     subscribers_get_appends_from_another_process_and_resume,
+    every_mutation_has_a_happy_path,
+    every_mutation_names_the_missing_field,
 );
 
 async fn app(db: &TestDb, seed: bool) -> App {

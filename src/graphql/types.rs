@@ -354,6 +354,8 @@ pub struct Stakeholder {
     pub region: Option<String>,
     /// Name as shown (Arabic first; people with their Latin transliteration).
     pub name: String,
+    /// Version of the last event that changed it.
+    pub version: i64,
     /// Global position of the last event that changed it.
     pub position: i64,
     /// Names in every language and script, acronym, parent, posts held.
@@ -370,6 +372,7 @@ impl Stakeholder {
             kind: r.status.clone(),
             region: r.region.clone(),
             name: r.title.clone(),
+            version: r.version.unwrap_or_default(),
             position: r.position,
             details: Json(details),
         })

@@ -173,6 +173,8 @@ pub async fn consultations(
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EntityRecord {
     pub id: DbUuid,
+    /// The stream version, for entities that are streams (organisations, people).
+    pub version: Option<i64>,
     pub consultation_id: Option<DbUuid>,
     pub status: Option<String>,
     pub region: Option<String>,
@@ -198,7 +200,7 @@ pub async fn recommendations(
     first: i64,
     after: Option<Uuid>,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: &str = "SELECT id, consultation_id, status, region, text AS title, position, doc \
+    const SQL: &str = "SELECT id, NULL AS version, consultation_id, status, region, text AS title, position, doc \
         FROM rm_recommendations WHERE ($1 IS NULL OR consultation_id = $1) \
         AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR region = $3) \
         AND ($4 IS NULL OR id IN (SELECT recommendation_id FROM rm_themes WHERE theme = $4)) \
@@ -238,7 +240,8 @@ pub async fn agreements(
     first: i64,
     after: Option<Uuid>,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: &str = "SELECT id, consultation_id, status, region, title, position, doc \
+    const SQL: &str =
+        "SELECT id, NULL AS version, consultation_id, status, region, title, position, doc \
         FROM rm_agreements WHERE ($1 IS NULL OR consultation_id = $1) \
         AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR region = $3) \
         AND ($4 IS NULL OR programme = $4) AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6";
@@ -269,7 +272,7 @@ pub async fn organisations(
     first: i64,
     after: Option<Uuid>,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: &str = "SELECT id, NULL AS consultation_id, kind AS status, region, name AS title, \
+    const SQL: &str = "SELECT id, version, NULL AS consultation_id, kind AS status, region, name AS title, \
         position, doc FROM rm_organisations WHERE ($1 IS NULL OR kind = $1) \
         AND ($2 IS NULL OR region = $2) \
         AND ($3 IS NULL OR search LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR search LIKE $4 ESCAPE '\\') \
@@ -297,7 +300,7 @@ pub async fn people(
     first: i64,
     after: Option<Uuid>,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: &str = "SELECT id, NULL AS consultation_id, NULL AS status, NULL AS region, \
+    const SQL: &str = "SELECT id, version, NULL AS consultation_id, NULL AS status, NULL AS region, \
         name AS title, position, doc FROM rm_people \
         WHERE ($1 IS NULL OR search LIKE $1 ESCAPE '\\') AND ($2 IS NULL OR search LIKE $2 ESCAPE '\\') \
         AND ($3 IS NULL OR search LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR search LIKE $4 ESCAPE '\\') \
@@ -424,7 +427,8 @@ pub async fn action(pool: &Pool, id: Uuid) -> Result<Option<ActionRecord>> {
 
 /// One organisation row by id.
 pub async fn organisation(pool: &Pool, id: Uuid) -> Result<Option<EntityRecord>> {
-    const SQL: &str = "SELECT id, NULL AS consultation_id, kind AS status, region, name AS title, \
+    const SQL: &str =
+        "SELECT id, version, NULL AS consultation_id, kind AS status, region, name AS title, \
         position, doc FROM rm_organisations WHERE id = $1";
     Ok(
         on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL).bind(DbUuid(id)).fetch_optional(c).await?),
@@ -433,7 +437,8 @@ pub async fn organisation(pool: &Pool, id: Uuid) -> Result<Option<EntityRecord>>
 
 /// One person row by id.
 pub async fn person(pool: &Pool, id: Uuid) -> Result<Option<EntityRecord>> {
-    const SQL: &str = "SELECT id, NULL AS consultation_id, NULL AS status, NULL AS region, \
+    const SQL: &str =
+        "SELECT id, version, NULL AS consultation_id, NULL AS status, NULL AS region, \
         name AS title, position, doc FROM rm_people WHERE id = $1";
     Ok(
         on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL).bind(DbUuid(id)).fetch_optional(c).await?),
