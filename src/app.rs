@@ -23,6 +23,8 @@ pub struct AppConfig {
     pub seed_if_empty: bool,
     /// HTTP limits.
     pub limits: Limits,
+    /// Let anonymous clients read the read models (never the log or contact details).
+    pub public_read: bool,
 }
 
 impl AppConfig {
@@ -32,6 +34,7 @@ impl AppConfig {
             database_url: database_url.into(),
             seed_if_empty: false,
             limits: Limits::default(),
+            public_read: false,
         }
     }
 }
@@ -69,6 +72,8 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
         store: store.clone(),
         metrics,
         limits: config.limits,
+        public_read: config.public_read,
+        failures: Default::default(),
     });
     Ok(App { router, store })
 }
@@ -79,7 +84,10 @@ pub async fn serve(app: App, addr: SocketAddr) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, "serving GraphQL at /graphql (GraphiQL in a browser), subscriptions at /graphql/ws");
-    axum::serve(listener, app.router)
+    let service = app
+        .router
+        .into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")?;

@@ -7,9 +7,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 
+use crate::domain::token::Role;
 use crate::projections::ReadModels;
 use crate::seeds;
-use crate::store::{LogHead, Store, StoreConfig};
+use crate::store::{Actor, LogHead, Store, StoreConfig};
 
 /// Shura: an event-sourced stakeholder consultation tracker.
 #[derive(Debug, Parser)]
@@ -42,6 +43,16 @@ pub enum Command {
         /// Do not seed an empty store.
         #[arg(long)]
         no_seed: bool,
+        /// Let clients without a token read the read models (never the event log, never
+        /// contact details): for public dashboards.
+        #[arg(long)]
+        public_read: bool,
+    },
+    /// Manage API tokens.
+    Token {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        action: TokenAction,
     },
     /// Print the GraphQL schema (SDL), as `schema/schema.graphql` holds it.
     Schema,
@@ -78,6 +89,30 @@ pub enum Command {
     Import {
         /// The NDJSON file written by `shura export`.
         file: PathBuf,
+    },
+}
+
+/// Token subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it once (only a hash of it is stored).
+    Create {
+        /// Who or what holds it.
+        #[arg(long)]
+        name: String,
+        /// admin, editor, viewer or auditor.
+        #[arg(long)]
+        role: String,
+        /// For editors: a region it may write (e.g. MA-03); repeatable.
+        #[arg(long = "region")]
+        regions: Vec<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token; it stops working at once.
+    Revoke {
+        /// The token's id (from `shura token list`).
+        id: uuid::Uuid,
     },
 }
 
@@ -122,10 +157,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", crate::graphql::sdl());
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Serve { addr, no_seed } => {
+        Command::Serve {
+            addr,
+            no_seed,
+            public_read,
+        } => {
             let mut config = crate::app::AppConfig::new(&cli.database_url);
             config.seed_if_empty = !no_seed;
+            config.public_read = public_read;
             let app = crate::app::build(config).await?;
+            if crate::auth::list_tokens(app.store.pool()).await?.is_empty() {
+                let issued = crate::auth::create_token(
+                    &app.store,
+                    "first admin",
+                    Role::Admin,
+                    &[],
+                    Actor::new("serve", "First start"),
+                )
+                .await?;
+                println!("No token existed, so an admin token was created. It is shown only now:");
+                println!("  {}", issued.bearer);
+                println!(
+                    "In GraphiQL, open Headers and paste: {{\"Authorization\": \"Bearer {}\"}}",
+                    issued.bearer
+                );
+                println!("Create the directorates' tokens with `shura token create`.");
+            }
             crate::app::serve(app, addr).await?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -190,6 +247,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Schema | Command::Serve { .. } => ExitCode::SUCCESS,
+        Command::Token { action } => {
+            token(&store, action).await?;
+            ExitCode::SUCCESS
+        }
         Command::Rebuild => {
             let report = store.rebuild_read_models(true).await?;
             println!(
@@ -245,6 +306,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     store.close().await;
     Ok(code)
+}
+
+async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
+    let by = Actor::new("cli", "Command line");
+    match action {
+        TokenAction::Create {
+            name,
+            role,
+            regions,
+        } => {
+            let role = Role::parse("role", &role)?;
+            let issued = crate::auth::create_token(store, &name, role, &regions, by).await?;
+            println!("token {} created; it is shown only now:", issued.id);
+            println!("{}", issued.bearer);
+        }
+        TokenAction::List => {
+            for t in crate::auth::list_tokens(store.pool()).await? {
+                let state = if t.revoked != 0 { "revoked" } else { "active" };
+                println!(
+                    "{}  {:8} {:8} {}  {}",
+                    t.id.0, t.role, state, t.regions, t.name
+                );
+            }
+        }
+        TokenAction::Revoke { id } => {
+            crate::auth::revoke_token(store, id, by).await?;
+            println!("token {id} revoked");
+        }
+    }
+    Ok(())
 }
 
 fn parse_anchor(text: &str) -> anyhow::Result<LogHead> {

@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{action, consultation, organisation, person, DomainError, DomainEvent, Rule};
+use crate::domain::{
+    action, consultation, organisation, person, token, DomainError, DomainEvent, Rule,
+};
 use crate::store::{
     Actor, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, Store, StoreError, WriteContext,
 };
@@ -27,6 +29,8 @@ pub enum AnyCommand {
     Consultation(consultation::Command),
     /// A follow-up action command.
     Action(action::Command),
+    /// An API token command.
+    Token(token::Command),
 }
 
 impl AnyCommand {
@@ -37,6 +41,7 @@ impl AnyCommand {
             AnyCommand::Person(c) => c.stream_id(),
             AnyCommand::Consultation(c) => c.stream_id(),
             AnyCommand::Action(c) => c.stream_id(),
+            AnyCommand::Token(c) => c.stream_id(),
         }
     }
 
@@ -47,6 +52,7 @@ impl AnyCommand {
             AnyCommand::Person(_) => person::STREAM_TYPE,
             AnyCommand::Consultation(_) => consultation::STREAM_TYPE,
             AnyCommand::Action(_) => action::STREAM_TYPE,
+            AnyCommand::Token(_) => token::STREAM_TYPE,
         }
     }
 }
@@ -139,6 +145,7 @@ aggregate!(OrganisationAggregate, organisation);
 aggregate!(PersonAggregate, person);
 aggregate!(ConsultationAggregate, consultation);
 aggregate!(ActionAggregate, action);
+aggregate!(TokenAggregate, token);
 
 /// Folds recorded events of one aggregate into its state.
 pub fn fold_recorded<E: DomainEvent, S>(
@@ -173,6 +180,19 @@ pub async fn consultation_state(
     Ok(load::<ConsultationAggregate>(store, id, up_to_version)
         .await?
         .0)
+}
+
+/// The current state of an organisation.
+pub async fn organisation_state(
+    store: &Store,
+    id: Uuid,
+) -> Result<organisation::State, CommandError> {
+    Ok(load::<OrganisationAggregate>(store, id, None).await?.0)
+}
+
+/// The current state of a follow-up action.
+pub async fn action_state(store: &Store, id: Uuid) -> Result<action::State, CommandError> {
+    Ok(load::<ActionAggregate>(store, id, None).await?.0)
 }
 
 /// The state of a consultation as of a recorded time: its events recorded at or before `at`.
@@ -219,6 +239,9 @@ pub async fn execute(
                 create.consultation = action::ConsultationFacts::from_state(&state);
             }
             run::<ActionAggregate>(store, stream_type, c.stream_id(), c, context).await
+        }
+        AnyCommand::Token(c) => {
+            run::<TokenAggregate>(store, stream_type, c.stream_id(), c, context).await
         }
     }
 }

@@ -4,6 +4,7 @@
 //! derived from it.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod domain;

@@ -2,9 +2,18 @@
 //! error code, concurrency, pagination, the dashboard against a hand count, time travel, limits,
 //! statement counts, and subscriptions across processes.
 
+#[path = "api/access.rs"]
+mod access;
 mod common;
 #[path = "api/mutations.rs"]
 mod mutations;
+
+use access::{
+    a_revoked_token_stops_at_once, an_editor_cannot_reach_another_region_even_with_an_id,
+    failed_authentications_are_limited_per_address, public_read_opens_read_models_only,
+    roles_by_mutations, roles_by_reads_and_personal_data,
+    tokens_from_the_command_line_and_the_first_start,
+};
 
 use mutations::{every_mutation_has_a_happy_path, every_mutation_names_the_missing_field};
 
@@ -17,7 +26,9 @@ use common::server::{Server, Subscriber};
 use common::TestDb;
 use serde_json::{json, Value};
 use shura::app::{build, App, AppConfig};
+use shura::domain::token::Role;
 use shura::seeds::reference;
+use shura::store::Actor;
 use tower::ServiceExt;
 use uuid::Uuid;
 
@@ -33,17 +44,55 @@ on_both_backends!(
     subscribers_get_appends_from_another_process_and_resume,
     every_mutation_has_a_happy_path,
     every_mutation_names_the_missing_field,
+    roles_by_mutations,
+    roles_by_reads_and_personal_data,
+    public_read_opens_read_models_only,
+    an_editor_cannot_reach_another_region_even_with_an_id,
+    a_revoked_token_stops_at_once,
+    failed_authentications_are_limited_per_address,
+    tokens_from_the_command_line_and_the_first_start,
 );
 
-async fn app(db: &TestDb, seed: bool) -> App {
-    let mut config = AppConfig::new(&db.url);
-    config.seed_if_empty = seed;
-    build(config).await.expect("app")
+/// The service and an admin token for it.
+pub struct Api {
+    pub app: App,
+    pub admin: String,
 }
 
-/// Sends one request through the router; returns status, content type and body.
-async fn send(app: &App, request: Request<Body>) -> (StatusCode, String, String) {
-    let response = app.router.clone().oneshot(request).await.expect("response");
+async fn admin_token(store: &shura::store::Store) -> String {
+    shura::auth::create_token(
+        store,
+        "test admin",
+        Role::Admin,
+        &[],
+        Actor::new("test", "Test"),
+    )
+    .await
+    .expect("admin token")
+    .bearer
+}
+
+async fn api(config: AppConfig) -> Api {
+    let app = build(config).await.expect("app");
+    let admin = admin_token(&app.store).await;
+    Api { app, admin }
+}
+
+async fn app(db: &TestDb, seed: bool) -> Api {
+    let mut config = AppConfig::new(&db.url);
+    config.seed_if_empty = seed;
+    api(config).await
+}
+
+/// Sends one request through the router as it is; returns status, content type and body.
+async fn raw(api: &Api, request: Request<Body>) -> (StatusCode, String, String) {
+    let response = api
+        .app
+        .router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("response");
     let status = response.status();
     let content_type = response
         .headers()
@@ -61,6 +110,15 @@ async fn send(app: &App, request: Request<Body>) -> (StatusCode, String, String)
     )
 }
 
+/// Sends one request as the admin unless it carries its own `Authorization`.
+async fn send(api: &Api, mut request: Request<Body>) -> (StatusCode, String, String) {
+    if !request.headers().contains_key(header::AUTHORIZATION) {
+        let value = format!("Bearer {}", api.admin).parse().unwrap();
+        request.headers_mut().insert(header::AUTHORIZATION, value);
+    }
+    raw(api, request).await
+}
+
 fn post(body: &str, accept: &str) -> Request<Body> {
     Request::post("/graphql")
         .header(header::CONTENT_TYPE, "application/json")
@@ -69,11 +127,26 @@ fn post(body: &str, accept: &str) -> Request<Body> {
         .expect("request")
 }
 
-/// A GraphQL POST accepting `application/graphql-response+json`; returns status and JSON.
-async fn gql(app: &App, query: &str, variables: Value) -> (StatusCode, Value) {
+/// A GraphQL POST with `token` (`None`: anonymous); returns status and JSON.
+async fn gql_as(
+    api: &Api,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> (StatusCode, Value) {
     let body = json!({ "query": query, "variables": variables }).to_string();
-    let (status, _, text) = send(app, post(&body, "application/graphql-response+json")).await;
+    let mut request = post(&body, "application/graphql-response+json");
+    if let Some(token) = token {
+        let value = format!("Bearer {token}").parse().unwrap();
+        request.headers_mut().insert(header::AUTHORIZATION, value);
+    }
+    let (status, _, text) = raw(api, request).await;
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A GraphQL POST as the admin accepting `application/graphql-response+json`.
+async fn gql(api: &Api, query: &str, variables: Value) -> (StatusCode, Value) {
+    gql_as(api, Some(&api.admin), query, variables).await
 }
 
 fn code(response: &Value) -> &str {
@@ -125,12 +198,10 @@ async fn graphql_over_http_rules(db: &TestDb) {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("MA-12"));
     let mutation = "/graphql?query=mutation%7BmarkConsultationHeld(input%3A%7B%7D)%7Bversion%7D%7D";
-    let response = app
-        .router
-        .clone()
-        .oneshot(get(mutation, "application/json"))
-        .await
-        .unwrap();
+    let mut request = get(mutation, "application/json");
+    let bearer = format!("Bearer {}", app.admin).parse().unwrap();
+    request.headers_mut().insert(header::AUTHORIZATION, bearer);
+    let response = app.app.router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.headers().get(header::ALLOW).unwrap(), "POST");
 
@@ -276,10 +347,13 @@ async fn concurrent_mutations_with_one_expected_version_have_one_winner(db: &Tes
     .await;
     let mut handles = Vec::new();
     for n in 0..16 {
-        let router = app.router.clone();
+        let router = app.app.router.clone();
+        let bearer = format!("Bearer {}", app.admin);
         handles.push(tokio::spawn(async move {
             let body = json!({"query": ADD_NOTE, "variables": {"input": {"consultation_id": c, "note": {"en": format!("note {n}")}}, "v": 1}}).to_string();
-            let response = router.oneshot(post(&body, "application/json")).await.unwrap();
+            let mut request = post(&body, "application/json");
+            request.headers_mut().insert(header::AUTHORIZATION, bearer.parse().unwrap());
+            let response = router.oneshot(request).await.unwrap();
             let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
             serde_json::from_slice::<Value>(&bytes).unwrap()
         }));
@@ -475,7 +549,7 @@ async fn consultations_as_they_were(db: &TestDb) {
 async fn limits_answer_limit_exceeded(db: &TestDb) {
     let mut config = AppConfig::new(&db.url);
     config.limits.max_body_bytes = 2048;
-    let app = build(config).await.unwrap();
+    let app = api(config).await;
     let deep = format!(
         "{{ consultations {{ edges {{ node {{ {} }} }} }} }}",
         "a { ".repeat(20) + &"}".repeat(20)
@@ -497,7 +571,7 @@ async fn limits_answer_limit_exceeded(db: &TestDb) {
 
     let mut config = AppConfig::new(&db.url);
     config.limits.request_timeout = Duration::ZERO;
-    let slow = build(config).await.unwrap();
+    let slow = api(config).await;
     let (status, _, body) = send(
         &slow,
         post(
@@ -509,7 +583,7 @@ async fn limits_answer_limit_exceeded(db: &TestDb) {
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
     assert!(body.contains("LIMIT_EXCEEDED"));
 
-    let app = build(AppConfig::new(&db.url)).await.unwrap();
+    let app = api(AppConfig::new(&db.url)).await;
     let (_, r) = gql(&app, &complex, json!({})).await;
     assert_eq!(code(&r), "LIMIT_EXCEEDED", "{r}");
     let too_deep = format!(
@@ -541,13 +615,15 @@ async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
         .await;
         assert!(r["errors"].is_null(), "{r}");
     }
+    let token = seeded.admin.clone();
     drop(seeded);
-    let server = Server::start(
+    let mut server = Server::start(
         &db.url,
         &["--no-seed"],
         &[("RUST_LOG", "sqlx::query=debug")],
     )
     .await;
+    server.token = Some(token);
     let query = "{ consultations(first: 20) { totalCount edges { node { id participants { role } recommendations { id } agreements { id } actions { id title } } } } }";
     let mut counts = Vec::new();
     // A first request opens the pool's connections (their set-up statements are not the page's).
@@ -556,7 +632,9 @@ async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
         let before = server.log.lock().unwrap().len();
         let (status, body) = server.graphql(query, json!({})).await;
         assert_eq!(status, 200);
-        let nodes = body["data"]["consultations"]["edges"].as_array().unwrap();
+        let nodes = body["data"]["consultations"]["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"));
         assert_eq!(nodes.len(), 20);
         assert!(nodes
             .iter()
@@ -567,26 +645,31 @@ async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
             .iter()
             .filter(|l| l.contains("sqlx::query"))
             .collect();
-        if statements.len() != 3 {
+        if statements.len() != 4 {
             eprintln!("{statements:#?}");
         }
         counts.push(statements.len());
     }
     server.stop().await;
-    // Page, total count, and one batched load of the actions: 3 statements, whatever the page.
-    assert_eq!(counts, vec![3, 3], "statements per request");
+    // The token check, the page, the total count, and one batched load of the actions:
+    // 4 statements, whatever the page size.
+    assert_eq!(counts, vec![4, 4], "statements per request");
 }
 
 async fn subscribers_get_appends_from_another_process_and_resume(db: &TestDb) {
-    let server = Server::start(&db.url, &["--no-seed"], &[]).await;
+    let store = db.domain_store().await;
+    let token = admin_token(&store).await;
+    let mut server = Server::start(&db.url, &["--no-seed"], &[]).await;
+    server.token = Some(token.clone());
     let subscription = |after: i64| {
         format!(
             "subscription {{ eventsAppended(after: {after}) {{ position eventType streamId }} }}"
         )
     };
-    let mut subscriber = Subscriber::subscribe(&server.addr, &subscription(0)).await;
+    let after = store.head().await.unwrap().position;
+    let mut subscriber =
+        Subscriber::subscribe(&server.addr, Some(&token), &subscription(after)).await;
     // This test process appends: another process than the server, on the same database.
-    let store = db.domain_store().await;
     shura::seeds::apply(&store, &shura::seeds::embedded()[..1])
         .await
         .unwrap();
@@ -596,20 +679,21 @@ async fn subscribers_get_appends_from_another_process_and_resume(db: &TestDb) {
         let data = subscriber.next_data().await;
         positions.push(data["eventsAppended"]["position"].as_i64().unwrap());
     }
-    assert_eq!(positions, (1..=10).collect::<Vec<_>>());
+    assert_eq!(positions, (after + 1..=after + 10).collect::<Vec<_>>());
     subscriber.close().await;
 
     // Reconnect from the last position seen: the rest, each once, in order.
-    let mut resumed = Subscriber::subscribe(&server.addr, &subscription(10)).await;
+    let mut resumed =
+        Subscriber::subscribe(&server.addr, Some(&token), &subscription(after + 10)).await;
     let mut rest = Vec::new();
-    while rest.len() < (total - 10) as usize {
+    while rest.len() < (total - after - 10) as usize {
         rest.push(
             resumed.next_data().await["eventsAppended"]["position"]
                 .as_i64()
                 .unwrap(),
         );
     }
-    assert_eq!(rest, (11..=total).collect::<Vec<_>>());
+    assert_eq!(rest, (after + 11..=total).collect::<Vec<_>>());
     // A write through the server itself arrives too, and nothing else.
     let (_, r) = server.graphql("mutation($i: JSON!) { registerOrganisation(input: $i) { position } }",
         json!({"i": {"organisation_id": Uuid::new_v4(), "name": {"fr": "Nouvelle"}, "kind": "agency"}})).await;

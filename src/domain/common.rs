@@ -625,6 +625,67 @@ impl Source {
     }
 }
 
+/// How to reach a participant: personal data, shown only to those allowed to see it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// E-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Telephone number, digits with optional `+`, spaces, dots, dashes and brackets.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+impl Contact {
+    /// Checks the address and the number, naming `field.email` or `field.phone`.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        if self.email.is_none() && self.phone.is_none() {
+            return reject(field, Rule::Required);
+        }
+        if let Some(email) = &self.email {
+            let path = at(field, "email");
+            check_required_str(&path, email, 254)?;
+            let well_formed = match email.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !email.chars().any(char::is_whitespace)
+                }
+                None => false,
+            };
+            if !well_formed {
+                return reject(
+                    path,
+                    Rule::InvalidFormat {
+                        expected: "an e-mail address such as `name@example.ma`".into(),
+                    },
+                );
+            }
+        }
+        if let Some(phone) = &self.phone {
+            let path = at(field, "phone");
+            check_required_str(&path, phone, 32)?;
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            let allowed = phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+            if !allowed || !(6..=15).contains(&digits) {
+                return reject(
+                    path,
+                    Rule::InvalidFormat {
+                        expected:
+                            "a telephone number of 6 to 15 digits such as `+212 5 35 00 00 00`"
+                                .into(),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Where something took place: a venue (as stated), its city and region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Place {
@@ -1060,5 +1121,52 @@ mod tests {
             check_texts("notes", &[Text::ar("a"), Text::default()], 10),
             invalid("notes[1]", Rule::Required)
         );
+    }
+}
+
+#[cfg(test)]
+mod contact_tests {
+    use super::*;
+
+    fn contact(email: Option<&str>, phone: Option<&str>) -> Contact {
+        Contact {
+            email: email.map(str::to_owned),
+            phone: phone.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn given_a_well_formed_contact_then_it_is_accepted() {
+        assert!(
+            contact(Some("dr.fes@mcinet.gov.ma"), Some("+212 5 35 00 00 00"))
+                .validate("contact")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn given_an_empty_contact_then_it_is_required() {
+        let error = contact(None, None).validate("contact").unwrap_err();
+        assert_eq!((error.field(), error.code()), ("contact", "REQUIRED"));
+    }
+
+    #[test]
+    fn given_a_malformed_email_or_phone_then_the_field_is_named() {
+        let error = contact(Some("not-an-address"), None)
+            .validate("contact")
+            .unwrap_err();
+        assert_eq!(
+            (error.field(), error.code()),
+            ("contact.email", "INVALID_FORMAT")
+        );
+        let error = contact(None, Some("call me"))
+            .validate("contact")
+            .unwrap_err();
+        assert_eq!(
+            (error.field(), error.code()),
+            ("contact.phone", "INVALID_FORMAT")
+        );
+        let error = contact(None, Some("12")).validate("contact").unwrap_err();
+        assert_eq!(error.field(), "contact.phone");
     }
 }

@@ -17,18 +17,20 @@ pub mod person;
 pub mod region;
 #[cfg(test)]
 mod seed_fit;
+pub mod token;
 
 pub use codec::DomainEvent;
-pub use common::{Money, PartialDate, Period, Place, Source, Text, Weekday};
+pub use common::{Contact, Money, PartialDate, Period, Place, Source, Text, Weekday};
 pub use error::{DomainError, Rule};
 pub use region::{Region, RegionCode, REGIONS};
 
 /// Every stream type, with every event type it can hold.
-pub const STREAM_TYPES: [(&str, &[&str]); 4] = [
+pub const STREAM_TYPES: [(&str, &[&str]); 5] = [
     (organisation::STREAM_TYPE, organisation::Event::EVENT_TYPES),
     (person::STREAM_TYPE, person::Event::EVENT_TYPES),
     (consultation::STREAM_TYPE, consultation::Event::EVENT_TYPES),
     (action::STREAM_TYPE, action::Event::EVENT_TYPES),
+    (token::STREAM_TYPE, token::Event::EVENT_TYPES),
 ];
 
 #[cfg(test)]
@@ -49,12 +51,15 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), count);
-        assert_eq!(count, 4 + 4 + 19 + 7);
+        assert_eq!(count, 4 + 4 + 19 + 7 + 2);
     }
 
     #[test]
     fn stream_types_are_the_agreed_names() {
         let names: Vec<&str> = STREAM_TYPES.iter().map(|(name, _)| *name).collect();
-        assert_eq!(names, ["organisation", "person", "consultation", "action"]);
+        assert_eq!(
+            names,
+            ["organisation", "person", "consultation", "action", "token"]
+        );
     }
 }

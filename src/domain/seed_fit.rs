@@ -181,6 +181,7 @@ impl World {
             capacity,
             role,
             attendance: c::Attendance::Attended,
+            contact: None,
         });
         self.consult(key, command);
     }

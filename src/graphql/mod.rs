@@ -9,6 +9,7 @@ pub mod types;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Schema};
 
+use crate::auth::Access;
 use crate::store::{Actor, Store};
 
 pub use mutation::Mutation;
@@ -32,19 +33,18 @@ pub struct ApiState {
     pub metrics: std::sync::Arc<crate::http::metrics::Metrics>,
 }
 
-/// The principal of a request, put in the request's data by the HTTP layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// Who, as recorded in events.
-    pub actor: Actor,
+/// Anonymous without public read: what a request is when the HTTP layer said nothing.
+static CLOSED: Access = Access::Anonymous { public_read: false };
+
+/// Who is asking: the HTTP layer puts an [`Access`] in every request's data.
+pub fn access<'a>(ctx: &Context<'a>) -> &'a Access {
+    ctx.data_opt::<Access>().unwrap_or(&CLOSED)
 }
 
 impl ApiState {
-    /// The actor of this request: its principal, or `anonymous`.
+    /// The actor of this request, for the events it writes.
     pub fn actor(&self, ctx: &Context<'_>) -> Actor {
-        ctx.data_opt::<Principal>()
-            .map(|p| p.actor.clone())
-            .unwrap_or_else(|| Actor::new("anonymous", "Anonymous"))
+        access(ctx).actor()
     }
 }
 

@@ -59,6 +59,11 @@ async fn run(
     reason: Option<String>,
 ) -> Result<MutationResult> {
     let state = ctx.data::<ApiState>()?;
+    let scope = crate::auth::write_scope(&state.store, &command)
+        .await
+        .map_err(ApiError::from)?;
+    // Checked before anything is decided: a refused write appends nothing.
+    super::access(ctx).write(&scope)?;
     let stream_type = command.stream_type();
     let mut context = CommandContext::new(state.actor(ctx));
     context.expected_version = expected_version;
@@ -138,6 +143,9 @@ macro_rules! mutations {
                     idempotency_key: Option<String>,
                     reason: Option<String>,
                 ) -> Result<MutationResult> {
+                    // Who asks comes before what they send: no token, or a read-only one, is
+                    // refused whatever the input.
+                    super::access(ctx).write(&[])?;
                     let command: $module::$variant = decode(input.0)?;
                     let command = AnyCommand::$any($module::Command::$variant(command));
                     run(ctx, command, expected_version, idempotency_key, reason).await

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::types::{
     Action, Agreement, Consultation, ConsultationSort, Event, Recommendation, Stakeholder,
 };
-use super::ApiState;
+use super::{access, ApiState};
 use crate::commands::{consultation_as_of_time, consultation_state};
 use crate::error::{ApiError, Code};
 use crate::projections::lists::{self, Cursor, Page};
@@ -144,6 +144,7 @@ impl Query {
         first: Option<i64>,
         after: Option<String>,
     ) -> Result<Conn<Consultation>> {
+        access(ctx).read_models()?;
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first)?;
         let f = filter.unwrap_or_default();
@@ -184,6 +185,11 @@ impl Query {
         as_of_version: Option<i64>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<Consultation>> {
+        if as_of_version.is_some() || as_of.is_some() {
+            access(ctx).read_log()?;
+        } else {
+            access(ctx).read_models()?;
+        }
         let state = ctx.data::<ApiState>()?;
         let store = &state.store;
         let folded = match (as_of_version, as_of) {
@@ -225,6 +231,7 @@ impl Query {
         first: Option<i64>,
         after: Option<String>,
     ) -> Result<Conn<Stakeholder>> {
+        access(ctx).read_models()?;
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first)?;
         let after = after_id(after)?;
@@ -255,6 +262,7 @@ impl Query {
         first: Option<i64>,
         after: Option<String>,
     ) -> Result<Conn<Stakeholder>> {
+        access(ctx).read_models()?;
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first)?;
         let after = after_id(after)?;
@@ -289,6 +297,7 @@ impl Query {
         first: Option<i64>,
         after: Option<String>,
     ) -> Result<Conn<Recommendation>> {
+        access(ctx).read_models()?;
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first)?;
         let after = after_id(after)?;
@@ -329,6 +338,7 @@ impl Query {
         first: Option<i64>,
         after: Option<String>,
     ) -> Result<Conn<Action>> {
+        access(ctx).read_models()?;
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first)?;
         let after = after_id(after)?;
@@ -367,6 +377,7 @@ impl Query {
         first: Option<i64>,
         after: Option<String>,
     ) -> Result<Conn<Agreement>> {
+        access(ctx).read_models()?;
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first)?;
         let after = after_id(after)?;
@@ -394,6 +405,7 @@ impl Query {
         ctx: &Context<'_>,
         today: Option<String>,
     ) -> Result<async_graphql::Json<Dashboard>> {
+        access(ctx).read_models()?;
         let state = ctx.data::<ApiState>()?;
         let today = match parse_day("today", today)? {
             Some(day) => {
@@ -414,6 +426,7 @@ impl Query {
         ctx: &Context<'_>,
         text: String,
     ) -> Result<async_graphql::Json<Vec<SearchHit>>> {
+        access(ctx).read_models()?;
         let state = ctx.data::<ApiState>()?;
         let hits = queries::search(state.store.pool(), &text)
             .await
@@ -428,6 +441,7 @@ impl Query {
         stream_id: Uuid,
         up_to_version: Option<i64>,
     ) -> Result<Vec<Event>> {
+        access(ctx).read_log()?;
         let state = ctx.data::<ApiState>()?;
         let events = state
             .store
@@ -447,6 +461,7 @@ impl Query {
         #[graphql(default = 0)] after: i64,
         first: Option<i64>,
     ) -> Result<Vec<Event>> {
+        access(ctx).read_log()?;
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first)?;
         let events = state
@@ -465,6 +480,7 @@ impl Query {
         stream_id: Uuid,
         entity_id: Option<Uuid>,
     ) -> Result<Vec<Event>> {
+        access(ctx).read_log()?;
         let state = ctx.data::<ApiState>()?;
         let events = state
             .store
@@ -483,8 +499,9 @@ impl Query {
     }
 
     /// Morocco's 12 regions: code and names.
-    async fn regions(&self) -> Vec<Region> {
-        crate::domain::REGIONS
+    async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
+        access(ctx).read_models()?;
+        Ok(crate::domain::REGIONS
             .iter()
             .map(|r| Region {
                 code: r.code.to_owned(),
@@ -492,7 +509,7 @@ impl Query {
                 name_fr: r.name_fr.to_owned(),
                 name_en: r.name_en.to_owned(),
             })
-            .collect()
+            .collect())
     }
 }
 

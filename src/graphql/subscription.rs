@@ -111,6 +111,7 @@ impl Subscription {
         event_type: Option<String>,
         region: Option<String>,
     ) -> Result<impl Stream<Item = Event>> {
+        super::access(ctx).read_log()?;
         let follow = follow(ctx, after).await?;
         let filters = (stream_id, event_type, region, HashMap::new());
         Ok(stream::unfold(
@@ -142,6 +143,7 @@ impl Subscription {
         id: Uuid,
         after: Option<i64>,
     ) -> Result<impl Stream<Item = Consultation>> {
+        super::access(ctx).read_models()?;
         let follow = follow(ctx, after).await?;
         Ok(stream::unfold(follow, move |mut follow| async move {
             loop {

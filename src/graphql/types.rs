@@ -145,6 +145,8 @@ impl Consultation {
                 capacity: p.capacity.as_ref().map(Into::into),
                 role: tag(&p.role),
                 attendance: tag(&p.attendance),
+                contact_details: p.contact.clone(),
+                region: self.region.clone(),
             })
             .collect()
     }
@@ -181,6 +183,7 @@ impl Consultation {
 
 /// Someone taking part in a consultation.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Participant {
     /// The participant's id within the consultation.
     pub id: Uuid,
@@ -194,6 +197,32 @@ pub struct Participant {
     pub role: String,
     /// `invited`, `attended` or `absent`.
     pub attendance: String,
+    #[graphql(skip)]
+    pub contact_details: Option<crate::domain::Contact>,
+    #[graphql(skip)]
+    pub region: Option<String>,
+}
+
+/// How to reach a participant.
+#[derive(SimpleObject, Clone)]
+pub struct Contact {
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Telephone number.
+    pub phone: Option<String>,
+}
+
+#[ComplexObject]
+impl Participant {
+    /// Contact details: personal data, readable by admins, auditors and the editors of the
+    /// consultation's region only (`FORBIDDEN` for everyone else).
+    async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
+        super::access(ctx).contacts(self.region.as_deref())?;
+        Ok(self.contact_details.as_ref().map(|c| Contact {
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+        }))
+    }
 }
 
 /// A recommendation made at a consultation.

@@ -1,6 +1,7 @@
 //! The HTTP edge: GraphQL over HTTP (POST and GET, content negotiation, status codes), GraphiQL,
 //! the WebSocket subscription endpoint, health, readiness and metrics.
 
+pub mod guard;
 pub mod metrics;
 
 use std::sync::Arc;
@@ -9,16 +10,17 @@ use std::time::{Duration, Instant};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ErrorExtensions, ServerError, Variables};
-use async_graphql_axum::GraphQLSubscription;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use serde::Deserialize;
 use tracing::Instrument;
 
+use crate::auth::Access;
 use crate::error::{ApiError, Code};
 use crate::graphql::ShuraSchema;
 use crate::store::Store;
@@ -53,14 +55,23 @@ pub struct HttpState {
     pub metrics: Arc<Metrics>,
     /// Limits.
     pub limits: Limits,
+    /// Whether anonymous clients may read the read models.
+    pub public_read: bool,
+    /// Failed authentications per client address.
+    pub failures: Arc<guard::FailureLimiter>,
 }
 
 /// The routes.
 pub fn router(state: HttpState) -> Router {
-    let ws = GraphQLSubscription::new(state.schema.clone());
-    Router::new()
+    let guarded = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route_service("/graphql/ws", ws)
+        .route("/graphql/ws", get(guard::websocket))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::authenticate,
+        ));
+    Router::new()
+        .merge(guarded)
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics_text))
@@ -72,8 +83,10 @@ const JSON: &str = "application/json";
 
 /// Which media type the client accepts for a GraphQL response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Media {
+pub enum Media {
+    /// `application/graphql-response+json`.
     GraphqlResponse,
+    /// `application/json`.
     Json,
 }
 
@@ -88,7 +101,7 @@ impl Media {
 
 /// Content negotiation: `application/graphql-response+json` when accepted, else
 /// `application/json`; no `Accept` means `application/json` (the spec's legacy default).
-fn negotiate(headers: &HeaderMap) -> Option<Media> {
+pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(Media::Json);
     };
@@ -108,7 +121,8 @@ fn negotiate(headers: &HeaderMap) -> Option<Media> {
     }
 }
 
-fn error_body(status: StatusCode, media: Media, error: ApiError) -> Response {
+/// A JSON error response with a code (also used by the guard).
+pub fn error_body(status: StatusCode, media: Media, error: ApiError) -> Response {
     let server_error = error.extend().into_server_error(Default::default());
     let body = serde_json::json!({ "errors": [server_error] });
     (
@@ -144,6 +158,7 @@ struct PostBody {
 
 async fn graphql_get(
     State(state): State<HttpState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     Query(params): Query<GetParams>,
 ) -> Response {
@@ -184,18 +199,20 @@ async fn graphql_get(
             ApiError::validation("query", "REQUIRED", "a GraphQL request needs a query"),
         );
     };
-    execute(
-        state,
+    let call = Call {
         media,
-        Method::GET,
-        query,
-        params.operation_name,
-        variables,
-    )
-    .await
+        method: Method::GET,
+        access,
+    };
+    execute(state, call, query, params.operation_name, variables).await
 }
 
-async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
+async fn graphql_post(
+    State(state): State<HttpState>,
+    Extension(access): Extension<Access>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
@@ -247,15 +264,26 @@ async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: 
             ApiError::validation("query", "REQUIRED", "a GraphQL request needs a query"),
         );
     };
+    let call = Call {
+        media,
+        method: Method::POST,
+        access,
+    };
     execute(
         state,
-        media,
-        Method::POST,
+        call,
         query,
         request.operation_name,
         request.variables,
     )
     .await
+}
+
+/// How a GraphQL request arrived.
+struct Call {
+    media: Media,
+    method: Method,
+    access: Access,
 }
 
 fn not_acceptable() -> Response {
@@ -310,12 +338,16 @@ fn classify(errors: &mut [ServerError], request_error: bool) {
 
 async fn execute(
     state: HttpState,
-    media: Media,
-    method: Method,
+    call: Call,
     query: String,
     operation_name: Option<String>,
     variables: Option<serde_json::Value>,
 ) -> Response {
+    let Call {
+        media,
+        method,
+        access,
+    } = call;
     let op_type = operation_type(&query, operation_name.as_deref());
     if method == Method::GET && op_type.is_some_and(|t| t != OperationType::Query) {
         let mut response = error_body(
@@ -335,7 +367,7 @@ async fn execute(
     let name = operation_name
         .clone()
         .unwrap_or_else(|| "anonymous".to_owned());
-    let mut request = async_graphql::Request::new(query);
+    let mut request = async_graphql::Request::new(query).data(access);
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::domain::{action, consultation, organisation, person, DomainEvent};
+use crate::domain::{action, consultation, organisation, person, token, DomainEvent};
 use crate::store::{BoxFuture, Projector, RecordedEvent, StoreError, Tx};
 use rows::{display, doc, minor_units, partial_text, search_of, tag};
 
@@ -79,6 +79,7 @@ async fn project(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError
         organisation::STREAM_TYPE => project_organisation(tx, events).await,
         person::STREAM_TYPE => project_person(tx, events).await,
         action::STREAM_TYPE => project_action(tx, events).await,
+        token::STREAM_TYPE => project_token(tx, events).await,
         // Streams of other types (tests, future features) have no read model here.
         _ => Ok(()),
     }
@@ -268,4 +269,19 @@ async fn project_action(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), Sto
     )
     .await?;
     sql::replace_action_links(tx, a.id, &a.recommendation_ids, last.position).await
+}
+
+async fn project_token(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+    let (first, last) = (&events[0], &events[events.len() - 1]);
+    let mut state = token::State {
+        token: parse_doc(sql::token_doc(tx, first.stream_id).await?, first)?,
+        version: (first.version - 1).max(0) as u64,
+    };
+    for event in events {
+        state = token::apply(state, &decode(event)?);
+    }
+    match &state.token {
+        Some(t) => sql::upsert_token(tx, t, last.version, last.position).await,
+        None => Ok(()),
+    }
 }

@@ -41,6 +41,52 @@ pub async fn action_doc(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
     doc_of(tx, "SELECT doc FROM rm_actions WHERE id = $1", id).await
 }
 
+/// The stored token, as its stream defines it (rebuilt from the row's columns).
+pub async fn token_doc(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
+    const SQL: &str =
+        "SELECT id, name, role, regions, secret_hash, revoked FROM rm_tokens WHERE id = $1";
+    let row = on_tx!(tx, c => sqlx::query_as::<_, (DbUuid, String, String, String, String, i64)>(SQL)
+        .bind(DbUuid(id))
+        .fetch_optional(c)
+        .await?);
+    Ok(row.map(|(id, name, role, regions, secret_hash, revoked)| {
+        serde_json::json!({
+            "id": id.0, "name": name, "role": role,
+            "regions": serde_json::from_str::<serde_json::Value>(&regions).unwrap_or_default(),
+            "secret_hash": secret_hash, "revoked": revoked != 0,
+        })
+        .to_string()
+    }))
+}
+
+/// Inserts or replaces a token row.
+pub async fn upsert_token(
+    tx: &mut Tx,
+    t: &crate::domain::token::Token,
+    version: i64,
+    position: i64,
+) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_tokens (id, version, position, name, role, regions, \
+        secret_hash, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
+        name = excluded.name, role = excluded.role, regions = excluded.regions, \
+        secret_hash = excluded.secret_hash, revoked = excluded.revoked";
+    let regions = super::rows::doc(&t.regions);
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(DbUuid(t.id))
+        .bind(version)
+        .bind(position)
+        .bind(&t.name)
+        .bind(t.role.as_str())
+        .bind(&regions)
+        .bind(&t.secret_hash)
+        .bind(i64::from(t.revoked))
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
 /// The positions of a consultation's child rows, by child id.
 pub async fn child_positions(tx: &mut Tx, consultation_id: Uuid) -> Result<Vec<(DbUuid, i64)>> {
     const SQL: &str = "SELECT participant_id, position FROM rm_participants WHERE consultation_id = $1 \
@@ -364,6 +410,7 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
         "DELETE FROM rm_people",
         "DELETE FROM rm_actions",
         "DELETE FROM rm_action_links",
+        "DELETE FROM rm_tokens",
     ] {
         execute(tx, sql).await?;
     }
@@ -373,7 +420,7 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
 /// Every read-model row as one line of text (unsorted).
 pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
     // One column per row: `table|col|col...`, NULL shown as `~`.
-    const QUERIES: [&str; 9] = [
+    const QUERIES: [&str; 10] = [
         "SELECT 'consultation|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
          CAST(position AS TEXT) || '|' || kind || '|' || status || '|' || COALESCE(region, '~') \
          || '|' || COALESCE(start_date, '~') || '|' || COALESCE(month, '~') || '|' || title || \
@@ -409,6 +456,9 @@ pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
          search || '|' || doc FROM rm_actions",
         "SELECT 'action_link|' || CAST(action_id AS TEXT) || '|' || \
          CAST(recommendation_id AS TEXT) || '|' || CAST(position AS TEXT) FROM rm_action_links",
+        "SELECT 'token|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
+         CAST(position AS TEXT) || '|' || name || '|' || role || '|' || regions || '|' || \
+         secret_hash || '|' || CAST(revoked AS TEXT) FROM rm_tokens",
     ];
     let mut lines = Vec::new();
     for sql in QUERIES {

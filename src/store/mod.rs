@@ -84,8 +84,8 @@ struct Inner {
     upcasters: Arc<Upcasters>,
     projector: Option<Arc<dyn Projector>>,
     head: Arc<watch::Sender<i64>>,
-    /// Dropping it (with the store) stops the PostgreSQL listener.
-    _listener_stop: Option<oneshot::Sender<()>>,
+    /// Firing or dropping it (with the store) stops the PostgreSQL listener.
+    listener_stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
 }
 
 impl Store {
@@ -113,7 +113,7 @@ impl Store {
                 upcasters,
                 projector: config.projector,
                 head,
-                _listener_stop: listener_stop,
+                listener_stop: std::sync::Mutex::new(listener_stop),
             }),
         })
     }
@@ -398,8 +398,17 @@ impl Store {
         })
     }
 
-    /// Closes the connection pool.
+    /// Stops the PostgreSQL listener (it holds a connection) and closes the connection pool.
     pub async fn close(&self) {
+        let stop = self
+            .inner
+            .listener_stop
+            .lock()
+            .ok()
+            .and_then(|mut stop| stop.take());
+        if let Some(stop) = stop {
+            let _ = stop.send(());
+        }
         self.inner.pool.close().await;
     }
 

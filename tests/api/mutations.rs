@@ -9,7 +9,7 @@ use crate::common;
 use common::TestDb;
 
 /// Every mutation of the schema, in an order where each one's happy path can follow the last.
-fn scenario() -> Vec<(&'static str, Value)> {
+pub fn scenario() -> Vec<(&'static str, Value)> {
     let (org, other, person, c, c2, p, r, r2, a, act) = (
         id("m/org"),
         id("m/other"),

@@ -16,6 +16,8 @@ use tokio_tungstenite::tungstenite::Message;
 /// A running `shura serve`.
 pub struct Server {
     pub addr: String,
+    /// The bearer token requests carry, if any.
+    pub token: Option<String>,
     child: Child,
     /// Lines the server logged (JSON), as they come.
     pub log: Arc<Mutex<Vec<String>>>,
@@ -36,7 +38,7 @@ impl Server {
             .env("DATABASE_URL", url)
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         for (k, v) in env {
@@ -53,9 +55,23 @@ impl Server {
                 }
             });
         }
+        if let Some(stdout) = child.stdout.take() {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stdout).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    log.lock().unwrap().push(format!("stdout: {line}"));
+                }
+            });
+        }
         for _ in 0..200 {
-            if let Ok((200, _)) = http(&addr, "GET", "/healthz", None, "text/plain").await {
-                return Server { addr, child, log };
+            if let Ok((200, _)) = http(&addr, "GET", "/healthz", None, "text/plain", None).await {
+                return Server {
+                    addr,
+                    token: None,
+                    child,
+                    log,
+                };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -71,10 +87,25 @@ impl Server {
             "/graphql",
             Some(&body),
             "application/json",
+            self.token.as_deref(),
         )
         .await
         .expect("request");
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Sends SIGTERM and waits (at most 15 s) for the process to exit; returns whether it exited
+    /// successfully.
+    pub async fn terminate(mut self) -> bool {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        match tokio::time::timeout(Duration::from_secs(15), self.child.wait()).await {
+            Ok(Ok(status)) => status.success(),
+            _ => false,
+        }
     }
 
     /// Stops the server (SIGKILL is enough for tests).
@@ -90,11 +121,15 @@ pub async fn http(
     path: &str,
     body: Option<&str>,
     accept: &str,
+    token: Option<&str>,
 ) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(addr).await?;
     let body = body.unwrap_or("");
+    let authorization = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\n{authorization}\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -118,7 +153,7 @@ pub struct Subscriber {
 
 impl Subscriber {
     /// Connects, initialises, and subscribes with `query`.
-    pub async fn subscribe(addr: &str, query: &str) -> Subscriber {
+    pub async fn subscribe(addr: &str, token: Option<&str>, query: &str) -> Subscriber {
         let mut request = format!("ws://{addr}/graphql/ws")
             .into_client_request()
             .expect("request");
@@ -129,7 +164,11 @@ impl Subscriber {
         let (mut socket, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("websocket");
-        let init = json!({"type": "connection_init", "payload": {}}).to_string();
+        let payload = match token {
+            Some(t) => json!({ "Authorization": format!("Bearer {t}") }),
+            None => json!({}),
+        };
+        let init = json!({"type": "connection_init", "payload": payload}).to_string();
         socket.send(Message::text(init)).await.expect("init");
         let mut subscriber = Subscriber { socket };
         let ack = subscriber.next_message().await;

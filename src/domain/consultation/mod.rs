@@ -26,8 +26,8 @@ use uuid::Uuid;
 
 use super::codec::{event_from_payload, payload_of, DomainEvent};
 use super::common::{
-    check_reason, check_slugs, check_texts, check_unique_ids, nth, reject, Money, Source, Text,
-    LONG_TEXT_MAX, SHORT_TEXT_MAX,
+    check_reason, check_slugs, check_texts, check_unique_ids, nth, reject, Contact, Money, Source,
+    Text, LONG_TEXT_MAX, SHORT_TEXT_MAX,
 };
 use super::error::{DomainError, Rule};
 
@@ -146,6 +146,9 @@ pub struct RegisterParticipant {
     /// Attendance (invited unless the consultation is held).
     #[serde(default)]
     pub attendance: Attendance,
+    /// How to reach them (personal data).
+    #[serde(default)]
+    pub contact: Option<Contact>,
 }
 
 /// Changes a participant's role.
@@ -755,6 +758,9 @@ fn register_participant(state: &State, c: RegisterParticipant) -> Result<Vec<Eve
         capacity.validate("capacity", SHORT_TEXT_MAX)?;
     }
     check_attendance(consultation, c.attendance)?;
+    if let Some(contact) = &c.contact {
+        contact.validate("contact")?;
+    }
     let participant = Participant {
         participant_id: c.participant_id,
         person_id: c.person_id,
@@ -762,6 +768,7 @@ fn register_participant(state: &State, c: RegisterParticipant) -> Result<Vec<Eve
         capacity: c.capacity,
         role: c.role,
         attendance: c.attendance,
+        contact: c.contact,
     };
     if consultation
         .participants

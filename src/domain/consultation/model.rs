@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::common::{
-    at, check_required_str, check_slugs, check_texts, check_unique_ids, nth, reject, Money,
-    PartialDate, Period, Place, Source, Text, CODE_MAX, LONG_TEXT_MAX, SHORT_TEXT_MAX,
+    at, check_required_str, check_slugs, check_texts, check_unique_ids, nth, reject, Contact,
+    Money, PartialDate, Period, Place, Source, Text, CODE_MAX, LONG_TEXT_MAX, SHORT_TEXT_MAX,
 };
 use crate::domain::error::{DomainError, Rule};
 use crate::domain::region::RegionCode;
@@ -278,6 +278,9 @@ pub struct Participant {
     pub role: ParticipantRole,
     /// Whether they were there.
     pub attendance: Attendance,
+    /// How to reach them (personal data).
+    #[serde(default)]
+    pub contact: Option<Contact>,
 }
 
 impl Participant {

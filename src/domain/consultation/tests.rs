@@ -123,6 +123,7 @@ fn chair() -> Participant {
         capacity: Some(Text::ar("كاتب الدولة المكلف بالتجارة الخارجية")),
         role: ParticipantRole::Chair,
         attendance: Attendance::Attended,
+        contact: None,
     }
 }
 
@@ -134,6 +135,7 @@ fn council_president() -> Participant {
         capacity: Some(Text::ar("رئيس مجلس جهة فاس-مكناس")),
         role: ParticipantRole::Attendee,
         attendance: Attendance::Attended,
+        contact: None,
     }
 }
 
@@ -150,6 +152,7 @@ fn register(participant: Participant) -> Command {
         capacity: participant.capacity,
         role: participant.role,
         attendance: participant.attendance,
+        contact: None,
     })
 }
 
@@ -919,6 +922,7 @@ fn register_co_chair_and_envisaged_agreement() {
         capacity: None,
         role: ParticipantRole::CoChair,
         attendance: Attendance::Attended,
+        contact: None,
     };
     assert_eq!(
         when(&[planned(), held()], register(wali.clone())),
@@ -993,6 +997,7 @@ fn register_participant_rejects_duplicates() {
         capacity: None,
         role: ParticipantRole::Attendee,
         attendance: Attendance::Attended,
+        contact: None,
     };
     assert!(when(&history, register(wali_as_governor)).is_ok());
 }
