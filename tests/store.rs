@@ -283,6 +283,13 @@ async fn appends_to_distinct_streams_all_succeed(db: &TestDb) {
     let report = stores[1].verify(&[]).await.unwrap();
     assert!(report.is_intact(), "{:?}", report.finding);
     assert_eq!(report.events, total);
+    // Group commit: concurrent appends shared transactions (and fsyncs).
+    let commits: u64 = stores.iter().map(Store::commits).sum();
+    eprintln!("{total} appends in {commits} commits");
+    assert!(
+        commits < total as u64,
+        "{total} appends took {commits} commits"
+    );
 }
 
 async fn idempotent_retry_returns_the_first_result(db: &TestDb) {

@@ -84,6 +84,8 @@ struct Inner {
     upcasters: Arc<Upcasters>,
     projector: Option<Arc<dyn Projector>>,
     head: Arc<watch::Sender<i64>>,
+    /// Write transactions committed by this store's writer.
+    commits: Arc<std::sync::atomic::AtomicU64>,
     /// Firing or dropping it (with the store) stops the PostgreSQL listener.
     listener_stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
 }
@@ -100,11 +102,13 @@ impl Store {
             Pool::Sqlite(_) => None,
         };
         let upcasters = Arc::new(config.upcasters);
+        let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let writer = writer::spawn(
             pool.clone(),
             upcasters.clone(),
             config.projector.clone(),
             head.clone(),
+            commits.clone(),
         );
         Ok(Store {
             inner: Arc::new(Inner {
@@ -114,6 +118,7 @@ impl Store {
                 projector: config.projector,
                 head,
                 listener_stop: std::sync::Mutex::new(listener_stop),
+                commits,
             }),
         })
     }
@@ -258,6 +263,14 @@ impl Store {
             position: head.position,
             hash: head.hash,
         })
+    }
+
+    /// How many write transactions this store's writer committed: fewer than appends when
+    /// concurrent appends were grouped into one commit.
+    pub fn commits(&self) -> u64 {
+        self.inner
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Follows the last committed position of this process's appends (and imports).

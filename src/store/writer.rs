@@ -8,6 +8,7 @@
 //! their turn, so positions are handed out, and committed, in order.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -72,12 +73,14 @@ pub(crate) fn spawn(
     upcasters: Arc<Upcasters>,
     projector: Option<Arc<dyn Projector>>,
     head: Arc<watch::Sender<i64>>,
+    commits: Arc<AtomicU64>,
 ) -> mpsc::Sender<Job> {
     let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
     let writer = Writer {
         pool,
         upcasters,
         projector,
+        commits,
     };
     tokio::spawn(run(writer, receiver, head));
     sender
@@ -88,6 +91,8 @@ struct Writer {
     pool: Pool,
     upcasters: Arc<Upcasters>,
     projector: Option<Arc<dyn Projector>>,
+    /// Transactions committed, for tests and metrics (appends per commit shows group commit).
+    commits: Arc<AtomicU64>,
 }
 
 async fn run(writer: Writer, mut receiver: mpsc::Receiver<Job>, head: Arc<watch::Sender<i64>>) {
@@ -151,6 +156,7 @@ async fn write_batch(
         }
     }
     tx.commit().await?;
+    writer.commits.fetch_add(1, Ordering::Relaxed);
     Ok((outcomes, head.position))
 }
 
