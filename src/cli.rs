@@ -10,7 +10,7 @@ use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 use crate::domain::token::Role;
 use crate::projections::ReadModels;
 use crate::seeds;
-use crate::store::{Actor, LogHead, Store, StoreConfig};
+use crate::store::{is_postgres_url, Actor, LogHead, Store, StoreConfig};
 
 /// Shura: an event-sourced stakeholder consultation tracker.
 #[derive(Debug, Parser)]
@@ -53,6 +53,17 @@ pub enum Command {
         /// What to do with tokens.
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Measure appends, contention, bulk import, rebuild and GraphQL reads against baselines
+    /// taken in the same run, on a fresh database (a temporary SQLite file unless
+    /// --database-url names a PostgreSQL database, where fresh schemas are used).
+    Bench {
+        /// Smaller sizes (under a minute), as CI runs it.
+        #[arg(long)]
+        quick: bool,
+        /// Where to write the figures as JSON.
+        #[arg(long, default_value = "bench/results.json")]
+        out: PathBuf,
     },
     /// Print the GraphQL schema (SDL), as `schema/schema.graphql` holds it.
     Schema,
@@ -157,6 +168,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", crate::graphql::sdl());
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Bench { quick, out } => {
+            // The default SQLite URL means "not given": benchmarks use a temporary file.
+            let database_url = is_postgres_url(&cli.database_url).then(|| cli.database_url.clone());
+            crate::bench::run(crate::bench::BenchConfig {
+                quick,
+                database_url,
+                out,
+            })
+            .await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Serve {
             addr,
             no_seed,
@@ -246,7 +268,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             ExitCode::SUCCESS
         }
-        Command::Schema | Command::Serve { .. } => ExitCode::SUCCESS,
+        Command::Schema | Command::Serve { .. } | Command::Bench { .. } => ExitCode::SUCCESS,
         Command::Token { action } => {
             token(&store, action).await?;
             ExitCode::SUCCESS

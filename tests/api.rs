@@ -641,9 +641,10 @@ async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
             .any(|n| !n["node"]["actions"].as_array().unwrap().is_empty()));
         tokio::time::sleep(Duration::from_millis(200)).await;
         let log = server.log.lock().unwrap();
+        // Opening a new pool connection runs its set-up PRAGMAs once: not the page's statements.
         let statements: Vec<&String> = log[before..]
             .iter()
-            .filter(|l| l.contains("sqlx::query"))
+            .filter(|l| l.contains("sqlx::query") && !l.contains("PRAGMA "))
             .collect();
         if statements.len() != 4 {
             eprintln!("{statements:#?}");

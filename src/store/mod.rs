@@ -31,7 +31,7 @@ pub use model::{
     Actor, AppendRequest, AppendResult, ExpectedVersion, LogHead, Metadata, NewEvent,
     RecordedEvent, StoredEvent, WriteContext,
 };
-pub use transfer::PAGE;
+pub use transfer::{write_line, Sealer, PAGE};
 pub use upcast::{UpcastStep, Upcasters};
 pub use verify::{ChainChecker, Finding, VerifyReport};
 pub use writer::CommitGate;
@@ -43,6 +43,8 @@ use writer::{Job, PreparedAppend, PreparedEvent};
 pub const MAX_EVENTS_PER_APPEND: usize = 10_000;
 /// The most events one page of the global feed returns.
 pub const MAX_PAGE: i64 = 10_000;
+/// Rows per insert statement while importing (16 values each: within both backends' limits).
+const IMPORT_BATCH: usize = 500;
 /// The longest idempotency key accepted.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
@@ -345,15 +347,23 @@ impl Store {
         let mut checker = ChainChecker::new(&[]);
         let (mut buffer, mut line, mut count) = (String::new(), 0usize, 0u64);
         let mut last_time = None;
+        let mut batch = Vec::with_capacity(IMPORT_BATCH);
         while let Some(event) = transfer::read_line(input, &mut buffer, &mut line).await? {
             let row = EventRow::from_stored(&event);
             checker.check(&row).map_err(|finding| StoreError::Import {
                 line,
                 reason: finding.to_string(),
             })?;
-            sql::insert_event(&mut tx, &row).await?;
             last_time = Some(row.recorded_at);
             count += 1;
+            batch.push(row);
+            if batch.len() == IMPORT_BATCH {
+                sql::insert_events(&mut tx, &batch).await?;
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            sql::insert_events(&mut tx, &batch).await?;
         }
         let tip = checker.tip();
         sql::set_head(

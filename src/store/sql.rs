@@ -167,6 +167,34 @@ pub async fn insert_event(tx: &mut Tx, row: &EventRow) -> Result<(), StoreError>
     Ok(())
 }
 
+/// Inserts many event rows with one statement (imports). The statement is built by sqlx's
+/// `QueryBuilder`: a fixed text with one placeholder per value, every value bound.
+pub async fn insert_events(tx: &mut Tx, rows: &[EventRow]) -> Result<(), StoreError> {
+    on_tx!(tx, c => {
+        let mut query = sqlx::QueryBuilder::new(concat!("INSERT INTO events (", event_columns!(), ") "));
+        query.push_values(rows, |mut b, row| {
+            b.push_bind(row.position)
+                .push_bind(row.stream_id)
+                .push_bind(&row.stream_type)
+                .push_bind(row.version)
+                .push_bind(row.event_id)
+                .push_bind(&row.event_type)
+                .push_bind(row.schema_version)
+                .push_bind(&row.payload)
+                .push_bind(&row.actor_id)
+                .push_bind(&row.actor_name)
+                .push_bind(row.recorded_at)
+                .push_bind(row.correlation_id)
+                .push_bind(row.causation_id)
+                .push_bind(&row.reason)
+                .push_bind(&row.idempotency_key)
+                .push_bind(&row.hash);
+        });
+        query.build().execute(c).await.map(|_| ())?
+    });
+    Ok(())
+}
+
 /// Runs a fixed transaction-control statement (savepoints).
 pub async fn execute_fixed(tx: &mut Tx, sql: &'static str) -> Result<(), StoreError> {
     on_tx!(tx, c => sqlx::query(sql).execute(c).await.map(|_| ())?);

@@ -107,3 +107,33 @@ pub async fn read_line<R: AsyncBufRead + Unpin>(
             });
     }
 }
+
+/// Chains events into a valid log outside any database: gives each the next position and its
+/// hash. Tools that write export files (benchmarks, fixtures) use it; the store itself chains
+/// under its head lock.
+#[derive(Debug, Clone)]
+pub struct Sealer {
+    position: i64,
+    hash: String,
+}
+
+impl Default for Sealer {
+    fn default() -> Self {
+        Sealer {
+            position: 0,
+            hash: super::hash::GENESIS_HASH.to_owned(),
+        }
+    }
+}
+
+impl Sealer {
+    /// Sets the event's position to the next one and its hash to the chain's.
+    pub fn seal(&mut self, mut event: StoredEvent) -> StoredEvent {
+        self.position += 1;
+        event.position = self.position;
+        let row = EventRow::from_stored(&event);
+        event.hash = super::hash::chain_hash(&self.hash, &row);
+        self.hash = event.hash.clone();
+        event
+    }
+}

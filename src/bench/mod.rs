@@ -1,0 +1,778 @@
+//! `shura bench`: throughput and latency measured against baselines taken in the same run, on
+//! the same database (a temporary SQLite file, or fresh PostgreSQL schemas).
+//!
+//! Absolute times on a shared two-core machine mean little; each figure is reported with the
+//! baseline it is compared to and their ratio, and with the target the design aims at.
+
+mod data;
+mod load;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use serde::Serialize;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use uuid::Uuid;
+
+use crate::store::{
+    is_postgres_url, Actor, AppendRequest, DbTime, DbUuid, ExpectedVersion, NewEvent, Pool, Store,
+    StoreConfig, StoreError, StoredEvent, WriteContext,
+};
+use load::percentile;
+
+/// How to run the benchmarks.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// Smaller sizes, for CI: under a minute.
+    pub quick: bool,
+    /// PostgreSQL URL (fresh schemas are created and dropped); a temporary SQLite file if `None`.
+    pub database_url: Option<String>,
+    /// Where to write the JSON results.
+    pub out: PathBuf,
+}
+
+/// One measured figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    /// What was measured.
+    pub name: String,
+    /// The measurement.
+    pub value: f64,
+    /// Its unit.
+    pub unit: String,
+    /// The baseline measured in the same run, when there is one.
+    pub baseline: Option<f64>,
+    /// What the baseline is.
+    pub baseline_name: Option<String>,
+    /// value / baseline.
+    pub ratio: Option<f64>,
+    /// The design's target, in words.
+    pub target: Option<String>,
+    /// Whether the target was met.
+    pub met: Option<bool>,
+}
+
+impl Figure {
+    fn new(name: &str, value: f64, unit: &str) -> Self {
+        Figure {
+            name: name.to_owned(),
+            value,
+            unit: unit.to_owned(),
+            baseline: None,
+            baseline_name: None,
+            ratio: None,
+            target: None,
+            met: None,
+        }
+    }
+
+    fn against(mut self, baseline_name: &str, baseline: f64) -> Self {
+        self.baseline = Some(baseline);
+        self.baseline_name = Some(baseline_name.to_owned());
+        self.ratio = (baseline > 0.0).then(|| self.value / baseline);
+        self
+    }
+
+    fn target(mut self, target: &str, met: bool) -> Self {
+        self.target = Some(target.to_owned());
+        self.met = Some(met);
+        self
+    }
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    /// Quick or full sizes.
+    pub quick: bool,
+    /// When it ran (UTC).
+    pub at: String,
+    /// The figures.
+    pub figures: Vec<Figure>,
+}
+
+/// Sizes of one run.
+struct Sizes {
+    appends: usize,
+    contention: usize,
+    bulk: usize,
+    small: usize,
+    read_time: Duration,
+}
+
+/// A fresh database: a new SQLite file, or a new PostgreSQL schema.
+struct Fresh {
+    url: String,
+    schema: Option<(String, String)>,
+}
+
+async fn fresh(base: Option<&str>, dir: &Path, name: &str) -> anyhow::Result<Fresh> {
+    match base {
+        None => Ok(Fresh {
+            url: format!("sqlite://{}", dir.join(format!("{name}.db")).display()),
+            schema: None,
+        }),
+        Some(base) => {
+            let schema = format!("shura_bench_{}_{}", name, Uuid::new_v4().simple());
+            let admin = sqlx::PgPool::connect(base).await?;
+            // PostgreSQL quotes the identifier itself (format %I): no SQL is assembled here.
+            let ddl: String = sqlx::query_scalar("SELECT format('CREATE SCHEMA %I', $1::text)")
+                .bind(&schema)
+                .fetch_one(&admin)
+                .await?;
+            sqlx::raw_sql(&ddl).execute(&admin).await?;
+            admin.close().await;
+            let separator = if base.contains('?') { '&' } else { '?' };
+            Ok(Fresh {
+                url: format!("{base}{separator}options=-c%20search_path%3D{schema}"),
+                schema: Some((base.to_owned(), schema)),
+            })
+        }
+    }
+}
+
+impl Fresh {
+    async fn drop_schema(&self) {
+        if let Some((base, schema)) = &self.schema {
+            if let Ok(admin) = sqlx::PgPool::connect(base).await {
+                let ddl: Result<String, _> =
+                    sqlx::query_scalar("SELECT format('DROP SCHEMA %I CASCADE', $1::text)")
+                        .bind(schema)
+                        .fetch_one(&admin)
+                        .await;
+                if let Ok(ddl) = ddl {
+                    let _ = sqlx::raw_sql(&ddl).execute(&admin).await;
+                }
+                admin.close().await;
+            }
+        }
+    }
+
+    async fn store(&self, projected: bool) -> anyhow::Result<Store> {
+        let mut config = StoreConfig::new(&self.url);
+        config.max_connections = 16;
+        if projected {
+            config.projector = Some(Arc::new(crate::projections::ReadModels));
+        }
+        Ok(Store::open(config).await?)
+    }
+}
+
+/// Runs every benchmark, prints the table, writes the JSON.
+pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
+    let sizes = if config.quick {
+        Sizes {
+            appends: 800,
+            contention: 200,
+            bulk: 100_000,
+            small: 10_000,
+            read_time: Duration::from_secs(1),
+        }
+    } else {
+        Sizes {
+            appends: 8_000,
+            contention: 2_000,
+            bulk: 1_000_000,
+            small: 10_000,
+            read_time: Duration::from_secs(10),
+        }
+    };
+    let base = config.database_url.as_deref();
+    let backend = if base.is_some_and(is_postgres_url) {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let dir = std::env::temp_dir().join(format!("shura-bench-{}", Uuid::new_v4().simple()));
+    tokio::fs::create_dir_all(&dir).await?;
+    let mut figures = Vec::new();
+    let result = measure(base, &dir, &sizes, &mut figures).await;
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    result?;
+    let report = Report {
+        backend: backend.to_owned(),
+        quick: config.quick,
+        at: crate::store::format_time(&Utc::now()),
+        figures,
+    };
+    print_table(&report);
+    if let Some(parent) = config.out.parent() {
+        tokio::fs::create_dir_all(parent).await.ok();
+    }
+    tokio::fs::write(&config.out, serde_json::to_vec_pretty(&report)?)
+        .await
+        .with_context(|| format!("writing {}", config.out.display()))?;
+    println!("written to {}", config.out.display());
+    Ok(report)
+}
+
+async fn measure(
+    base: Option<&str>,
+    dir: &Path,
+    sizes: &Sizes,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    // 1 and 2: appends and contention, against single-row INSERT + COMMIT.
+    let db = fresh(base, dir, "appends").await?;
+    let store = db.store(false).await?;
+    create_baseline_table(store.pool()).await?;
+    for writers in [1usize, 16] {
+        let (rate, p50, p99) = appends(&store, sizes.appends, writers).await?;
+        let baseline_pool = Pool::connect(&db.url, writers as u32).await?;
+        let (base_rate, base_p50, base_p99) =
+            baseline_inserts(&baseline_pool, sizes.appends, writers).await?;
+        baseline_pool.close().await;
+        let name = format!(
+            "appends, {writers} writer{}",
+            if writers > 1 { "s" } else { "" }
+        );
+        let mut throughput = Figure::new(&format!("{name}: throughput"), rate, "events/s")
+            .against("single-row INSERT + COMMIT, same concurrency", base_rate);
+        if writers == 16 {
+            let met = throughput.ratio.unwrap_or(0.0) >= 1.0;
+            throughput = throughput.target(">= 1.0 x baseline", met);
+        }
+        figures.push(throughput);
+        figures.push(
+            Figure::new(&format!("{name}: p50 latency"), p50, "ms")
+                .against("baseline p50", base_p50),
+        );
+        figures.push(
+            Figure::new(&format!("{name}: p99 latency"), p99, "ms")
+                .against("baseline p99", base_p99),
+        );
+    }
+    let (committed, conflict_rate) = contention(&store, sizes.contention, 16).await?;
+    let sixteen = figures
+        .iter()
+        .find(|f| f.name == "appends, 16 writers: throughput")
+        .map_or(0.0, |f| f.value);
+    figures.push(
+        Figure::new(
+            "contention, 16 writers on one stream: committed",
+            committed,
+            "events/s",
+        )
+        .against("appends, 16 writers on distinct streams", sixteen),
+    );
+    figures.push(Figure::new(
+        "contention: conflict rate",
+        conflict_rate,
+        "conflicts/attempt",
+    ));
+    store.close().await;
+    db.drop_schema().await;
+
+    // 3 and 4: bulk import and rebuild of a synthetic log (copies of the seeds).
+    let template = data::template(dir).await?;
+    let big_file = dir.join("big.ndjson");
+    let small_file = dir.join("small.ndjson");
+    let start = Utc::now() - chrono::Duration::days(30);
+    let big = data::write_log(&template, sizes.bulk, &big_file, start).await?;
+    let small = data::write_log(&template, sizes.small, &small_file, start).await?;
+
+    let big_db = fresh(base, dir, "bulk").await?;
+    let store = big_db.store(true).await?;
+    let started = Instant::now();
+    let file = tokio::fs::File::open(&big_file).await?;
+    let imported = store
+        .import_ndjson(&mut BufReader::with_capacity(1 << 20, file))
+        .await?;
+    let import_rate = imported as f64 / started.elapsed().as_secs_f64();
+    create_baseline_table(store.pool()).await?;
+    let started = Instant::now();
+    let raw = bulk_baseline(store.pool(), &big_file).await?;
+    let raw_rate = raw as f64 / started.elapsed().as_secs_f64();
+    figures.push(
+        Figure::new(
+            &format!("bulk import of {big} events"),
+            import_rate,
+            "events/s",
+        )
+        .against(
+            if big_db.schema.is_some() {
+                "COPY of the same rows"
+            } else {
+                "batched INSERT of the same rows"
+            },
+            raw_rate,
+        )
+        .target(">= 100,000 events/s", import_rate >= 100_000.0),
+    );
+    let started = Instant::now();
+    let rebuilt = store.rebuild_read_models(true).await?;
+    let rebuild_rate = rebuilt.events as f64 / started.elapsed().as_secs_f64();
+    figures.push(
+        Figure::new("rebuild of every read model", rebuild_rate, "events/s")
+            .against("bulk import", import_rate)
+            .target(">= 100,000 events/s", rebuild_rate >= 100_000.0),
+    );
+
+    // 5 and 6: GraphQL reads over HTTP at 64 connections, on a small and the big log.
+    let small_db = fresh(base, dir, "reads").await?;
+    let small_store = small_db.store(true).await?;
+    let file = tokio::fs::File::open(&small_file).await?;
+    small_store.import_ndjson(&mut BufReader::new(file)).await?;
+    small_store.rebuild_read_models(true).await?;
+    small_store.close().await;
+    let at_small = reads(&small_db.url, sizes.read_time).await?;
+    let at_big = reads(&big_db.url, sizes.read_time).await?;
+    store.close().await;
+    for (label, r) in [
+        (format!("{small} events"), &at_small),
+        (format!("{big} events"), &at_big),
+    ] {
+        // A run where requests failed proves nothing: its targets count as not met.
+        let clean =
+            r.dashboard.failures == 0 && r.ceiling.failures == 0 && r.dashboard.per_second > 0.0;
+        figures.push(
+            Figure::new(
+                &format!("dashboard query at {label}: throughput"),
+                r.dashboard.per_second,
+                "requests/s",
+            )
+            .against(
+                "{ __typename } (the server's ceiling)",
+                r.ceiling.per_second,
+            )
+            .target(
+                ">= 0.3 x ceiling",
+                clean && r.dashboard.per_second >= 0.3 * r.ceiling.per_second,
+            ),
+        );
+        figures.push(
+            Figure::new(
+                &format!("dashboard query at {label}: p99"),
+                r.dashboard.p99_ms,
+                "ms",
+            )
+            .against("{ __typename } p99", r.ceiling.p99_ms)
+            .target("<= 10 ms", clean && r.dashboard.p99_ms <= 10.0),
+        );
+        figures.push(
+            Figure::new(
+                &format!("dashboard query at {label}: p50"),
+                r.dashboard.p50_ms,
+                "ms",
+            )
+            .against("{ __typename } p50", r.ceiling.p50_ms),
+        );
+        figures.push(Figure::new(
+            &format!("{{ __typename }} at {label}: throughput"),
+            r.ceiling.per_second,
+            "requests/s",
+        ));
+    }
+    figures.push(
+        Figure::new(
+            &format!("dashboard p99 at {big} events"),
+            at_big.dashboard.p99_ms,
+            "ms",
+        )
+        .against(
+            &format!("dashboard p99 at {small} events"),
+            at_small.dashboard.p99_ms,
+        )
+        .target(
+            "<= 1.5 x",
+            at_big.dashboard.p99_ms > 0.0
+                && at_big.dashboard.p99_ms <= 1.5 * at_small.dashboard.p99_ms,
+        ),
+    );
+    let peak = at_small.peak_rss_mb.max(at_big.peak_rss_mb);
+    figures.push(
+        Figure::new("server peak RSS during the read benchmarks", peak, "MB")
+            .target("<= 200 MB", peak <= 200.0),
+    );
+    let failures = at_small.dashboard.failures
+        + at_small.ceiling.failures
+        + at_big.dashboard.failures
+        + at_big.ceiling.failures;
+    figures.push(Figure::new("failed requests", failures as f64, "requests"));
+    big_db.drop_schema().await;
+    small_db.drop_schema().await;
+    Ok(())
+}
+
+fn summary(mut latencies: Vec<Duration>, elapsed: Duration) -> (f64, f64, f64) {
+    latencies.sort();
+    (
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+    )
+}
+
+async fn appends(store: &Store, total: usize, writers: usize) -> anyhow::Result<(f64, f64, f64)> {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            for n in 0..total / writers {
+                let request = AppendRequest {
+                    stream_id: Uuid::new_v4(),
+                    stream_type: "bench".to_owned(),
+                    expected: ExpectedVersion::NoStream,
+                    events: vec![NewEvent::new("Measured", serde_json::json!({ "n": n }))],
+                    context: WriteContext::new(Actor::new("bench", "Benchmark")),
+                };
+                let one = Instant::now();
+                store.append(request).await?;
+                latencies.push(one.elapsed());
+            }
+            Ok::<_, StoreError>(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    let (rate, p50, p99) = summary(all, started.elapsed());
+    Ok((rate, p50, p99))
+}
+
+async fn contention(store: &Store, total: usize, writers: usize) -> anyhow::Result<(f64, f64)> {
+    let stream = Uuid::new_v4();
+    let committed = Arc::new(AtomicU64::new(0));
+    let conflicts = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let (store, committed, conflicts) = (store.clone(), committed.clone(), conflicts.clone());
+        tasks.push(tokio::spawn(async move {
+            while committed.load(Ordering::Relaxed) < total as u64 {
+                let version = store.stream_version(stream).await?;
+                let request = AppendRequest {
+                    stream_id: stream,
+                    stream_type: "bench".to_owned(),
+                    expected: ExpectedVersion::Exact(version),
+                    events: vec![NewEvent::new(
+                        "Measured",
+                        serde_json::json!({ "v": version }),
+                    )],
+                    context: WriteContext::new(Actor::new("bench", "Benchmark")),
+                };
+                match store.append(request).await {
+                    Ok(_) => {
+                        committed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(StoreError::Conflict { .. }) => {
+                        conflicts.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let done = committed.load(Ordering::Relaxed) as f64;
+    let lost = conflicts.load(Ordering::Relaxed) as f64;
+    Ok((done / elapsed, lost / (done + lost).max(1.0)))
+}
+
+/// The baseline table: the events table's columns, no trigger, no chain, no unique constraint
+/// but the key.
+async fn create_baseline_table(pool: &Pool) -> anyhow::Result<()> {
+    const SQLITE: &str =
+        "CREATE TABLE IF NOT EXISTS bench_baseline (position INTEGER PRIMARY KEY, \
+        stream_id TEXT NOT NULL, stream_type TEXT NOT NULL, version INTEGER NOT NULL, \
+        event_id TEXT NOT NULL, event_type TEXT NOT NULL, schema_version INTEGER NOT NULL, \
+        payload TEXT NOT NULL, actor_id TEXT NOT NULL, actor_name TEXT NOT NULL, \
+        recorded_at TEXT NOT NULL, correlation_id TEXT NOT NULL, causation_id TEXT, reason TEXT, \
+        idempotency_key TEXT, hash TEXT NOT NULL)";
+    const POSTGRES: &str = "CREATE TABLE IF NOT EXISTS bench_baseline (position BIGINT \
+        GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, stream_id UUID NOT NULL, \
+        stream_type TEXT NOT NULL, version BIGINT NOT NULL, event_id UUID NOT NULL, \
+        event_type TEXT NOT NULL, schema_version INTEGER NOT NULL, payload TEXT NOT NULL, \
+        actor_id TEXT NOT NULL, actor_name TEXT NOT NULL, recorded_at TIMESTAMPTZ NOT NULL, \
+        correlation_id UUID NOT NULL, causation_id UUID, reason TEXT, idempotency_key TEXT, \
+        hash TEXT NOT NULL)";
+    match pool {
+        Pool::Sqlite(p) => sqlx::query(SQLITE).execute(p).await.map(|_| ())?,
+        Pool::Postgres(p) => sqlx::query(POSTGRES).execute(p).await.map(|_| ())?,
+    }
+    Ok(())
+}
+
+const BASELINE_INSERT: &str = "INSERT INTO bench_baseline (stream_id, stream_type, version, \
+    event_id, event_type, schema_version, payload, actor_id, actor_name, recorded_at, \
+    correlation_id, causation_id, reason, idempotency_key, hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+
+/// Binds a stored event's columns to the baseline insert.
+macro_rules! bind_event {
+    ($query:expr, $e:expr) => {
+        $query
+            .bind(DbUuid($e.stream_id))
+            .bind(&$e.stream_type)
+            .bind($e.version)
+            .bind(DbUuid($e.event_id))
+            .bind(&$e.event_type)
+            .bind($e.schema_version)
+            .bind(crate::store::canonical_json(&$e.payload))
+            .bind(&$e.metadata.actor_id)
+            .bind(&$e.metadata.actor_name)
+            .bind(DbTime($e.metadata.recorded_at))
+            .bind(DbUuid($e.metadata.correlation_id))
+            .bind($e.metadata.causation_id.map(DbUuid))
+            .bind(&$e.metadata.reason)
+            .bind(&$e.metadata.idempotency_key)
+            .bind(&$e.hash)
+    };
+}
+
+fn sample_event(n: usize) -> StoredEvent {
+    StoredEvent {
+        position: 0,
+        stream_id: Uuid::new_v4(),
+        stream_type: "bench".to_owned(),
+        version: 1,
+        event_id: Uuid::new_v4(),
+        event_type: "Measured".to_owned(),
+        schema_version: 1,
+        payload: serde_json::json!({ "n": n }),
+        metadata: crate::store::Metadata {
+            actor_id: "bench".to_owned(),
+            actor_name: "Benchmark".to_owned(),
+            recorded_at: Utc::now(),
+            correlation_id: Uuid::new_v4(),
+            causation_id: None,
+            reason: None,
+            idempotency_key: None,
+        },
+        hash: "0".repeat(64),
+    }
+}
+
+async fn baseline_inserts(
+    pool: &Pool,
+    total: usize,
+    writers: usize,
+) -> anyhow::Result<(f64, f64, f64)> {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            for n in 0..total / writers {
+                let e = sample_event(n);
+                let one = Instant::now();
+                match &pool {
+                    Pool::Sqlite(p) => bind_event!(sqlx::query(BASELINE_INSERT), e)
+                        .execute(p)
+                        .await
+                        .map(|_| ())?,
+                    Pool::Postgres(p) => bind_event!(sqlx::query(BASELINE_INSERT), e)
+                        .execute(p)
+                        .await
+                        .map(|_| ())?,
+                }
+                latencies.push(one.elapsed());
+            }
+            Ok::<_, sqlx::Error>(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    Ok(summary(all, started.elapsed()))
+}
+
+/// Loads the export file's rows into the baseline table the fastest plain way: one transaction
+/// of prepared inserts on SQLite, `COPY` on PostgreSQL.
+async fn bulk_baseline(pool: &Pool, file: &Path) -> anyhow::Result<usize> {
+    let mut lines = BufReader::with_capacity(1 << 20, tokio::fs::File::open(file).await?).lines();
+    let mut count = 0;
+    match pool {
+        Pool::Sqlite(p) => {
+            let mut tx = p.begin().await?;
+            while let Some(line) = lines.next_line().await? {
+                let e: StoredEvent = serde_json::from_str(&line)?;
+                bind_event!(sqlx::query(BASELINE_INSERT), e)
+                    .execute(&mut *tx)
+                    .await?;
+                count += 1;
+            }
+            tx.commit().await?;
+        }
+        Pool::Postgres(p) => {
+            let mut conn = p.acquire().await?;
+            let mut copy = conn
+                .copy_in_raw(
+                    "COPY bench_baseline (stream_id, stream_type, version, event_id, event_type, \
+                     schema_version, payload, actor_id, actor_name, recorded_at, correlation_id, \
+                     causation_id, reason, idempotency_key, hash) FROM STDIN WITH (FORMAT csv)",
+                )
+                .await?;
+            let mut buffer = String::with_capacity(1 << 20);
+            while let Some(line) = lines.next_line().await? {
+                let e: StoredEvent = serde_json::from_str(&line)?;
+                csv_row(&mut buffer, &e);
+                count += 1;
+                if buffer.len() > 1 << 20 {
+                    copy.send(buffer.as_bytes()).await?;
+                    buffer.clear();
+                }
+            }
+            copy.send(buffer.as_bytes()).await?;
+            copy.finish().await?;
+        }
+    }
+    Ok(count)
+}
+
+fn csv_field(out: &mut String, value: Option<&str>) {
+    if let Some(value) = value {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    }
+}
+
+fn csv_row(out: &mut String, e: &StoredEvent) {
+    let m = &e.metadata;
+    let fields = [
+        Some(e.stream_id.to_string()),
+        Some(e.stream_type.clone()),
+        Some(e.version.to_string()),
+        Some(e.event_id.to_string()),
+        Some(e.event_type.clone()),
+        Some(e.schema_version.to_string()),
+        Some(crate::store::canonical_json(&e.payload)),
+        Some(m.actor_id.clone()),
+        Some(m.actor_name.clone()),
+        Some(crate::store::format_time(&m.recorded_at)),
+        Some(m.correlation_id.to_string()),
+        m.causation_id.map(|c| c.to_string()),
+        m.reason.clone(),
+        m.idempotency_key.clone(),
+        Some(e.hash.clone()),
+    ];
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        csv_field(out, field.as_deref());
+    }
+    out.push('\n');
+}
+
+struct Reads {
+    dashboard: load::LoadResult,
+    ceiling: load::LoadResult,
+    peak_rss_mb: f64,
+}
+
+/// The query the dashboard runs: a page of 20 consultations with their participants,
+/// recommendations and actions.
+const DASHBOARD: &str = "{ consultations(first: 20) { totalCount edges { node { id title status \
+    participants { role } recommendations { id status } actions { id status progress } } } } }";
+
+async fn reads(url: &str, time: Duration) -> anyhow::Result<Reads> {
+    let mut config = StoreConfig::new(url);
+    config.projector = Some(Arc::new(crate::projections::ReadModels));
+    let store = Store::open(config).await?;
+    let token = crate::auth::create_token(
+        &store,
+        "bench",
+        crate::domain::token::Role::Viewer,
+        &[],
+        Actor::new("bench", "Benchmark"),
+    )
+    .await?
+    .bearer;
+    store.close().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["--database-url", url, "serve", "--no-seed", "--addr", &addr])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().unwrap_or(0);
+    let mut ready = false;
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    anyhow::ensure!(ready, "the server did not start");
+    let body = |q: &str| serde_json::json!({ "query": q }).to_string();
+    // Warm-up: connections opened, statements prepared.
+    load::run(
+        &addr,
+        "/graphql",
+        &token,
+        &body(DASHBOARD),
+        8,
+        Duration::from_millis(300),
+    )
+    .await?;
+    let dashboard = load::run(&addr, "/graphql", &token, &body(DASHBOARD), 64, time).await?;
+    let ceiling = load::run(&addr, "/graphql", &token, &body("{ __typename }"), 64, time).await?;
+    let peak_rss_mb = peak_rss_mb(pid).await;
+    let _ = child.kill().await;
+    Ok(Reads {
+        dashboard,
+        ceiling,
+        peak_rss_mb,
+    })
+}
+
+/// The peak resident set of a process (VmHWM), in MB; 0 where /proc is not available.
+async fn peak_rss_mb(pid: u32) -> f64 {
+    let status = tokio::fs::read_to_string(format!("/proc/{pid}/status"))
+        .await
+        .unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn print_table(report: &Report) {
+    println!(
+        "shura bench ({}{}), {}",
+        report.backend,
+        if report.quick { ", quick" } else { "" },
+        report.at
+    );
+    println!(
+        "{:<58} {:>12} {:<18} {:>12} {:>7}  target",
+        "figure", "value", "unit", "baseline", "ratio"
+    );
+    for f in &report.figures {
+        let baseline = f.baseline.map_or("-".to_owned(), |b| format!("{b:.1}"));
+        let ratio = f.ratio.map_or("-".to_owned(), |r| format!("{r:.2}"));
+        let target = match (&f.target, f.met) {
+            (Some(t), Some(true)) => format!("{t}: met"),
+            (Some(t), _) => format!("{t}: NOT met"),
+            _ => String::new(),
+        };
+        println!(
+            "{:<58} {:>12.1} {:<18} {:>12} {:>7}  {}",
+            f.name, f.value, f.unit, baseline, ratio, target
+        );
+    }
+}
