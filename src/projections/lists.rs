@@ -146,7 +146,15 @@ pub async fn consultations(
         .bind(first + 1)
         .fetch_all(p)
         .await?);
-    let total = on_pool!(pool, p => sqlx::query_scalar::<_, i64>(COUNT)
+    // Without filters, a plain count: the databases answer it from an index (SQLite) or a heap
+    // of small tuples (PostgreSQL keeps the large documents out of line), not by reading every
+    // consultation's document.
+    const COUNT_ALL: &str = "SELECT COUNT(*) FROM rm_consultations";
+    let unfiltered = *filter == ConsultationFilter::default();
+    let total = if unfiltered {
+        on_pool!(pool, p => sqlx::query_scalar::<_, i64>(COUNT_ALL).fetch_one(p).await?)
+    } else {
+        on_pool!(pool, p => sqlx::query_scalar::<_, i64>(COUNT)
         .bind(&filter.region)
         .bind(&filter.kind)
         .bind(&filter.status)
@@ -159,7 +167,8 @@ pub async fn consultations(
         .bind(&patterns[2])
         .bind(&patterns[3])
         .fetch_one(p)
-        .await?);
+        .await?)
+    };
     let has_next = rows.len() as i64 > first;
     rows.truncate(first as usize);
     Ok(Page {
