@@ -22,7 +22,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::codec::{event_from_payload, payload_of, DomainEvent};
 use super::common::{
     check_optional_reason, check_reason, check_unique_ids, nth, reject, Money, PartialDate, Text,
     LONG_TEXT_MAX, SHORT_TEXT_MAX,
@@ -379,64 +378,18 @@ pub enum Event {
     },
 }
 
-impl Event {
-    /// The schema version of every action event.
-    pub const SCHEMA_VERSION: i32 = 1;
-    /// Every action event type.
-    pub const EVENT_TYPES: &'static [&'static str] = &[
-        "ActionCreated",
-        "ProgressReported",
-        "ActionStatusChanged",
-        "ActionReopened",
-        "DeadlineExtended",
-        "OwnerReassigned",
-        "BudgetRevised",
-    ];
-
-    /// The stable event type name.
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Event::ActionCreated { .. } => "ActionCreated",
-            Event::ProgressReported { .. } => "ProgressReported",
-            Event::ActionStatusChanged { .. } => "ActionStatusChanged",
-            Event::ActionReopened { .. } => "ActionReopened",
-            Event::DeadlineExtended { .. } => "DeadlineExtended",
-            Event::OwnerReassigned { .. } => "OwnerReassigned",
-            Event::BudgetRevised { .. } => "BudgetRevised",
-        }
-    }
-
-    /// The payload's schema version (1).
-    pub fn schema_version(&self) -> i32 {
-        Self::SCHEMA_VERSION
-    }
-
-    /// The event's data as a JSON object, without its type.
-    pub fn to_payload(&self) -> serde_json::Value {
-        payload_of(self)
-    }
-
-    /// Rebuilds an event from its type and payload.
-    pub fn from_payload(event_type: &str, payload: serde_json::Value) -> Result<Self, DomainError> {
-        event_from_payload(STREAM_TYPE, Self::EVENT_TYPES, event_type, payload)
-    }
-}
-
-impl DomainEvent for Event {
-    const STREAM_TYPE: &'static str = STREAM_TYPE;
-    const SCHEMA_VERSION: i32 = Event::SCHEMA_VERSION;
-    const EVENT_TYPES: &'static [&'static str] = Event::EVENT_TYPES;
-
-    fn event_type(&self) -> &'static str {
-        Event::event_type(self)
-    }
-    fn to_payload(&self) -> serde_json::Value {
-        Event::to_payload(self)
-    }
-    fn from_payload(event_type: &str, payload: serde_json::Value) -> Result<Self, DomainError> {
-        Event::from_payload(event_type, payload)
-    }
-}
+super::codec::domain_events!(
+    STREAM_TYPE,
+    [
+        ActionCreated,
+        ProgressReported,
+        ActionStatusChanged,
+        ActionReopened,
+        DeadlineExtended,
+        OwnerReassigned,
+        BudgetRevised,
+    ]
+);
 
 /// Decides which events a command produces, or why it is rejected.
 pub fn decide(state: &State, command: Command) -> Result<Vec<Event>, DomainError> {

@@ -74,6 +74,65 @@ pub(crate) fn event_from_payload<E: DeserializeOwned>(
 }
 
 /// Test helper: checks the full contract for one event.
+/// Implements the event serialisation contract for an aggregate's `Event` enum: the type name of
+/// each variant is the variant's name, every payload is at schema version 1, and the payload is
+/// the variant's data without its tag. Also implements [`DomainEvent`].
+macro_rules! domain_events {
+    ($stream:expr, [$($variant:ident),+ $(,)?]) => {
+        impl Event {
+            /// The schema version of every event of this stream.
+            pub const SCHEMA_VERSION: i32 = 1;
+            /// Every event type of this stream.
+            pub const EVENT_TYPES: &'static [&'static str] = &[$(stringify!($variant)),+];
+
+            /// The stable event type name.
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $(Event::$variant { .. } => stringify!($variant),)+
+                }
+            }
+
+            /// The payload's schema version (1).
+            pub fn schema_version(&self) -> i32 {
+                Self::SCHEMA_VERSION
+            }
+
+            /// The event's data as a JSON object, without its type.
+            pub fn to_payload(&self) -> serde_json::Value {
+                $crate::domain::codec::payload_of(self)
+            }
+
+            /// Rebuilds an event from its type and payload.
+            pub fn from_payload(
+                event_type: &str,
+                payload: serde_json::Value,
+            ) -> Result<Self, $crate::domain::DomainError> {
+                $crate::domain::codec::event_from_payload($stream, Self::EVENT_TYPES, event_type, payload)
+            }
+        }
+
+        impl $crate::domain::DomainEvent for Event {
+            const STREAM_TYPE: &'static str = $stream;
+            const SCHEMA_VERSION: i32 = Event::SCHEMA_VERSION;
+            const EVENT_TYPES: &'static [&'static str] = Event::EVENT_TYPES;
+
+            fn event_type(&self) -> &'static str {
+                Event::event_type(self)
+            }
+            fn to_payload(&self) -> serde_json::Value {
+                Event::to_payload(self)
+            }
+            fn from_payload(
+                event_type: &str,
+                payload: serde_json::Value,
+            ) -> Result<Self, $crate::domain::DomainError> {
+                Event::from_payload(event_type, payload)
+            }
+        }
+    };
+}
+pub(crate) use domain_events;
+
 #[cfg(test)]
 pub(crate) fn assert_round_trip<E>(event: &E)
 where

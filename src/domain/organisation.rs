@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::codec::{event_from_payload, payload_of, DomainEvent};
 use super::common::{
     check_optional_str, check_reason, reject, PartialDate, Text, CODE_MAX, SHORT_TEXT_MAX,
 };
@@ -260,58 +259,15 @@ pub enum Event {
     },
 }
 
-impl Event {
-    /// The schema version of every organisation event.
-    pub const SCHEMA_VERSION: i32 = 1;
-    /// Every organisation event type.
-    pub const EVENT_TYPES: &'static [&'static str] = &[
-        "OrganisationRegistered",
-        "OrganisationRenamed",
-        "OrganisationDetailsCorrected",
-        "OrganisationParentChanged",
-    ];
-
-    /// The stable event type name.
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Event::OrganisationRegistered { .. } => "OrganisationRegistered",
-            Event::OrganisationRenamed { .. } => "OrganisationRenamed",
-            Event::OrganisationDetailsCorrected { .. } => "OrganisationDetailsCorrected",
-            Event::OrganisationParentChanged { .. } => "OrganisationParentChanged",
-        }
-    }
-
-    /// The payload's schema version (1).
-    pub fn schema_version(&self) -> i32 {
-        Self::SCHEMA_VERSION
-    }
-
-    /// The event's data as a JSON object, without its type.
-    pub fn to_payload(&self) -> serde_json::Value {
-        payload_of(self)
-    }
-
-    /// Rebuilds an event from its type and payload.
-    pub fn from_payload(event_type: &str, payload: serde_json::Value) -> Result<Self, DomainError> {
-        event_from_payload(STREAM_TYPE, Self::EVENT_TYPES, event_type, payload)
-    }
-}
-
-impl DomainEvent for Event {
-    const STREAM_TYPE: &'static str = STREAM_TYPE;
-    const SCHEMA_VERSION: i32 = Event::SCHEMA_VERSION;
-    const EVENT_TYPES: &'static [&'static str] = Event::EVENT_TYPES;
-
-    fn event_type(&self) -> &'static str {
-        Event::event_type(self)
-    }
-    fn to_payload(&self) -> serde_json::Value {
-        Event::to_payload(self)
-    }
-    fn from_payload(event_type: &str, payload: serde_json::Value) -> Result<Self, DomainError> {
-        Event::from_payload(event_type, payload)
-    }
-}
+super::codec::domain_events!(
+    STREAM_TYPE,
+    [
+        OrganisationRegistered,
+        OrganisationRenamed,
+        OrganisationDetailsCorrected,
+        OrganisationParentChanged,
+    ]
+);
 
 /// Decides which events a command produces, or why it is rejected.
 pub fn decide(state: &State, command: Command) -> Result<Vec<Event>, DomainError> {

@@ -7,7 +7,6 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::codec::{event_from_payload, payload_of, DomainEvent};
 use super::common::{check_required_str, reject, SHORT_TEXT_MAX};
 use super::error::{DomainError, Rule};
 use super::region::RegionCode;
@@ -139,46 +138,7 @@ pub enum Event {
     TokenRevoked {},
 }
 
-impl Event {
-    /// The schema version of every token event.
-    pub const SCHEMA_VERSION: i32 = 1;
-    /// Every token event type.
-    pub const EVENT_TYPES: &'static [&'static str] = &["TokenCreated", "TokenRevoked"];
-
-    /// The stable event type name.
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Event::TokenCreated { .. } => "TokenCreated",
-            Event::TokenRevoked {} => "TokenRevoked",
-        }
-    }
-
-    /// The event's data as a JSON object, without the type tag.
-    pub fn to_payload(&self) -> serde_json::Value {
-        payload_of(self)
-    }
-
-    /// Rebuilds an event from its type name and payload.
-    pub fn from_payload(event_type: &str, payload: serde_json::Value) -> Result<Self, DomainError> {
-        event_from_payload(STREAM_TYPE, Self::EVENT_TYPES, event_type, payload)
-    }
-}
-
-impl DomainEvent for Event {
-    const STREAM_TYPE: &'static str = STREAM_TYPE;
-    const SCHEMA_VERSION: i32 = Event::SCHEMA_VERSION;
-    const EVENT_TYPES: &'static [&'static str] = Event::EVENT_TYPES;
-
-    fn event_type(&self) -> &'static str {
-        Event::event_type(self)
-    }
-    fn to_payload(&self) -> serde_json::Value {
-        Event::to_payload(self)
-    }
-    fn from_payload(event_type: &str, payload: serde_json::Value) -> Result<Self, DomainError> {
-        Event::from_payload(event_type, payload)
-    }
-}
+super::codec::domain_events!(STREAM_TYPE, [TokenCreated, TokenRevoked,]);
 
 /// Decides which events a command produces, or why it is rejected.
 pub fn decide(state: &State, command: Command) -> Result<Vec<Event>, DomainError> {

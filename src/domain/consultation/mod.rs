@@ -24,7 +24,6 @@ pub use model::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::codec::{event_from_payload, payload_of, DomainEvent};
 use super::common::{
     check_reason, check_slugs, check_texts, check_unique_ids, nth, reject, Contact, Money, Source,
     Text, LONG_TEXT_MAX, SHORT_TEXT_MAX,
@@ -484,88 +483,30 @@ pub enum Event {
     },
 }
 
-impl Event {
-    /// The schema version of every consultation event.
-    pub const SCHEMA_VERSION: i32 = 1;
-    /// Every consultation event type.
-    pub const EVENT_TYPES: &'static [&'static str] = &[
-        "ConsultationPlanned",
-        "ConsultationDetailsRevised",
-        "ConsultationHeld",
-        "ConsultationClosed",
-        "ConsultationCancelled",
-        "OrganiserAdded",
-        "SourceAdded",
-        "ContextNoteAdded",
-        "ParticipantRegistered",
-        "ParticipantRoleChanged",
-        "AttendanceRecorded",
-        "RecommendationProposed",
-        "RecommendationStatusChanged",
-        "RecommendationTextRevised",
-        "AgreementRecorded",
-        "AgreementSignatoryAdded",
-        "AgreementBudgetRevised",
-        "KeyFigureRecorded",
-        "PointRaised",
-    ];
-
-    /// The stable event type name.
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Event::ConsultationPlanned { .. } => "ConsultationPlanned",
-            Event::ConsultationDetailsRevised { .. } => "ConsultationDetailsRevised",
-            Event::ConsultationHeld {} => "ConsultationHeld",
-            Event::ConsultationClosed {} => "ConsultationClosed",
-            Event::ConsultationCancelled { .. } => "ConsultationCancelled",
-            Event::OrganiserAdded { .. } => "OrganiserAdded",
-            Event::SourceAdded { .. } => "SourceAdded",
-            Event::ContextNoteAdded { .. } => "ContextNoteAdded",
-            Event::ParticipantRegistered { .. } => "ParticipantRegistered",
-            Event::ParticipantRoleChanged { .. } => "ParticipantRoleChanged",
-            Event::AttendanceRecorded { .. } => "AttendanceRecorded",
-            Event::RecommendationProposed { .. } => "RecommendationProposed",
-            Event::RecommendationStatusChanged { .. } => "RecommendationStatusChanged",
-            Event::RecommendationTextRevised { .. } => "RecommendationTextRevised",
-            Event::AgreementRecorded { .. } => "AgreementRecorded",
-            Event::AgreementSignatoryAdded { .. } => "AgreementSignatoryAdded",
-            Event::AgreementBudgetRevised { .. } => "AgreementBudgetRevised",
-            Event::KeyFigureRecorded { .. } => "KeyFigureRecorded",
-            Event::PointRaised { .. } => "PointRaised",
-        }
-    }
-
-    /// The payload's schema version (1).
-    pub fn schema_version(&self) -> i32 {
-        Self::SCHEMA_VERSION
-    }
-
-    /// The event's data as a JSON object, without its type.
-    pub fn to_payload(&self) -> serde_json::Value {
-        payload_of(self)
-    }
-
-    /// Rebuilds an event from its type and payload.
-    pub fn from_payload(event_type: &str, payload: serde_json::Value) -> Result<Self, DomainError> {
-        event_from_payload(STREAM_TYPE, Self::EVENT_TYPES, event_type, payload)
-    }
-}
-
-impl DomainEvent for Event {
-    const STREAM_TYPE: &'static str = STREAM_TYPE;
-    const SCHEMA_VERSION: i32 = Event::SCHEMA_VERSION;
-    const EVENT_TYPES: &'static [&'static str] = Event::EVENT_TYPES;
-
-    fn event_type(&self) -> &'static str {
-        Event::event_type(self)
-    }
-    fn to_payload(&self) -> serde_json::Value {
-        Event::to_payload(self)
-    }
-    fn from_payload(event_type: &str, payload: serde_json::Value) -> Result<Self, DomainError> {
-        Event::from_payload(event_type, payload)
-    }
-}
+super::codec::domain_events!(
+    STREAM_TYPE,
+    [
+        ConsultationPlanned,
+        ConsultationDetailsRevised,
+        ConsultationHeld,
+        ConsultationClosed,
+        ConsultationCancelled,
+        OrganiserAdded,
+        SourceAdded,
+        ContextNoteAdded,
+        ParticipantRegistered,
+        ParticipantRoleChanged,
+        AttendanceRecorded,
+        RecommendationProposed,
+        RecommendationStatusChanged,
+        RecommendationTextRevised,
+        AgreementRecorded,
+        AgreementSignatoryAdded,
+        AgreementBudgetRevised,
+        KeyFigureRecorded,
+        PointRaised,
+    ]
+);
 
 /// Decides which events a command produces, or why it is rejected.
 pub fn decide(state: &State, command: Command) -> Result<Vec<Event>, DomainError> {
