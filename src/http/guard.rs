@@ -52,6 +52,10 @@ impl FailureLimiter {
     /// Records a failure of `address`.
     pub fn failed(&self, address: IpAddr) {
         if let Ok(mut failures) = self.failures.lock() {
+            // Forget finished windows before the map can grow large.
+            if failures.len() >= 10_000 {
+                failures.retain(|_, (since, _)| since.elapsed() <= FAILURE_WINDOW);
+            }
             let entry = failures.entry(address).or_insert((Instant::now(), 0));
             if entry.0.elapsed() > FAILURE_WINDOW {
                 *entry = (Instant::now(), 0);

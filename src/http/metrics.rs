@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// Distinct operation names tracked; later ones are counted as `other`.
+const MAX_OPERATIONS: usize = 200;
 /// Latency bucket bounds, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
@@ -32,7 +34,14 @@ impl Metrics {
     pub fn record(&self, operation: &str, elapsed: Duration, failed: bool) {
         let seconds = elapsed.as_secs_f64();
         if let Ok(mut operations) = self.operations.lock() {
-            let h = operations.entry(operation.to_owned()).or_default();
+            // Operation names come from clients: past a bound, new ones share one series, so a
+            // client cannot grow the process's memory without limit.
+            let key = if operations.contains_key(operation) || operations.len() < MAX_OPERATIONS {
+                operation
+            } else {
+                "other"
+            };
+            let h = operations.entry(key.to_owned()).or_default();
             for (i, bound) in BUCKETS.iter().enumerate() {
                 if seconds <= *bound {
                     h.counts[i] += 1;
@@ -153,4 +162,22 @@ fn escape(label: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_bounded() {
+        let metrics = Metrics::default();
+        for n in 0..(MAX_OPERATIONS + 50) {
+            metrics.record(&format!("op{n}"), Duration::from_millis(1), false);
+        }
+        metrics.record("op0", Duration::from_millis(1), true);
+        let text = metrics.render(0);
+        assert!(text.contains("shura_graphql_requests_total{operation=\"other\"} 50"));
+        assert!(text.contains("shura_graphql_requests_total{operation=\"op0\"} 2"));
+        assert!(text.contains("shura_graphql_errors_total{operation=\"op0\"} 1"));
+    }
 }
