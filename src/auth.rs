@@ -13,14 +13,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::commands::{
-    action_state, consultation_state, execute, organisation_state, AnyCommand, CommandContext,
-    CommandError,
-};
+use crate::commands::{execute, AnyCommand, CommandContext, CommandError};
 use crate::domain::token::{self, Role};
 use crate::domain::{consultation, organisation, RegionCode};
 use crate::error::{ApiError, Code};
-use crate::projections::rows::region_of;
+use crate::projections::lists;
 use crate::store::{on_pool, Actor, DbUuid, Pool, Store};
 
 /// Who is asking, once the request's token (if any) was checked.
@@ -129,52 +126,43 @@ impl Access {
     }
 }
 
-/// The regions a command touches, read from the command and from the streams it targets.
+/// The regions a command touches: from the command itself, and for existing targets from the
+/// read models (written in the same transaction as every append, so as current as the log).
 pub async fn write_scope(
     store: &Store,
     command: &AnyCommand,
 ) -> Result<Vec<Option<String>>, CommandError> {
     use consultation::Command as C;
+    let pool = store.pool();
     let code = |r: &Option<RegionCode>| r.as_ref().map(|r| r.as_str().to_owned());
-    let consultation_region = |id: Uuid| async move {
-        Ok::<_, CommandError>(
-            consultation_state(store, id, None)
-                .await?
-                .consultation
-                .as_ref()
-                .and_then(region_of),
-        )
+    let planned = |d: &consultation::ConsultationDetails| {
+        code(&d.region).or(d.place.as_ref().and_then(|p| code(&p.region)))
     };
     Ok(match command {
-        AnyCommand::Consultation(C::PlanConsultation(c)) => {
-            vec![code(&c.details.region).or(c.details.place.as_ref().and_then(|p| code(&p.region)))]
-        }
+        AnyCommand::Consultation(C::PlanConsultation(c)) => vec![planned(&c.details)],
         AnyCommand::Consultation(C::ReviseConsultationDetails(c)) => vec![
-            consultation_region(c.consultation_id).await?,
-            code(&c.details.region).or(c.details.place.as_ref().and_then(|p| code(&p.region))),
+            lists::consultation_region(pool, c.consultation_id).await?,
+            planned(&c.details),
         ],
-        AnyCommand::Consultation(c) => vec![consultation_region(c.stream_id()).await?],
+        AnyCommand::Consultation(c) => vec![lists::consultation_region(pool, c.stream_id()).await?],
         AnyCommand::Action(crate::domain::action::Command::CreateAction(c)) => {
-            vec![consultation_region(c.consultation_id).await?]
+            vec![lists::consultation_region(pool, c.consultation_id).await?]
         }
         AnyCommand::Action(c) => {
-            let action = action_state(store, c.stream_id()).await?.action;
-            match action {
-                Some(a) => vec![consultation_region(a.consultation_id).await?],
-                None => vec![None],
-            }
+            vec![lists::action(pool, c.stream_id())
+                .await?
+                .and_then(|a| a.region)]
         }
         AnyCommand::Organisation(c) => {
-            let current = organisation_state(store, c.stream_id())
+            let current = lists::organisation(pool, c.stream_id())
                 .await?
-                .organisation
-                .map(|o| code(&o.region));
+                .and_then(|o| o.region);
             match c {
                 organisation::Command::RegisterOrganisation(r) => vec![code(&r.region)],
                 organisation::Command::CorrectOrganisationDetails(r) => {
-                    vec![current.flatten(), code(&r.region)]
+                    vec![current, code(&r.region)]
                 }
-                _ => vec![current.flatten()],
+                _ => vec![current],
             }
         }
         AnyCommand::Person(_) => Vec::new(),

@@ -182,19 +182,6 @@ pub async fn consultation_state(
         .0)
 }
 
-/// The current state of an organisation.
-pub async fn organisation_state(
-    store: &Store,
-    id: Uuid,
-) -> Result<organisation::State, CommandError> {
-    Ok(load::<OrganisationAggregate>(store, id, None).await?.0)
-}
-
-/// The current state of a follow-up action.
-pub async fn action_state(store: &Store, id: Uuid) -> Result<action::State, CommandError> {
-    Ok(load::<ActionAggregate>(store, id, None).await?.0)
-}
-
 /// The state of a consultation as of a recorded time: its events recorded at or before `at`.
 /// Recorded times never decrease along the log, so this is a prefix of the stream.
 pub async fn consultation_as_of_time(

@@ -453,3 +453,15 @@ pub async fn person(pool: &Pool, id: Uuid) -> Result<Option<EntityRecord>> {
         on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL).bind(DbUuid(id)).fetch_optional(c).await?),
     )
 }
+
+/// The region of one consultation, as its read model has it.
+pub async fn consultation_region(pool: &Pool, id: Uuid) -> Result<Option<String>> {
+    const SQL: &str = "SELECT region FROM rm_consultations WHERE id = $1";
+    Ok(
+        on_pool!(pool, c => sqlx::query_scalar::<_, Option<String>>(SQL)
+        .bind(DbUuid(id))
+        .fetch_optional(c)
+        .await?)
+        .flatten(),
+    )
+}
