@@ -37,6 +37,7 @@ on_both_backends!(
     mutations_return_the_entity_and_errors_carry_codes,
     concurrent_mutations_with_one_expected_version_have_one_winner,
     pages_have_no_duplicates_or_holes,
+    a_page_shows_changes_made_through_another_instance,
     dashboard_matches_a_hand_count_of_the_seeds,
     consultations_as_they_were,
     limits_answer_limit_exceeded,
@@ -428,6 +429,41 @@ async fn pages_have_no_duplicates_or_holes(db: &TestDb) {
 }
 
 /// The numbers below were counted by hand in the five articles (see seeds/facts).
+/// Pages reuse consultations parsed at the same row position; a change written by another
+/// instance on the same database moves the position, so the next page shows it.
+async fn a_page_shows_changes_made_through_another_instance(db: &TestDb) {
+    let (reader, writer) = (app(db, false).await, app(db, false).await);
+    let c = reference("c/cached");
+    let plan = "mutation($input: JSON!) { planConsultation(input: $input) { version } }";
+    let (_, r) = gql(
+        &writer,
+        plan,
+        json!({"input": {"consultation_id": c, "kind": "workshop",
+        "title": {"fr": "Atelier"}, "schedule": {"start": {"year": 2025}}}}),
+    )
+    .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let page = "{ consultations(first: 5) { edges { node { id version contextNotes { en } } } } }";
+    let notes = |r: &Value| r["data"]["consultations"]["edges"][0]["node"].clone();
+    let (_, before) = gql(&reader, page, json!({})).await;
+    assert_eq!(notes(&before)["contextNotes"], json!([]), "{before}");
+    let (_, again) = gql(&reader, page, json!({})).await;
+    assert_eq!(notes(&again), notes(&before), "a second read is the same");
+    let (_, r) = gql(
+        &writer,
+        ADD_NOTE,
+        json!({"input": {"consultation_id": c, "note": {"en": "later"}}, "v": 1}),
+    )
+    .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let (_, after) = gql(&reader, page, json!({})).await;
+    assert_eq!(
+        notes(&after),
+        json!({"id": c, "version": 2, "contextNotes": [{"en": "later"}]}),
+        "{after}"
+    );
+}
+
 async fn dashboard_matches_a_hand_count_of_the_seeds(db: &TestDb) {
     let app = app(db, true).await;
     let (_, r) = gql(&app, "{ dashboard(today: \"2026-11-22\") }", json!({})).await;

@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries, one mutation per domain command, subscriptions, and the audit
 //! views, over the read models and the log.
 
+pub mod cache;
 pub mod mutation;
 pub mod query;
 pub mod subscription;
@@ -59,6 +60,7 @@ pub fn schema(state: ApiState) -> ShuraSchema {
     Schema::build(Query, Mutation, Subscription)
         .data(state)
         .data(loader)
+        .data(cache::ConsultationCache::default())
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()

@@ -1,11 +1,14 @@
 //! The query root: lists with filters and Relay pagination, one consultation (also as it was),
 //! the dashboard, search, and the audit views of the log.
 
+use std::collections::HashMap;
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::cache::ConsultationCache;
 use super::types::{
     Action, Agreement, Consultation, ConsultationSort, Event, Recommendation, Stakeholder,
 };
@@ -71,7 +74,7 @@ fn after_id(after: Option<String>) -> Result<Option<Uuid>> {
 fn connection<R, T>(
     page: Page<R>,
     cursor: impl Fn(&R) -> String,
-    node: impl Fn(&R) -> Result<T>,
+    mut node: impl FnMut(&R) -> Result<T>,
     has_previous: bool,
 ) -> Result<Conn<T>>
 where
@@ -159,7 +162,7 @@ impl Query {
             search: f.search,
         };
         let cursor = after.as_deref().map(decode_cursor).transpose()?;
-        let page = lists::consultations(
+        let mut page = lists::consultations(
             state.store.pool(),
             &filter,
             sort == ConsultationSort::StartDateDesc,
@@ -168,10 +171,22 @@ impl Query {
         )
         .await
         .map_err(store_error)?;
+        let cache = ctx.data::<ConsultationCache>()?;
+        let mut nodes: HashMap<Uuid, Consultation> = cache
+            .page(state.store.pool(), &page.rows)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        page.rows.retain(|r| nodes.contains_key(&r.id.0));
         connection(
             page,
             |r| encode_cursor(&r.sort_key, r.id.0),
-            Consultation::from_record,
+            |r| {
+                nodes
+                    .remove(&r.id.0)
+                    .ok_or_else(|| ApiError::internal(&"a page row without its node").into())
+            },
             cursor.is_some(),
         )
     }

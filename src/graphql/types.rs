@@ -69,9 +69,9 @@ pub struct Consultation {
 }
 
 impl Consultation {
-    /// From a list row.
-    pub fn from_record(r: &ConsultationRecord) -> Result<Self> {
-        Ok(Consultation {
+    /// From a list row and its parsed document (read at the row's position).
+    pub fn from_row(r: &ConsultationRecord, state: Arc<consultation::Consultation>) -> Self {
+        Consultation {
             id: r.id.0,
             version: r.version,
             position: r.position,
@@ -81,8 +81,8 @@ impl Consultation {
             start_date: r.start_date.clone(),
             month: r.month.clone(),
             title: r.title.clone(),
-            state: Arc::new(parse(&r.doc)?),
-        })
+            state,
+        }
     }
 
     /// From a state folded from the log (time travel): version and position as of that state.

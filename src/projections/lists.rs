@@ -46,9 +46,17 @@ pub struct ConsultationRecord {
     pub start_date: Option<String>,
     pub month: Option<String>,
     pub title: String,
-    pub doc: String,
     /// The sort key (`start_date` or empty), part of the cursor.
     pub sort_key: String,
+}
+
+/// A consultation's stored document, with the version and position it was written at.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConsultationDoc {
+    pub id: DbUuid,
+    pub version: i64,
+    pub position: i64,
+    pub doc: String,
 }
 
 /// Filters of the consultation list; all optional.
@@ -105,14 +113,14 @@ pub async fn consultations(
     after: Option<&Cursor>,
 ) -> Result<Page<ConsultationRecord>> {
     const ASC: &str = concat!(
-        "SELECT id, version, position, kind, status, region, start_date, month, title, doc, \
+        "SELECT id, version, position, kind, status, region, start_date, month, title, \
          COALESCE(start_date, '') AS sort_key FROM rm_consultations",
         consultation_where!(),
         " AND ($12 IS NULL OR (COALESCE(start_date, ''), id) > ($12, $13)) \
          ORDER BY COALESCE(start_date, ''), id LIMIT $14"
     );
     const DESC: &str = concat!(
-        "SELECT id, version, position, kind, status, region, start_date, month, title, doc, \
+        "SELECT id, version, position, kind, status, region, start_date, month, title, \
          COALESCE(start_date, '') AS sort_key FROM rm_consultations",
         consultation_where!(),
         " AND ($12 IS NULL OR (COALESCE(start_date, ''), id) < ($12, $13)) \
@@ -175,6 +183,31 @@ pub async fn consultations(
         rows,
         has_next,
         total: Some(total),
+    })
+}
+
+/// The documents of the given consultations (those that exist), with one statement: pages
+/// read them only for the consultations their caller has not parsed yet.
+pub async fn consultation_docs(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ConsultationDoc>> {
+    // The id list travels as one JSON array parameter, as in `actions_of`.
+    const SQLITE: &str = "SELECT id, version, position, doc FROM rm_consultations \
+        WHERE id IN (SELECT value FROM json_each($1))";
+    const POSTGRES: &str = "SELECT id, version, position, doc FROM rm_consultations \
+        WHERE id IN (SELECT value::uuid FROM json_array_elements_text($1::json))";
+    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
+    Ok(match pool {
+        Pool::Sqlite(c) => {
+            sqlx::query_as::<_, ConsultationDoc>(SQLITE)
+                .bind(ids)
+                .fetch_all(c)
+                .await?
+        }
+        Pool::Postgres(c) => {
+            sqlx::query_as::<_, ConsultationDoc>(POSTGRES)
+                .bind(ids)
+                .fetch_all(c)
+                .await?
+        }
     })
 }
 
