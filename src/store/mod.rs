@@ -344,27 +344,44 @@ impl Store {
                 "must be empty to import: the log already holds events",
             ));
         }
-        let mut checker = ChainChecker::new(&[]);
-        let (mut buffer, mut line, mut count) = (String::new(), 0usize, 0u64);
-        let mut last_time = None;
-        let mut batch = Vec::with_capacity(IMPORT_BATCH);
-        while let Some(event) = transfer::read_line(input, &mut buffer, &mut line).await? {
-            let row = EventRow::from_stored(&event);
-            checker.check(&row).map_err(|finding| StoreError::Import {
-                line,
-                reason: finding.to_string(),
-            })?;
-            last_time = Some(row.recorded_at);
-            count += 1;
-            batch.push(row);
-            if batch.len() == IMPORT_BATCH {
-                sql::insert_events(&mut tx, &batch).await?;
-                batch.clear();
+        // Reading, parsing and checking the chain run beside the inserts: the database works on
+        // one batch (in SQLite's worker thread, or PostgreSQL's process) while the next one is
+        // parsed. Either side failing stops both (`try_join!`).
+        let (batches, mut arriving) = tokio::sync::mpsc::channel::<Vec<EventRow>>(2);
+        let read = async move {
+            let mut checker = ChainChecker::new(&[]);
+            let (mut buffer, mut line, mut count) = (String::new(), 0usize, 0u64);
+            let mut last_time = None;
+            let mut batch = Vec::with_capacity(IMPORT_BATCH);
+            while let Some(event) = transfer::read_line(input, &mut buffer, &mut line).await? {
+                let row = EventRow::from_stored(&event);
+                checker.check(&row).map_err(|finding| StoreError::Import {
+                    line,
+                    reason: finding.to_string(),
+                })?;
+                last_time = Some(row.recorded_at);
+                count += 1;
+                batch.push(row);
+                if batch.len() == IMPORT_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH));
+                    if batches.send(full).await.is_err() {
+                        break;
+                    }
+                }
             }
-        }
-        if !batch.is_empty() {
-            sql::insert_events(&mut tx, &batch).await?;
-        }
+            if !batch.is_empty() {
+                // The receiver only goes away when inserting failed, which try_join! reports.
+                let _ = batches.send(batch).await;
+            }
+            Ok::<_, StoreError>((checker, last_time, count))
+        };
+        let write = async {
+            while let Some(batch) = arriving.recv().await {
+                sql::insert_events(&mut tx, &batch).await?;
+            }
+            Ok::<_, StoreError>(())
+        };
+        let ((checker, last_time, count), ()) = tokio::try_join!(read, write)?;
         let tip = checker.tip();
         sql::set_head(
             &mut tx,
