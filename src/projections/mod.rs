@@ -40,6 +40,10 @@ impl Projector for ReadModels {
         Box::pin(sql::reset(tx))
     }
 
+    fn rebuilt<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(sql::analyze(tx))
+    }
+
     fn dump<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
         Box::pin(async move {
             let mut lines = sql::dump(tx).await?;
@@ -65,6 +69,12 @@ fn parse_doc<T: DeserializeOwned>(
         .transpose()
 }
 
+/// Whether a stream's rows may already exist: not when its first event to project is its first
+/// event ever, which spares new streams (most of a rebuild, every creation) the reads and deletes.
+fn may_exist(first: &RecordedEvent) -> bool {
+    first.version > 1
+}
+
 fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, StoreError> {
     E::from_payload(&event.event_type, event.payload.clone()).map_err(|e| failed(event, e))
 }
@@ -88,13 +98,20 @@ async fn project(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError
 async fn project_consultation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let id = first.stream_id;
-    let stored: Option<consultation::Consultation> =
-        parse_doc(sql::consultation_doc(tx, id).await?, first)?;
-    let mut positions: HashMap<Uuid, i64> = sql::child_positions(tx, id)
-        .await?
-        .into_iter()
-        .map(|(child, position)| (child.0, position))
-        .collect();
+    let existing = may_exist(first);
+    let (stored, mut positions): (Option<consultation::Consultation>, HashMap<Uuid, i64>) =
+        if existing {
+            (
+                parse_doc(sql::consultation_doc(tx, id).await?, first)?,
+                sql::child_positions(tx, id)
+                    .await?
+                    .into_iter()
+                    .map(|(child, position)| (child.0, position))
+                    .collect(),
+            )
+        } else {
+            (None, HashMap::new())
+        };
     let mut state = consultation::State {
         consultation: stored,
         version: (first.version - 1).max(0) as u64,
@@ -113,54 +130,65 @@ async fn project_consultation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(
     };
     let row = rows::ConsultationRow::of(c, last.version, last.position);
     sql::upsert_consultation(tx, &row).await?;
-    sql::delete_children(tx, id).await?;
+    if existing {
+        sql::delete_children(tx, id).await?;
+    }
     let region = row.region.as_deref();
     let month = row.month.as_deref();
     let position_of = |child: Uuid| positions.get(&child).copied().unwrap_or(last.position);
-    for p in &c.participants {
-        sql::insert_participant(
-            tx,
-            &sql::ParticipantRow {
+    let participants: Vec<_> = c
+        .participants
+        .iter()
+        .map(|p| sql::ParticipantRow {
+            consultation_id: id,
+            participant_id: p.participant_id,
+            person_id: p.person_id,
+            organisation_id: p.organisation_id,
+            role: tag(&p.role),
+            attendance: tag(&p.attendance),
+            region,
+            position: position_of(p.participant_id),
+            doc: doc(p),
+        })
+        .collect();
+    sql::insert_participants(tx, &participants).await?;
+    let recommendations: Vec<_> = c
+        .recommendations
+        .iter()
+        .map(|r| sql::RecommendationRow {
+            id: r.recommendation_id,
+            consultation_id: id,
+            status: tag(&r.status),
+            region,
+            month,
+            text: display(&r.text),
+            search: search_of([&r.text], &[]),
+            position: position_of(r.recommendation_id),
+            doc: doc(r),
+        })
+        .collect();
+    sql::insert_recommendations(tx, &recommendations).await?;
+    let themes: Vec<_> = c
+        .recommendations
+        .iter()
+        .flat_map(|r| {
+            r.themes.iter().map(move |theme| sql::ThemeRow {
+                recommendation_id: r.recommendation_id,
+                theme,
                 consultation_id: id,
-                participant_id: p.participant_id,
-                person_id: p.person_id,
-                organisation_id: p.organisation_id,
-                role: tag(&p.role),
-                attendance: tag(&p.attendance),
                 region,
-                position: position_of(p.participant_id),
-                doc: doc(p),
-            },
-        )
-        .await?;
-    }
-    for r in &c.recommendations {
-        let position = position_of(r.recommendation_id);
-        sql::insert_recommendation(
-            tx,
-            &sql::RecommendationRow {
-                id: r.recommendation_id,
-                consultation_id: id,
-                status: tag(&r.status),
-                region,
-                month,
-                text: display(&r.text),
-                search: search_of([&r.text], &[]),
-                position,
-                doc: doc(r),
-            },
-        )
-        .await?;
-        for theme in &r.themes {
-            sql::insert_theme(tx, r.recommendation_id, theme, id, region, position).await?;
-        }
-    }
-    for a in &c.agreements {
-        let mut texts = vec![&a.title];
-        texts.extend(a.programme.iter());
-        sql::insert_agreement(
-            tx,
-            &sql::AgreementRow {
+                position: position_of(r.recommendation_id),
+            })
+        })
+        .collect();
+    sql::insert_themes(tx, &themes).await?;
+    let agreements: Vec<_> = c
+        .agreements
+        .iter()
+        .map(|a| {
+            let mut texts = vec![&a.title];
+            texts.extend(a.programme.iter());
+            sql::AgreementRow {
                 id: a.agreement_id,
                 consultation_id: id,
                 kind: tag(&a.kind),
@@ -180,9 +208,13 @@ async fn project_consultation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(
                 search: search_of(texts, &[]),
                 position: position_of(a.agreement_id),
                 doc: doc(a),
-            },
-        )
-        .await?;
+            }
+        })
+        .collect();
+    sql::insert_agreements(tx, &agreements).await?;
+    if !existing {
+        // Actions name an existing consultation, so a new one has none to update.
+        return Ok(());
     }
     sql::set_actions_region(tx, id, region).await
 }
@@ -214,7 +246,11 @@ fn mark_changed(
 async fn project_organisation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = organisation::State {
-        organisation: parse_doc(sql::organisation_doc(tx, first.stream_id).await?, first)?,
+        organisation: if may_exist(first) {
+            parse_doc(sql::organisation_doc(tx, first.stream_id).await?, first)?
+        } else {
+            None
+        },
         version: (first.version - 1).max(0) as u64,
     };
     for event in events {
@@ -235,7 +271,11 @@ async fn project_organisation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(
 async fn project_person(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = person::State {
-        person: parse_doc(sql::person_doc(tx, first.stream_id).await?, first)?,
+        person: if may_exist(first) {
+            parse_doc(sql::person_doc(tx, first.stream_id).await?, first)?
+        } else {
+            None
+        },
         version: (first.version - 1).max(0) as u64,
     };
     for event in events {
@@ -252,7 +292,11 @@ async fn project_person(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), Sto
 async fn project_action(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = action::State {
-        action: parse_doc(sql::action_doc(tx, first.stream_id).await?, first)?,
+        action: if may_exist(first) {
+            parse_doc(sql::action_doc(tx, first.stream_id).await?, first)?
+        } else {
+            None
+        },
         version: (first.version - 1).max(0) as u64,
     };
     for event in events {
@@ -274,7 +318,11 @@ async fn project_action(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), Sto
 async fn project_token(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = token::State {
-        token: parse_doc(sql::token_doc(tx, first.stream_id).await?, first)?,
+        token: if may_exist(first) {
+            parse_doc(sql::token_doc(tx, first.stream_id).await?, first)?
+        } else {
+            None
+        },
         version: (first.version - 1).max(0) as u64,
     };
     for event in events {

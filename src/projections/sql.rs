@@ -151,24 +151,31 @@ pub struct ParticipantRow<'a> {
     pub doc: String,
 }
 
-/// Inserts a participant row.
-pub async fn insert_participant(tx: &mut Tx, r: &ParticipantRow<'_>) -> Result<()> {
-    const SQL: &str = "INSERT INTO rm_participants (consultation_id, participant_id, person_id, \
-        organisation_id, role, attendance, region, position, doc) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(DbUuid(r.consultation_id))
-        .bind(DbUuid(r.participant_id))
-        .bind(r.person_id.map(DbUuid))
-        .bind(r.organisation_id.map(DbUuid))
-        .bind(&r.role)
-        .bind(&r.attendance)
-        .bind(r.region)
-        .bind(r.position)
-        .bind(&r.doc)
-        .execute(c)
-        .await
-        .map(|_| ())?);
+/// Most rows one multi-row insert carries (well under both databases' parameter limits).
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// Inserts participant rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn insert_participants(tx: &mut Tx, rows: &[ParticipantRow<'_>]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_participants (consultation_id, participant_id, person_id, \
+                 organisation_id, role, attendance, region, position, doc) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.consultation_id))
+                    .push_bind(DbUuid(r.participant_id))
+                    .push_bind(r.person_id.map(DbUuid))
+                    .push_bind(r.organisation_id.map(DbUuid))
+                    .push_bind(&r.role)
+                    .push_bind(&r.attendance)
+                    .push_bind(r.region)
+                    .push_bind(r.position)
+                    .push_bind(&r.doc);
+            });
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
     Ok(())
 }
 
@@ -185,47 +192,58 @@ pub struct RecommendationRow<'a> {
     pub doc: String,
 }
 
-/// Inserts a recommendation row.
-pub async fn insert_recommendation(tx: &mut Tx, r: &RecommendationRow<'_>) -> Result<()> {
-    const SQL: &str =
-        "INSERT INTO rm_recommendations (id, consultation_id, status, region, month, \
-        text, search, position, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(DbUuid(r.id))
-        .bind(DbUuid(r.consultation_id))
-        .bind(&r.status)
-        .bind(r.region)
-        .bind(r.month)
-        .bind(&r.text)
-        .bind(&r.search)
-        .bind(r.position)
-        .bind(&r.doc)
-        .execute(c)
-        .await
-        .map(|_| ())?);
+/// Inserts recommendation rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn insert_recommendations(tx: &mut Tx, rows: &[RecommendationRow<'_>]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_recommendations (id, consultation_id, status, region, month, \
+                 text, search, position, doc) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.id))
+                    .push_bind(DbUuid(r.consultation_id))
+                    .push_bind(&r.status)
+                    .push_bind(r.region)
+                    .push_bind(r.month)
+                    .push_bind(&r.text)
+                    .push_bind(&r.search)
+                    .push_bind(r.position)
+                    .push_bind(&r.doc);
+            });
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
     Ok(())
 }
 
-/// Inserts a theme tag of a recommendation.
-pub async fn insert_theme(
-    tx: &mut Tx,
-    recommendation_id: Uuid,
-    theme: &str,
-    consultation_id: Uuid,
-    region: Option<&str>,
-    position: i64,
-) -> Result<()> {
-    const SQL: &str = "INSERT INTO rm_themes (recommendation_id, theme, consultation_id, region, \
-        position) VALUES ($1, $2, $3, $4, $5)";
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(DbUuid(recommendation_id))
-        .bind(theme)
-        .bind(DbUuid(consultation_id))
-        .bind(region)
-        .bind(position)
-        .execute(c)
-        .await
-        .map(|_| ())?);
+/// A theme tag of a recommendation.
+pub struct ThemeRow<'a> {
+    pub recommendation_id: Uuid,
+    pub theme: &'a str,
+    pub consultation_id: Uuid,
+    pub region: Option<&'a str>,
+    pub position: i64,
+}
+
+/// Inserts theme rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn insert_themes(tx: &mut Tx, rows: &[ThemeRow<'_>]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_themes (recommendation_id, theme, consultation_id, region, \
+                 position) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.recommendation_id))
+                    .push_bind(r.theme)
+                    .push_bind(DbUuid(r.consultation_id))
+                    .push_bind(r.region)
+                    .push_bind(r.position);
+            });
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
     Ok(())
 }
 
@@ -248,30 +266,35 @@ pub struct AgreementRow<'a> {
     pub doc: String,
 }
 
-/// Inserts an agreement row.
-pub async fn insert_agreement(tx: &mut Tx, r: &AgreementRow<'_>) -> Result<()> {
-    const SQL: &str = "INSERT INTO rm_agreements (id, consultation_id, kind, status, region, \
-        programme, amount, amount_minor, currency, period_start, period_end, title, search, \
-        position, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(DbUuid(r.id))
-        .bind(DbUuid(r.consultation_id))
-        .bind(&r.kind)
-        .bind(&r.status)
-        .bind(r.region)
-        .bind(&r.programme)
-        .bind(&r.amount)
-        .bind(r.amount_minor)
-        .bind(&r.currency)
-        .bind(&r.period_start)
-        .bind(&r.period_end)
-        .bind(&r.title)
-        .bind(&r.search)
-        .bind(r.position)
-        .bind(&r.doc)
-        .execute(c)
-        .await
-        .map(|_| ())?);
+/// Inserts agreement rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn insert_agreements(tx: &mut Tx, rows: &[AgreementRow<'_>]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_agreements (id, consultation_id, kind, status, region, \
+                 programme, amount, amount_minor, currency, period_start, period_end, title, \
+                 search, position, doc) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.id))
+                    .push_bind(DbUuid(r.consultation_id))
+                    .push_bind(&r.kind)
+                    .push_bind(&r.status)
+                    .push_bind(r.region)
+                    .push_bind(&r.programme)
+                    .push_bind(&r.amount)
+                    .push_bind(r.amount_minor)
+                    .push_bind(&r.currency)
+                    .push_bind(&r.period_start)
+                    .push_bind(&r.period_end)
+                    .push_bind(&r.title)
+                    .push_bind(&r.search)
+                    .push_bind(r.position)
+                    .push_bind(&r.doc);
+            });
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
     Ok(())
 }
 
@@ -383,17 +406,19 @@ pub async fn replace_action_links(
     position: i64,
 ) -> Result<()> {
     const DELETE: &str = "DELETE FROM rm_action_links WHERE action_id = $1";
-    const INSERT: &str =
-        "INSERT INTO rm_action_links (action_id, recommendation_id, position) VALUES ($1, $2, $3)";
     on_tx!(tx, c => sqlx::query(DELETE).bind(DbUuid(action_id)).execute(c).await.map(|_| ())?);
-    for id in recommendation_ids {
-        on_tx!(tx, c => sqlx::query(INSERT)
-            .bind(DbUuid(action_id))
-            .bind(DbUuid(*id))
-            .bind(position)
-            .execute(c)
-            .await
-            .map(|_| ())?);
+    for chunk in recommendation_ids.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_action_links (action_id, recommendation_id, position) ",
+            );
+            query.push_values(chunk, |mut b, id| {
+                b.push_bind(DbUuid(action_id))
+                    .push_bind(DbUuid(*id))
+                    .push_bind(position);
+            });
+            query.build().execute(c).await.map(|_| ())?
+        });
     }
     Ok(())
 }
@@ -413,6 +438,18 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
         "DELETE FROM rm_tokens",
     ] {
         execute(tx, sql).await?;
+    }
+    Ok(())
+}
+
+/// Refreshes PostgreSQL's planner statistics of the read models after a rebuild replaced every
+/// row: without them, the first queries after a large rebuild are planned for empty tables.
+/// SQLite plans these queries from their indexes alone, so it has nothing to do.
+pub async fn analyze(tx: &mut Tx) -> Result<()> {
+    const SQL: &str = "ANALYZE rm_consultations, rm_participants, rm_recommendations, rm_themes, \
+        rm_agreements, rm_organisations, rm_people, rm_actions, rm_action_links, rm_tokens";
+    if let Tx::Postgres(c) = tx {
+        sqlx::query(SQL).execute(&mut **c).await?;
     }
     Ok(())
 }

@@ -428,6 +428,7 @@ impl Store {
             }
             events += rows.len() as i64;
         }
+        projector.rebuilt(&mut tx).await?;
         let after = projector.dump(&mut tx).await?;
         if keep {
             tx.commit().await?;
@@ -555,6 +556,12 @@ pub trait Projector: Send + Sync + std::fmt::Debug {
 
     /// Every read-model row as one line of text, sorted: what `verify` compares.
     fn dump<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
+
+    /// Called once a replay has written every row, before it commits (refreshing the query
+    /// planner's statistics, for instance). Nothing by default.
+    fn rebuilt<'a>(&'a self, _tx: &'a mut Tx) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// How `rebuild_read_models` went.
