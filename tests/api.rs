@@ -662,9 +662,15 @@ async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
     server.token = Some(token);
     let query = "{ consultations(first: 20) { totalCount edges { node { id participants { role } recommendations { id } agreements { id } actions { id title } } } } }";
     let mut counts = Vec::new();
-    // A first request opens the pool's connections (their set-up statements are not the page's).
-    server.graphql(query, json!({})).await;
-    for _ in 0..2 {
+    // A first request opens the pool's connections (their set-up statements are not the page's);
+    // it reads no consultation, so the first page below finds no parsed document.
+    server
+        .graphql(
+            "{ organisations(first: 20) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    for _ in 0..3 {
         let before = server.log.lock().unwrap().len();
         let (status, body) = server.graphql(query, json!({})).await;
         assert_eq!(status, 200);
@@ -682,15 +688,16 @@ async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
             .iter()
             .filter(|l| l.contains("sqlx::query") && !l.contains("PRAGMA "))
             .collect();
-        if statements.len() != 4 {
+        if statements.len() > 5 {
             eprintln!("{statements:#?}");
         }
         counts.push(statements.len());
     }
     server.stop().await;
-    // The token check, the page, the total count, and one batched load of the actions:
-    // 4 statements, whatever the page size.
-    assert_eq!(counts, vec![4, 4], "statements per request");
+    // The token check, the page, the total count, and one batched load of the actions: 4
+    // statements, whatever the page size, plus one batched read of the documents the process
+    // has not parsed yet (the first time).
+    assert_eq!(counts, vec![5, 4, 4], "statements per request");
 }
 
 async fn subscribers_get_appends_from_another_process_and_resume(db: &TestDb) {

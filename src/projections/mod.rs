@@ -112,6 +112,7 @@ async fn project_consultation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(
         } else {
             (None, HashMap::new())
         };
+    let created = stored.is_none();
     let mut state = consultation::State {
         consultation: stored,
         version: (first.version - 1).max(0) as u64,
@@ -130,6 +131,9 @@ async fn project_consultation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(
     };
     let row = rows::ConsultationRow::of(c, last.version, last.position);
     sql::upsert_consultation(tx, &row).await?;
+    if created {
+        sql::count_consultation(tx).await?;
+    }
     if existing {
         sql::delete_children(tx, id).await?;
     }

@@ -125,6 +125,13 @@ pub async fn upsert_consultation(tx: &mut Tx, r: &ConsultationRow) -> Result<()>
     Ok(())
 }
 
+/// Counts one more consultation row (`rm_counts`).
+pub async fn count_consultation(tx: &mut Tx) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_counts (name, value) VALUES ('consultations', 1) \
+        ON CONFLICT (name) DO UPDATE SET value = rm_counts.value + 1";
+    execute(tx, SQL).await
+}
+
 /// Removes a consultation's child rows before they are written again.
 pub async fn delete_children(tx: &mut Tx, consultation_id: Uuid) -> Result<()> {
     for sql in [
@@ -436,6 +443,7 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
         "DELETE FROM rm_actions",
         "DELETE FROM rm_action_links",
         "DELETE FROM rm_tokens",
+        "DELETE FROM rm_counts",
     ] {
         execute(tx, sql).await?;
     }
@@ -447,7 +455,8 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
 /// SQLite plans these queries from their indexes alone, so it has nothing to do.
 pub async fn analyze(tx: &mut Tx) -> Result<()> {
     const SQL: &str = "ANALYZE rm_consultations, rm_participants, rm_recommendations, rm_themes, \
-        rm_agreements, rm_organisations, rm_people, rm_actions, rm_action_links, rm_tokens";
+        rm_agreements, rm_organisations, rm_people, rm_actions, rm_action_links, rm_tokens, \
+        rm_counts";
     if let Tx::Postgres(c) = tx {
         sqlx::query(SQL).execute(&mut **c).await?;
     }
@@ -457,7 +466,7 @@ pub async fn analyze(tx: &mut Tx) -> Result<()> {
 /// Every read-model row as one line of text (unsorted).
 pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
     // One column per row: `table|col|col...`, NULL shown as `~`.
-    const QUERIES: [&str; 10] = [
+    const QUERIES: [&str; 11] = [
         "SELECT 'consultation|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
          CAST(position AS TEXT) || '|' || kind || '|' || status || '|' || COALESCE(region, '~') \
          || '|' || COALESCE(start_date, '~') || '|' || COALESCE(month, '~') || '|' || title || \
@@ -496,6 +505,7 @@ pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
         "SELECT 'token|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
          CAST(position AS TEXT) || '|' || name || '|' || role || '|' || regions || '|' || \
          secret_hash || '|' || CAST(revoked AS TEXT) FROM rm_tokens",
+        "SELECT 'count|' || name || '|' || CAST(value AS TEXT) FROM rm_counts",
     ];
     let mut lines = Vec::new();
     for sql in QUERIES {
