@@ -75,14 +75,15 @@ impl<T> PositionCache<T> {
 }
 
 impl ConsultationCache {
-    /// The consultations of a page's rows, in the rows' order. Documents not cached at their
-    /// row's position are read with one statement and parsed once. A row that changed between
-    /// the page and the document read is shown as of its newer document, whole.
+    /// The consultations of a page's rows, by id. Documents not cached at their row's position
+    /// are read with one statement and parsed once. A row that changed between the page and the
+    /// document read is shown as of its newer document, whole; a row gone in between (a rebuild
+    /// committing) has no consultation.
     pub async fn page(
         &self,
         pool: &Pool,
         rows: &[ConsultationRecord],
-    ) -> Result<Vec<Consultation>> {
+    ) -> Result<HashMap<Uuid, Consultation>> {
         let mut found: HashMap<Uuid, Consultation> = HashMap::with_capacity(rows.len());
         let mut missing = Vec::new();
         for row in rows {
@@ -113,8 +114,7 @@ impl ConsultationCache {
                 found.insert(doc.id.0, node);
             }
         }
-        // A row gone between the two reads (a rebuild committing) is left out of the page.
-        Ok(rows.iter().filter_map(|r| found.remove(&r.id.0)).collect())
+        Ok(found)
     }
 }
 

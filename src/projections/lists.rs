@@ -104,6 +104,24 @@ macro_rules! consultation_where {
     };
 }
 
+/// Binds `$1` to `$11` of [`consultation_where!`]: the filters, then the search patterns.
+macro_rules! bind_consultation_filter {
+    ($query:expr, $filter:expr, $patterns:expr) => {
+        $query
+            .bind(&$filter.region)
+            .bind(&$filter.kind)
+            .bind(&$filter.status)
+            .bind(&$filter.from)
+            .bind(&$filter.to)
+            .bind(&$filter.theme)
+            .bind($filter.stakeholder.map(DbUuid))
+            .bind(&$patterns[0])
+            .bind(&$patterns[1])
+            .bind(&$patterns[2])
+            .bind(&$patterns[3])
+    };
+}
+
 /// A page of consultations, oldest (or newest, with `descending`) start first.
 pub async fn consultations(
     pool: &Pool,
@@ -129,18 +147,7 @@ pub async fn consultations(
             .unwrap_or(0)
     } else {
         let patterns = search_patterns(filter.search.as_deref())?;
-        on_pool!(pool, p => sqlx::query_scalar::<_, i64>(COUNT)
-        .bind(&filter.region)
-        .bind(&filter.kind)
-        .bind(&filter.status)
-        .bind(&filter.from)
-        .bind(&filter.to)
-        .bind(&filter.theme)
-        .bind(filter.stakeholder.map(DbUuid))
-        .bind(&patterns[0])
-        .bind(&patterns[1])
-        .bind(&patterns[2])
-        .bind(&patterns[3])
+        on_pool!(pool, p => bind_consultation_filter!(sqlx::query_scalar::<_, i64>(COUNT), filter, patterns)
         .fetch_one(p)
         .await?)
     };
@@ -221,24 +228,12 @@ async fn filtered_consultations(
     );
     let patterns = search_patterns(filter.search.as_deref())?;
     let sql = if descending { DESC } else { ASC };
-    let stakeholder = filter.stakeholder.map(DbUuid);
     let (key, id) = match after {
         Some(c) => (Some(c.key.clone()), Some(DbUuid(c.id))),
         None => (None, None),
     };
     Ok(
-        on_pool!(pool, p => sqlx::query_as::<_, ConsultationRecord>(sql)
-        .bind(&filter.region)
-        .bind(&filter.kind)
-        .bind(&filter.status)
-        .bind(&filter.from)
-        .bind(&filter.to)
-        .bind(&filter.theme)
-        .bind(stakeholder)
-        .bind(&patterns[0])
-        .bind(&patterns[1])
-        .bind(&patterns[2])
-        .bind(&patterns[3])
+        on_pool!(pool, p => bind_consultation_filter!(sqlx::query_as::<_, ConsultationRecord>(sql), filter, patterns)
         .bind(&key)
         .bind(id)
         .bind(first + 1)
@@ -250,21 +245,39 @@ async fn filtered_consultations(
 /// The documents of the given consultations (those that exist), with one statement: pages
 /// read them only for the consultations their caller has not parsed yet.
 pub async fn consultation_docs(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ConsultationDoc>> {
-    // The id list travels as in `actions_of`.
     const SQLITE: &str = "SELECT id, version, position, doc FROM rm_consultations \
         WHERE id IN (SELECT value FROM json_each($1))";
     const POSTGRES: &str = "SELECT id, version, position, doc FROM rm_consultations \
         WHERE id = ANY($1)";
+    fetch_by_ids(pool, SQLITE, POSTGRES, ids).await
+}
+
+/// Runs a statement whose one parameter is a list of ids: one statement whatever the list's
+/// length. The list travels as a JSON array on SQLite (read with `json_each`) and as a `uuid[]`
+/// on PostgreSQL, whose generic plan of `= ANY` uses the index (a JSON set is estimated at 100
+/// rows and joined by scanning the table).
+async fn fetch_by_ids<T>(
+    pool: &Pool,
+    sqlite: &'static str,
+    postgres: &'static str,
+    ids: &[Uuid],
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
     Ok(match pool {
         Pool::Sqlite(c) => {
             let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
-            sqlx::query_as::<_, ConsultationDoc>(SQLITE)
+            sqlx::query_as::<_, T>(sqlite)
                 .bind(ids)
                 .fetch_all(c)
                 .await?
         }
         Pool::Postgres(c) => {
-            sqlx::query_as::<_, ConsultationDoc>(POSTGRES)
+            sqlx::query_as::<_, T>(postgres)
                 .bind(ids)
                 .fetch_all(c)
                 .await?
@@ -494,30 +507,13 @@ fn page<T>(rows: &mut Vec<T>, first: i64) -> Page<T> {
 
 /// The actions of many consultations in one statement (the API's batch loader), by consultation.
 pub async fn actions_of(pool: &Pool, consultations: &[Uuid]) -> Result<Vec<ActionRecord>> {
-    // One statement whatever the page size: the ids travel as one JSON array on SQLite, as a
-    // uuid[] on PostgreSQL (whose generic plan of `= ANY` uses the index; a JSON set is
-    // estimated at 100 rows and joined by scanning every action).
     const SQLITE: &str = "SELECT id, version, position, consultation_id, owner_id, status, \
         progress, due_date, region, title, doc FROM rm_actions \
         WHERE consultation_id IN (SELECT value FROM json_each($1)) ORDER BY id";
     const POSTGRES: &str = "SELECT id, version, position, consultation_id, owner_id, status, \
         progress, due_date, region, title, doc FROM rm_actions \
         WHERE consultation_id = ANY($1) ORDER BY id";
-    Ok(match pool {
-        Pool::Sqlite(c) => {
-            let ids = serde_json::to_string(consultations).unwrap_or_else(|_| "[]".to_owned());
-            sqlx::query_as::<_, ActionRecord>(SQLITE)
-                .bind(ids)
-                .fetch_all(c)
-                .await?
-        }
-        Pool::Postgres(c) => {
-            sqlx::query_as::<_, ActionRecord>(POSTGRES)
-                .bind(consultations)
-                .fetch_all(c)
-                .await?
-        }
-    })
+    fetch_by_ids(pool, SQLITE, POSTGRES, consultations).await
 }
 
 /// One action row by id.
