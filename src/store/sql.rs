@@ -90,6 +90,55 @@ pub async fn stream_tip(tx: &mut Tx, stream_id: DbUuid) -> Result<Option<StreamT
         .await?))
 }
 
+/// The tips of several streams with one statement (those with no event are absent): a batch of
+/// appends reads every stream it writes at once instead of one round trip per append.
+pub async fn stream_tips(
+    tx: &mut Tx,
+    stream_ids: &[uuid::Uuid],
+) -> Result<Vec<(DbUuid, StreamTip)>, StoreError> {
+    // Each stream's last event through the (stream_id, version) index, whatever its length.
+    const SQLITE: &str = "SELECT id, version, stream_type FROM (SELECT j.value AS id, \
+        (SELECT version FROM events WHERE stream_id = j.value ORDER BY version DESC LIMIT 1) \
+        AS version, (SELECT stream_type FROM events WHERE stream_id = j.value \
+        ORDER BY version DESC LIMIT 1) AS stream_type FROM json_each($1) AS j) \
+        WHERE version IS NOT NULL";
+    const POSTGRES: &str =
+        "SELECT t.id, e.version, e.stream_type FROM unnest($1::uuid[]) AS t(id) \
+        CROSS JOIN LATERAL (SELECT version, stream_type FROM events WHERE stream_id = t.id \
+        ORDER BY version DESC LIMIT 1) AS e";
+    let rows: Vec<(DbUuid, i64, String)> = match tx {
+        Tx::Sqlite(c) => {
+            let ids = serde_json::to_string(stream_ids).unwrap_or_else(|_| "[]".to_owned());
+            sqlx::query_as(SQLITE).bind(ids).fetch_all(&mut **c).await?
+        }
+        Tx::Postgres(c) => {
+            sqlx::query_as(POSTGRES)
+                .bind(stream_ids)
+                .fetch_all(&mut **c)
+                .await?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(id, version, stream_type)| {
+            (
+                id,
+                StreamTip {
+                    version,
+                    stream_type,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Runs fixed statements without parameters in one round trip (the simple query protocol on
+/// PostgreSQL): savepoint hand-overs between the appends of a batch.
+pub async fn execute_script(tx: &mut Tx, sql: &'static str) -> Result<(), StoreError> {
+    on_tx!(tx, c => sqlx::Executor::execute(c, sql).await.map(|_| ())?);
+    Ok(())
+}
+
 /// A stream's current version (0 for a stream with no event), outside any transaction.
 pub async fn stream_version(pool: &Pool, stream_id: DbUuid) -> Result<i64, StoreError> {
     const SQL: &str = "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $1";

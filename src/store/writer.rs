@@ -139,10 +139,30 @@ async fn write_batch(
     let mut head = sql::lock_head(&mut tx).await?;
     let start = head.position;
     let now = batch_time(Utc::now(), head.recorded_at.map(|t| t.0));
-    let mut tips = HashMap::new();
+    // Every stream of the batch is read in one statement: known tips, and known absences.
+    let mut streams: Vec<Uuid> = jobs.iter().map(|j| j.append.stream_id).collect();
+    streams.sort_unstable();
+    streams.dedup();
+    let mut tips: HashMap<Uuid, Option<StreamTip>> = streams.iter().map(|id| (*id, None)).collect();
+    for (id, tip) in sql::stream_tips(&mut tx, &streams).await? {
+        tips.insert(id.0, Some(tip));
+    }
+    let mut savepoint = Savepoint::None;
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs.iter() {
-        outcomes.push(append_one(writer, &mut tx, &mut head, &mut tips, now, &job.append).await?);
+        let append = &job.append;
+        outcomes.push(
+            append_one(
+                writer,
+                &mut tx,
+                &mut head,
+                &mut tips,
+                &mut savepoint,
+                now,
+                append,
+            )
+            .await?,
+        );
     }
     if head.position != start {
         sql::set_head(&mut tx, &head).await?;
@@ -167,11 +187,34 @@ fn batch_time(now: DateTime<Utc>, previous: Option<DateTime<Utc>>) -> DateTime<U
     previous.map_or(now, |p| p.max(now))
 }
 
+/// The batch's savepoint: none yet, or one left by the previous append (released when the next
+/// one opens its own, in the same round trip; the commit releases the last).
+enum Savepoint {
+    None,
+    Open,
+}
+
+impl Savepoint {
+    /// Opens this append's savepoint, releasing the previous append's in the same round trip.
+    async fn open(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        match self {
+            Savepoint::None => sql::execute_fixed(tx, "SAVEPOINT shura_append").await?,
+            Savepoint::Open => {
+                sql::execute_script(tx, "RELEASE SAVEPOINT shura_append; SAVEPOINT shura_append")
+                    .await?
+            }
+        }
+        *self = Savepoint::Open;
+        Ok(())
+    }
+}
+
 async fn append_one(
     writer: &Writer,
     tx: &mut Tx,
     head: &mut HeadRow,
-    tips: &mut HashMap<Uuid, StreamTip>,
+    tips: &mut HashMap<Uuid, Option<StreamTip>>,
+    savepoint: &mut Savepoint,
     now: DateTime<Utc>,
     append: &PreparedAppend,
 ) -> Result<Result<AppendResult, StoreError>, StoreError> {
@@ -182,7 +225,7 @@ async fn append_one(
         }
     }
     let tip = match tips.get(&append.stream_id) {
-        Some(tip) => Some(tip.clone()),
+        Some(known) => known.clone(),
         None => sql::stream_tip(tx, DbUuid(append.stream_id)).await?,
     };
     let actual = tip.as_ref().map_or(0, |t| t.version);
@@ -231,7 +274,7 @@ async fn append_one(
         rows.push(row);
     }
 
-    sql::execute_fixed(tx, "SAVEPOINT shura_append").await?;
+    savepoint.open(tx).await?;
     for (index, row) in rows.iter().enumerate() {
         if let Err(error) = sql::insert_event(tx, row).await {
             sql::execute_fixed(tx, "ROLLBACK TO SAVEPOINT shura_append").await?;
@@ -253,7 +296,6 @@ async fn append_one(
             return Ok(Err(error));
         }
     }
-    sql::execute_fixed(tx, "RELEASE SAVEPOINT shura_append").await?;
 
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
         return Ok(Err(StoreError::validation(
@@ -274,10 +316,10 @@ async fn append_one(
     head.recorded_at = Some(DbTime(now));
     tips.insert(
         append.stream_id,
-        StreamTip {
+        Some(StreamTip {
             version: last.version,
             stream_type: append.stream_type.clone(),
-        },
+        }),
     );
     Ok(Ok(result))
 }
