@@ -154,7 +154,7 @@ pub fn fold_recorded<E: DomainEvent, S>(
     apply: impl Fn(S, &E) -> S,
 ) -> Result<S, DomainError> {
     events.iter().try_fold(initial, |state, recorded| {
-        let event = E::from_payload(&recorded.event_type, recorded.payload.clone())?;
+        let event = E::from_payload(&recorded.event_type, &recorded.payload)?;
         Ok(apply(state, &event))
     })
 }

@@ -133,6 +133,28 @@ async fn commands_update_read_models_in_the_same_transaction(db: &TestDb) {
     let registered = raw_i64(&store, "SELECT position FROM rm_participants").await;
     let consultation = raw_i64(&store, "SELECT position FROM rm_consultations").await;
     assert!(registered < consultation);
+    // An event on one child moves that child's position only, live and after a rebuild (which
+    // replays the consultation's events together, not one append at a time).
+    let recommendation = raw_i64(&store, "SELECT position FROM rm_recommendations").await;
+    let changed = run(
+        &store,
+        json!({"aggregate": "consultation", "type": "change_participant_role",
+        "consultation_id": id("c/1"), "participant_id": id("p/1"), "role": "co_chair"}),
+    )
+    .await;
+    for rebuilt in [false, true] {
+        if rebuilt {
+            store.rebuild_read_models(true).await.unwrap();
+        }
+        assert_eq!(
+            raw_i64(&store, "SELECT position FROM rm_participants").await,
+            changed.position
+        );
+        assert_eq!(
+            raw_i64(&store, "SELECT position FROM rm_recommendations").await,
+            recommendation
+        );
+    }
 
     let board = dashboard(store.pool(), NaiveDate::from_ymd_opt(2025, 6, 1).unwrap())
         .await
@@ -238,8 +260,8 @@ async fn validation_errors_name_the_field_and_the_rule(db: &TestDb) {
     let late = execute(
         &store,
         command(
-            json!({"aggregate": "consultation", "type": "record_attendance",
-        "consultation_id": id("c/1"), "participant_id": id("p/1"), "attendance": "attended"}),
+            json!({"aggregate": "consultation", "type": "change_participant_role",
+        "consultation_id": id("c/1"), "participant_id": id("p/1"), "role": "co_chair"}),
         ),
         ctx(),
     )

@@ -22,6 +22,7 @@ on_both_backends!(
     appends_are_atomic_and_validated,
     exact_version_race_has_one_winner_per_version,
     appends_to_distinct_streams_all_succeed,
+    a_failing_append_fails_alone_in_a_shared_batch,
     idempotent_retry_returns_the_first_result,
     feed_stops_before_an_open_transaction,
     triggers_reject_update_and_delete,
@@ -290,6 +291,100 @@ async fn appends_to_distinct_streams_all_succeed(db: &TestDb) {
         commits < total as u64,
         "{total} appends took {commits} commits"
     );
+}
+
+/// A batch is first written with one insert for all its appends. When one of them cannot be
+/// written (its event id is already in the log), the batch is written again one append at a
+/// time: that append fails alone, and the others, a same-batch retry included, keep their answers.
+async fn a_failing_append_fails_alone_in_a_shared_batch(db: &TestDb) {
+    let store = db.store().await;
+    let taken = Uuid::new_v4();
+    let mut first = event("Noted", json!({"first": true}));
+    first.event_id = Some(taken);
+    store
+        .append(append(
+            Uuid::new_v4(),
+            ExpectedVersion::NoStream,
+            vec![first.clone()],
+        ))
+        .await
+        .unwrap();
+
+    // Hold the writer on one append so that the next ones queue up into one batch.
+    let (written_tx, written_rx) = oneshot::channel();
+    let (release_tx, release_rx) = oneshot::channel();
+    let held = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let gate = CommitGate {
+                written: written_tx,
+                release: release_rx,
+            };
+            store
+                .append_gated(one(Uuid::new_v4(), ExpectedVersion::NoStream, 0), gate)
+                .await
+        })
+    };
+    written_rx.await.unwrap().unwrap();
+    let keyed = Uuid::new_v4();
+    let mut requests = Vec::new();
+    for n in 0..12 {
+        let request = match n {
+            5 => append(
+                Uuid::new_v4(),
+                ExpectedVersion::NoStream,
+                vec![first.clone()],
+            ),
+            3 | 8 => {
+                let mut request = one(keyed, ExpectedVersion::Any, 3);
+                request.context = request.context.with_idempotency_key("k-batch");
+                request
+            }
+            _ => one(Uuid::new_v4(), ExpectedVersion::NoStream, n),
+        };
+        requests.push(request);
+    }
+    let mut handles = Vec::new();
+    for request in requests {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move { store.append(request).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let commits = store.commits();
+    release_tx.send(()).unwrap();
+    held.await.unwrap().unwrap();
+
+    let mut outcomes = Vec::new();
+    for handle in handles {
+        outcomes.push(handle.await.unwrap());
+    }
+    assert_eq!(
+        store.commits(),
+        commits + 2,
+        "the held append's commit, then one for all the queued appends"
+    );
+    match &outcomes[5] {
+        Err(StoreError::Validation { field, .. }) => assert_eq!(field, "events[0].event_id"),
+        other => panic!("expected the reused id to fail, got {other:?}"),
+    }
+    // The two requests with one key reach the writer in either order: one writes, one replays.
+    let (third, eighth) = (outcomes[3].as_ref().unwrap(), outcomes[8].as_ref().unwrap());
+    assert_eq!(third.first_position, eighth.first_position);
+    assert!(third.replayed != eighth.replayed);
+    let mut positions: Vec<i64> = outcomes
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().ok())
+        .filter(|result| !result.replayed)
+        .map(|result| result.first_position)
+        .collect();
+    positions.sort_unstable();
+    assert_eq!(
+        positions,
+        (3..=12).collect::<Vec<_>>(),
+        "no hole, nothing twice"
+    );
+    assert_eq!(raw_i64(&store, "SELECT COUNT(*) FROM events").await, 12);
+    assert!(store.verify(&[]).await.unwrap().is_intact());
 }
 
 async fn idempotent_retry_returns_the_first_result(db: &TestDb) {

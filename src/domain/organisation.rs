@@ -888,7 +888,7 @@ mod tests {
             assert_round_trip(event);
         }
         assert_eq!(
-            Event::from_payload("PersonRegistered", serde_json::json!({})).map_err(|e| e.code()),
+            Event::from_payload("PersonRegistered", &serde_json::json!({})).map_err(|e| e.code()),
             Err("UNKNOWN_EVENT_TYPE")
         );
     }

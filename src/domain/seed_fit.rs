@@ -51,7 +51,7 @@ where
     for event in &events {
         let stored = event.to_payload().to_string();
         let payload = serde_json::from_str(&stored).expect("stored payload is JSON");
-        let loaded = E::from_payload(event.event_type(), payload).expect("payload decodes");
+        let loaded = E::from_payload(event.event_type(), &payload).expect("payload decodes");
         assert_eq!(&loaded, event);
         let current = std::mem::take(state);
         *state = apply(current, &loaded);

@@ -302,7 +302,7 @@ mod tests {
             .into_iter()
             .chain([Event::TokenRevoked {}])
         {
-            let back = Event::from_payload(event.event_type(), event.to_payload()).unwrap();
+            let back = Event::from_payload(event.event_type(), &event.to_payload()).unwrap();
             assert_eq!(back, event);
         }
     }

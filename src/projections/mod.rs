@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::domain::{action, consultation, organisation, person, token, DomainEvent};
-use crate::store::{BoxFuture, Projector, RecordedEvent, StoreError, Tx};
+use crate::store::{BoxFuture, ProjectedEvent, Projector, StoreError, Tx};
 use rows::{display, doc, minor_units, partial_text, search_of, tag};
 
 /// The read models of the consultation domain.
@@ -31,7 +31,7 @@ impl Projector for ReadModels {
     fn project<'a>(
         &'a self,
         tx: &'a mut Tx,
-        events: &'a [RecordedEvent],
+        events: &'a [ProjectedEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(project(tx, events))
     }
@@ -53,7 +53,7 @@ impl Projector for ReadModels {
     }
 }
 
-fn failed(event: &RecordedEvent, reason: impl std::fmt::Display) -> StoreError {
+fn failed(event: &ProjectedEvent, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Projection {
         position: event.position,
         reason: reason.to_string(),
@@ -63,7 +63,7 @@ fn failed(event: &RecordedEvent, reason: impl std::fmt::Display) -> StoreError {
 /// Reads a stored document back into the aggregate state it was written from.
 fn parse_doc<T: DeserializeOwned>(
     doc: Option<String>,
-    event: &RecordedEvent,
+    event: &ProjectedEvent,
 ) -> Result<Option<T>, StoreError> {
     doc.map(|d| serde_json::from_str(&d).map_err(|e| failed(event, e)))
         .transpose()
@@ -71,16 +71,16 @@ fn parse_doc<T: DeserializeOwned>(
 
 /// Whether a stream's rows may already exist: not when its first event to project is its first
 /// event ever, which spares new streams (most of a rebuild, every creation) the reads and deletes.
-fn may_exist(first: &RecordedEvent) -> bool {
+fn may_exist(first: &ProjectedEvent) -> bool {
     first.version > 1
 }
 
-fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, StoreError> {
-    E::from_payload(&event.event_type, event.payload.clone()).map_err(|e| failed(event, e))
+fn decode<E: DomainEvent>(event: &ProjectedEvent) -> Result<E, StoreError> {
+    E::from_payload(&event.event_type, &event.payload).map_err(|e| failed(event, e))
 }
 
 /// Applies one stream's consecutive events.
-async fn project(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+async fn project(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
     let Some(first) = events.first() else {
         return Ok(());
     };
@@ -95,7 +95,7 @@ async fn project(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError
     }
 }
 
-async fn project_consultation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+async fn project_consultation(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let id = first.stream_id;
     let existing = may_exist(first);
@@ -118,12 +118,18 @@ async fn project_consultation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(
         version: (first.version - 1).max(0) as u64,
     };
     // One event at a time, so that each child's position is the last event that changed it,
-    // however the events were grouped into appends or rebuild pages.
+    // however the events were grouped into appends or rebuild pages. An event can change only
+    // the child it names, so only that child is compared before and after.
     for event in events {
-        let before = state.consultation.clone();
-        state = consultation::apply(state, &decode(event)?);
-        if let Some(after) = &state.consultation {
-            mark_changed(&mut positions, before.as_ref(), after, event.position);
+        let decoded: consultation::Event = decode(event)?;
+        let child = decoded.child_id();
+        let before = child.and_then(|id| Child::of(state.consultation.as_ref(), id));
+        state = consultation::apply(state, &decoded);
+        if let Some(id) = child {
+            let after = Child::of(state.consultation.as_ref(), id);
+            if after.is_some() && after != before {
+                positions.insert(id, event.position);
+            }
         }
     }
     let Some(c) = &state.consultation else {
@@ -223,31 +229,29 @@ async fn project_consultation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(
     sql::set_actions_region(tx, id, region).await
 }
 
-/// Records `position` for every child of `after` that is new or differs from `before`.
-fn mark_changed(
-    positions: &mut HashMap<Uuid, i64>,
-    before: Option<&consultation::Consultation>,
-    after: &consultation::Consultation,
-    position: i64,
-) {
-    for p in &after.participants {
-        if before.and_then(|b| b.participant(p.participant_id)) != Some(p) {
-            positions.insert(p.participant_id, position);
+/// A copy of one participant, recommendation or agreement of a consultation.
+#[derive(Debug, PartialEq)]
+enum Child {
+    Participant(consultation::Participant),
+    Recommendation(consultation::Recommendation),
+    Agreement(consultation::Agreement),
+}
+
+impl Child {
+    /// The child with this id, if the consultation has one.
+    fn of(c: Option<&consultation::Consultation>, id: Uuid) -> Option<Child> {
+        let c = c?;
+        if let Some(p) = c.participant(id) {
+            return Some(Child::Participant(p.clone()));
         }
-    }
-    for r in &after.recommendations {
-        if before.and_then(|b| b.recommendation(r.recommendation_id)) != Some(r) {
-            positions.insert(r.recommendation_id, position);
+        if let Some(r) = c.recommendation(id) {
+            return Some(Child::Recommendation(r.clone()));
         }
-    }
-    for a in &after.agreements {
-        if before.and_then(|b| b.agreement(a.agreement_id)) != Some(a) {
-            positions.insert(a.agreement_id, position);
-        }
+        c.agreement(id).map(|a| Child::Agreement(a.clone()))
     }
 }
 
-async fn project_organisation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+async fn project_organisation(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = organisation::State {
         organisation: if may_exist(first) {
@@ -272,7 +276,7 @@ async fn project_organisation(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(
     }
 }
 
-async fn project_person(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+async fn project_person(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = person::State {
         person: if may_exist(first) {
@@ -293,7 +297,7 @@ async fn project_person(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), Sto
     }
 }
 
-async fn project_action(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+async fn project_action(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = action::State {
         action: if may_exist(first) {
@@ -319,7 +323,7 @@ async fn project_action(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), Sto
     sql::replace_action_links(tx, a.id, &a.recommendation_ids, last.position).await
 }
 
-async fn project_token(tx: &mut Tx, events: &[RecordedEvent]) -> Result<(), StoreError> {
+async fn project_token(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = token::State {
         token: if may_exist(first) {

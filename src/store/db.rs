@@ -131,6 +131,16 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// Rolls the transaction back now, rather than when the connection is next used: the
+    /// writer's next transaction may need SQLite's write lock straight away.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
 }
 
 /// Whether `url` names a PostgreSQL database.

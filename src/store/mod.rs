@@ -29,7 +29,7 @@ pub use error::StoreError;
 pub use hash::{canonical_json, GENESIS_HASH};
 pub use model::{
     Actor, AppendRequest, AppendResult, ExpectedVersion, LogHead, Metadata, NewEvent,
-    RecordedEvent, StoredEvent, WriteContext,
+    ProjectedEvent, RecordedEvent, StoredEvent, WriteContext,
 };
 pub use transfer::{write_line, Sealer, PAGE};
 pub use upcast::{UpcastStep, Upcasters};
@@ -411,32 +411,51 @@ impl Store {
         };
         let mut tx = self.pool().begin().await?;
         let head = sql::lock_head(&mut tx).await?;
-        let before = projector.dump(&mut tx).await?;
-        projector.reset(&mut tx).await?;
-        let mut after_position = 0;
-        let mut events = 0;
-        while after_position < head.position {
-            let rows = sql::read_all_in(&mut tx, after_position, PAGE).await?;
-            let Some(last) = rows.last() else { break };
-            after_position = last.position;
-            let decoded = rows
-                .iter()
-                .map(|row| self.decode(row))
-                .collect::<Result<Vec<_>, _>>()?;
-            for batch in decoded.chunk_by(|a, b| a.stream_id == b.stream_id) {
-                projector.project(&mut tx, batch).await?;
-            }
-            events += rows.len() as i64;
-        }
-        projector.rebuilt(&mut tx).await?;
-        let after = projector.dump(&mut tx).await?;
+        sql::set_page_cache(&mut tx, sql::PageCache::Replay).await?;
+        let replayed = self
+            .replay(&mut tx, projector.as_ref(), head.position)
+            .await;
+        // The connection goes back to the pool: it must not keep a replay's cache.
+        let restored = sql::set_page_cache(&mut tx, sql::PageCache::Default).await;
+        let (events, differences) = replayed?;
+        restored?;
         if keep {
             tx.commit().await?;
         }
         Ok(RebuildReport {
             events,
-            differences: diff_lines(&before, &after),
+            differences,
         })
+    }
+
+    /// Empties the read models and projects the log up to `head` into them; returns how many
+    /// events it replayed and how the models differ from what they were.
+    async fn replay(
+        &self,
+        tx: &mut Tx,
+        projector: &dyn Projector,
+        head: i64,
+    ) -> Result<(i64, Vec<String>), StoreError> {
+        let before = projector.dump(tx).await?;
+        projector.reset(tx).await?;
+        let (mut after_position, mut events) = (0, 0);
+        while after_position < head {
+            let rows = sql::read_for_projection(tx, after_position, PAGE).await?;
+            let Some(last) = rows.last() else { break };
+            after_position = last.position;
+            events += rows.len() as i64;
+            let mut page = rows
+                .into_iter()
+                .map(|row| projected(&self.inner.upcasters, row))
+                .collect::<Result<Vec<_>, _>>()?;
+            group_by_stream(&mut page);
+            for stream in page.chunk_by(|a, b| a.stream_id == b.stream_id) {
+                projector.project(tx, stream).await?;
+            }
+        }
+        projector.rebuilt(tx).await?;
+        let after = projector.dump(tx).await?;
+        Ok((events, diff_lines(&before, &after)))
     }
 
     /// Stops the PostgreSQL listener (it holds a connection) and closes the connection pool.
@@ -537,18 +556,60 @@ fn decode(upcasters: &Upcasters, row: &EventRow) -> Result<RecordedEvent, StoreE
     })
 }
 
+/// An event as a projection reads it, payload upcast to the current schema version.
+fn projected(upcasters: &Upcasters, row: sql::ProjectionRow) -> Result<ProjectedEvent, StoreError> {
+    let payload: serde_json::Value =
+        serde_json::from_str(&row.payload).map_err(|e| StoreError::Corrupt {
+            position: row.position,
+            reason: format!("payload is not JSON: {e}"),
+        })?;
+    let (_, payload) = upcasters
+        .upcast(&row.event_type, row.schema_version, payload)
+        .map_err(|(version, reason)| StoreError::Upcast {
+            position: row.position,
+            event_type: row.event_type.clone(),
+            version,
+            reason,
+        })?;
+    Ok(ProjectedEvent {
+        position: row.position,
+        stream_id: row.stream_id.0,
+        stream_type: row.stream_type,
+        version: row.version,
+        event_type: row.event_type,
+        payload,
+    })
+}
+
+/// Puts each stream's events of a replay page next to each other, streams in the order of their
+/// first event in the page, each stream's events still in log order (the sort is stable), so
+/// that a stream is projected once per page rather than once per run of consecutive events.
+fn group_by_stream(page: &mut [ProjectedEvent]) {
+    let mut first: std::collections::HashMap<Uuid, usize> = std::collections::HashMap::new();
+    for (index, event) in page.iter().enumerate() {
+        first.entry(event.stream_id).or_insert(index);
+    }
+    page.sort_by_key(|event| first.get(&event.stream_id).copied().unwrap_or(usize::MAX));
+}
+
 /// A future boxed for a trait object.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// Read models kept by the store: applied to every append inside its transaction (so a write is
 /// visible to the next read), and rebuilt from the log on demand.
 pub trait Projector: Send + Sync + std::fmt::Debug {
-    /// Applies one append's events, in order, inside the append's transaction. An error undoes
+    /// Applies one stream's events, in order, inside the append's transaction. An error undoes
     /// the append.
+    ///
+    /// A replay (`rebuild_read_models`) hands over each stream's events of a page of the log
+    /// together: streams in the order of their first event in the page, so events of different
+    /// streams may arrive in another order than the log's. A projector whose rows depend on
+    /// another stream's rows may only depend on streams whose first event comes earlier (an
+    /// action on its consultation), and must keep such copies up to date from both sides.
     fn project<'a>(
         &'a self,
         tx: &'a mut Tx,
-        events: &'a [RecordedEvent],
+        events: &'a [ProjectedEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Empties every read model, before a replay of the whole log.

@@ -225,6 +225,25 @@ pub struct RecordedEvent {
     pub hash: String,
 }
 
+/// What a projection reads of an event: where it stands in its stream and in the log, and what
+/// it says (payload upcast to the current schema version). Metadata and hash stay in the log:
+/// read models never depend on them, and a replay reads less for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectedEvent {
+    /// Global position.
+    pub position: i64,
+    /// The stream it belongs to.
+    pub stream_id: Uuid,
+    /// The stream's type.
+    pub stream_type: String,
+    /// Version within the stream.
+    pub version: i64,
+    /// The event's type name.
+    pub event_type: String,
+    /// The payload in the current schema version.
+    pub payload: Value,
+}
+
 /// The last event of the log: what an auditor anchors elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogHead {

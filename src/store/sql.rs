@@ -36,6 +36,33 @@ pub struct EventRow {
     pub hash: String,
 }
 
+/// What a projection reads of one row of `events` (see [`ProjectedEvent`](super::ProjectedEvent)).
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ProjectionRow {
+    pub position: i64,
+    pub stream_id: DbUuid,
+    pub stream_type: String,
+    pub version: i64,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub payload: String,
+}
+
+impl ProjectionRow {
+    /// The columns of a full row that a projection reads.
+    pub fn of(row: &EventRow) -> ProjectionRow {
+        ProjectionRow {
+            position: row.position,
+            stream_id: row.stream_id,
+            stream_type: row.stream_type.clone(),
+            version: row.version,
+            event_type: row.event_type.clone(),
+            schema_version: row.schema_version,
+            payload: row.payload.clone(),
+        }
+    }
+}
+
 /// The single row of `log_head`: the last position and hash, the chain's tip.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct HeadRow {
@@ -216,31 +243,84 @@ pub async fn insert_event(tx: &mut Tx, row: &EventRow) -> Result<(), StoreError>
     Ok(())
 }
 
+/// Binds one event row's values, in the order of [`event_columns!`].
+fn push_event_row<'a, DB>(
+    mut b: sqlx::query_builder::Separated<'_, 'a, DB, &'static str>,
+    row: &'a EventRow,
+) where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i32: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    DbUuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<DbUuid>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    DbTime: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a Option<String>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    b.push_bind(row.position)
+        .push_bind(row.stream_id)
+        .push_bind(&row.stream_type)
+        .push_bind(row.version)
+        .push_bind(row.event_id)
+        .push_bind(&row.event_type)
+        .push_bind(row.schema_version)
+        .push_bind(&row.payload)
+        .push_bind(&row.actor_id)
+        .push_bind(&row.actor_name)
+        .push_bind(row.recorded_at)
+        .push_bind(row.correlation_id)
+        .push_bind(row.causation_id)
+        .push_bind(&row.reason)
+        .push_bind(&row.idempotency_key)
+        .push_bind(&row.hash);
+}
+
 /// Inserts many event rows with one statement (imports). The statement is built by sqlx's
 /// `QueryBuilder`: a fixed text with one placeholder per value, every value bound.
 pub async fn insert_events(tx: &mut Tx, rows: &[EventRow]) -> Result<(), StoreError> {
     on_tx!(tx, c => {
         let mut query = sqlx::QueryBuilder::new(concat!("INSERT INTO events (", event_columns!(), ") "));
-        query.push_values(rows, |mut b, row| {
-            b.push_bind(row.position)
-                .push_bind(row.stream_id)
-                .push_bind(&row.stream_type)
-                .push_bind(row.version)
-                .push_bind(row.event_id)
-                .push_bind(&row.event_type)
-                .push_bind(row.schema_version)
-                .push_bind(&row.payload)
-                .push_bind(&row.actor_id)
-                .push_bind(&row.actor_name)
-                .push_bind(row.recorded_at)
-                .push_bind(row.correlation_id)
-                .push_bind(row.causation_id)
-                .push_bind(&row.reason)
-                .push_bind(&row.idempotency_key)
-                .push_bind(&row.hash);
-        });
+        query.push_values(rows, push_event_row);
         query.build().execute(c).await.map(|_| ())?
     });
+    Ok(())
+}
+
+/// Most event rows one INSERT carries (16 values each, well under PostgreSQL's 65,535).
+const EVENTS_PER_INSERT: usize = 1_000;
+
+/// Inserts a batch's event rows, moves the head past them and tells other processes. On
+/// PostgreSQL, when the rows fit one insert, the three are one statement (one round trip
+/// instead of three); SQLite cannot modify tables in a `WITH`, and has no other process to tell.
+pub async fn append_rows(tx: &mut Tx, rows: &[EventRow], head: &HeadRow) -> Result<(), StoreError> {
+    match tx {
+        Tx::Postgres(c) if rows.len() <= EVENTS_PER_INSERT => {
+            let mut query = sqlx::QueryBuilder::new(concat!(
+                "WITH appended AS (INSERT INTO events (",
+                event_columns!(),
+                ") "
+            ));
+            query.push_values(rows, push_event_row);
+            query.push("), moved AS (UPDATE log_head SET position = ");
+            query.push_bind(head.position);
+            query.push(", hash = ");
+            query.push_bind(&head.hash);
+            query.push(", recorded_at = ");
+            query.push_bind(head.recorded_at);
+            query.push(
+                " WHERE id = 1 RETURNING id) \
+                 SELECT pg_notify('shura_events', current_schema()) FROM moved",
+            );
+            query.build().execute(&mut **c).await?;
+        }
+        _ => {
+            for chunk in rows.chunks(EVENTS_PER_INSERT) {
+                insert_events(tx, chunk).await?;
+            }
+            set_head(tx, head).await?;
+            notify_appended(tx).await?;
+        }
+    }
     Ok(())
 }
 
@@ -286,22 +366,43 @@ pub async fn read_all(
         .await?))
 }
 
-/// Up to `limit` events after `after_position` read inside a transaction (rebuilds).
-pub async fn read_all_in(
+/// Up to `limit` events after `after_position`, only the columns projections read (replays).
+pub async fn read_for_projection(
     tx: &mut Tx,
     after_position: i64,
     limit: i64,
-) -> Result<Vec<EventRow>, StoreError> {
-    const SQL: &str = concat!(
-        "SELECT ",
-        event_columns!(),
-        " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
-    );
-    Ok(on_tx!(tx, c => sqlx::query_as::<_, EventRow>(SQL)
+) -> Result<Vec<ProjectionRow>, StoreError> {
+    const SQL: &str = "SELECT position, stream_id, stream_type, version, event_type, \
+        schema_version, payload FROM events WHERE position > $1 ORDER BY position LIMIT $2";
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, ProjectionRow>(SQL)
         .bind(after_position)
         .bind(limit)
         .fetch_all(c)
         .await?))
+}
+
+/// Sets how much of the database SQLite keeps in memory for this connection, in KiB: a replay
+/// rewrites every read model in one transaction, and with SQLite's default (2 MiB) it would
+/// spill pages to the WAL, often the same page several times, before committing. PostgreSQL
+/// has no per-connection page cache to set: a no-op there.
+pub async fn set_page_cache(tx: &mut Tx, size: PageCache) -> Result<(), StoreError> {
+    let sql = match size {
+        PageCache::Replay => "PRAGMA cache_size = -65536",
+        PageCache::Default => "PRAGMA cache_size = -2000",
+    };
+    if let Tx::Sqlite(c) = tx {
+        sqlx::query(sql).execute(&mut **c).await?;
+    }
+    Ok(())
+}
+
+/// The SQLite page cache sizes [`set_page_cache`] switches between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageCache {
+    /// 64 MiB, for a replay.
+    Replay,
+    /// SQLite's default, 2,000 KiB.
+    Default,
 }
 
 /// Whether the log holds any event.

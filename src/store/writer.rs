@@ -20,9 +20,9 @@ use super::db::{Pool, Tx};
 use super::error::StoreError;
 use super::hash::chain_hash;
 use super::model::{AppendResult, ExpectedVersion};
-use super::sql::{self, EventRow, HeadRow, StreamTip};
+use super::sql::{self, EventRow, HeadRow, ProjectionRow, StreamTip};
 use super::upcast::Upcasters;
-use super::{decode, Projector};
+use super::{projected, Projector};
 
 /// The most appends one transaction carries.
 const MAX_BATCH: usize = 256;
@@ -129,46 +129,79 @@ async fn run(writer: Writer, mut receiver: mpsc::Receiver<Job>, head: Arc<watch:
     }
 }
 
+/// An append's outcome for each job, and the head after the batch.
+type Written = (Vec<Result<AppendResult, StoreError>>, i64);
+
 /// Writes a batch in one transaction. The outer error fails the whole batch (nothing written);
 /// the inner results are each append's own outcome.
-async fn write_batch(
-    writer: &Writer,
-    jobs: &mut [Job],
-) -> Result<(Vec<Result<AppendResult, StoreError>>, i64), StoreError> {
-    let mut tx = writer.pool.begin().await?;
-    let mut head = sql::lock_head(&mut tx).await?;
-    let start = head.position;
+///
+/// The batch is first written at once: every event in one INSERT, no savepoints. When a write
+/// fails there (an event id already in the log, a projection error), that attempt is rolled back
+/// and the batch is written again with one savepoint per append, so that only the failing append
+/// fails. Both ways check each append against the same log, so they give the same outcomes.
+async fn write_batch(writer: &Writer, jobs: &mut [Job]) -> Result<Written, StoreError> {
+    match write_together(writer, jobs).await? {
+        Some(written) => Ok(written),
+        None => write_one_by_one(writer, jobs).await,
+    }
+}
+
+/// The batch's state while it is written: the head so far, where it started, its time, and
+/// the tip of every stream it writes.
+struct Batch {
+    head: HeadRow,
+    start: i64,
+    now: DateTime<Utc>,
+    tips: HashMap<Uuid, Option<StreamTip>>,
+}
+
+/// Locks the head and reads, in one statement, the tip of every stream the batch writes: known
+/// tips, and known absences. With `assume_new`, streams that every append of the batch expects
+/// not to exist are not read but taken as absent: the unique (stream_id, version) index then
+/// refuses version 1 of a stream that does exist, which sends the batch down the careful way.
+async fn open_batch(tx: &mut Tx, jobs: &[Job], assume_new: bool) -> Result<Batch, StoreError> {
+    let head = sql::lock_head(tx).await?;
     let now = batch_time(Utc::now(), head.recorded_at.map(|t| t.0));
-    // Every stream of the batch is read in one statement: known tips, and known absences.
     let mut streams: Vec<Uuid> = jobs.iter().map(|j| j.append.stream_id).collect();
     streams.sort_unstable();
     streams.dedup();
     let mut tips: HashMap<Uuid, Option<StreamTip>> = streams.iter().map(|id| (*id, None)).collect();
-    for (id, tip) in sql::stream_tips(&mut tx, &streams).await? {
-        tips.insert(id.0, Some(tip));
+    if assume_new {
+        let mut known: std::collections::HashSet<Uuid> = jobs
+            .iter()
+            .filter(|j| j.append.expected != ExpectedVersion::NoStream)
+            .map(|j| j.append.stream_id)
+            .collect();
+        streams.retain(|id| known.remove(id));
     }
-    let mut savepoint = Savepoint::None;
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    for job in jobs.iter() {
-        let append = &job.append;
-        outcomes.push(
-            append_one(
-                writer,
-                &mut tx,
-                &mut head,
-                &mut tips,
-                &mut savepoint,
-                now,
-                append,
-            )
-            .await?,
-        );
+    if !streams.is_empty() {
+        for (id, tip) in sql::stream_tips(tx, &streams).await? {
+            tips.insert(id.0, Some(tip));
+        }
     }
-    if head.position != start {
-        sql::set_head(&mut tx, &head).await?;
+    Ok(Batch {
+        start: head.position,
+        head,
+        now,
+        tips,
+    })
+}
+
+/// Moves the head (unless the rows' insert already did), lets the commit gates of tests hold
+/// the batch open, and commits.
+async fn close_batch(
+    writer: &Writer,
+    mut tx: Tx,
+    jobs: &mut [Job],
+    batch: &Batch,
+    outcomes: &[Result<AppendResult, StoreError>],
+    head_moved: bool,
+) -> Result<(), StoreError> {
+    if !head_moved && batch.head.position != batch.start {
+        sql::set_head(&mut tx, &batch.head).await?;
         sql::notify_appended(&mut tx).await?;
     }
-    for (job, outcome) in jobs.iter_mut().zip(&outcomes) {
+    for (job, outcome) in jobs.iter_mut().zip(outcomes) {
         if let Some(gate) = job.gate.take() {
             let seen = outcome.as_ref().map(|r| *r).map_err(|e| e.to_string());
             let _ = gate.written.send(seen);
@@ -177,7 +210,84 @@ async fn write_batch(
     }
     tx.commit().await?;
     writer.commits.fetch_add(1, Ordering::Relaxed);
-    Ok((outcomes, head.position))
+    Ok(())
+}
+
+/// Writes the whole batch at once, with no savepoints: its events in one INSERT (on PostgreSQL,
+/// in the same statement as the head's move).
+/// Returns `None`, having written nothing, when a write failed or two appends share an
+/// idempotency key (the second must see the first's events): the caller then writes the batch
+/// one append at a time.
+async fn write_together(writer: &Writer, jobs: &mut [Job]) -> Result<Option<Written>, StoreError> {
+    let mut tx = writer.pool.begin().await?;
+    let mut batch = open_batch(&mut tx, jobs, true).await?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut rows: Vec<EventRow> = Vec::new();
+    let mut appends = Vec::with_capacity(jobs.len());
+    let mut keys = std::collections::HashSet::new();
+    for job in jobs.iter() {
+        let append = &job.append;
+        if let Some(key) = &append.idempotency_key {
+            if !keys.insert(key.as_str()) {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        }
+        match check(&mut tx, &batch, append).await? {
+            Checked::Decided(outcome) => outcomes.push(outcome),
+            Checked::Rows(new) => {
+                outcomes.push(Ok(advance(&mut batch, append, &new)));
+                let from = rows.len();
+                rows.extend(new);
+                appends.push(from..rows.len());
+            }
+        }
+    }
+    if !rows.is_empty() {
+        if let Err(error) = write_rows(writer, &mut tx, &rows, &batch.head, &appends).await {
+            tracing::debug!(%error, "batch written again, one append at a time");
+            tx.rollback().await?;
+            return Ok(None);
+        }
+    }
+    close_batch(writer, tx, jobs, &batch, &outcomes, true).await?;
+    Ok(Some((outcomes, batch.head.position)))
+}
+
+/// Inserts the rows, moves the head to `head`, and projects each append's events (`appends`
+/// are ranges of `rows`).
+async fn write_rows(
+    writer: &Writer,
+    tx: &mut Tx,
+    rows: &[EventRow],
+    head: &HeadRow,
+    appends: &[std::ops::Range<usize>],
+) -> Result<(), StoreError> {
+    sql::append_rows(tx, rows, head).await?;
+    if let Some(projector) = &writer.projector {
+        for range in appends {
+            let events = rows[range.clone()]
+                .iter()
+                .map(|row| projected(&writer.upcasters, ProjectionRow::of(row)))
+                .collect::<Result<Vec<_>, _>>()?;
+            projector.project(tx, &events).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the batch one append at a time, each in a savepoint of its own, so that an append
+/// whose write fails is undone alone.
+async fn write_one_by_one(writer: &Writer, jobs: &mut [Job]) -> Result<Written, StoreError> {
+    let mut tx = writer.pool.begin().await?;
+    let mut batch = open_batch(&mut tx, jobs, false).await?;
+    let mut savepoint = Savepoint::None;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs.iter() {
+        outcomes.push(append_one(writer, &mut tx, &mut batch, &mut savepoint, &job.append).await?);
+    }
+    close_batch(writer, tx, jobs, &batch, &outcomes, false).await?;
+    Ok((outcomes, batch.head.position))
 }
 
 /// The batch's recorded time: the server clock, but never before the previous batch's, so that
@@ -209,50 +319,57 @@ impl Savepoint {
     }
 }
 
-async fn append_one(
-    writer: &Writer,
-    tx: &mut Tx,
-    head: &mut HeadRow,
-    tips: &mut HashMap<Uuid, Option<StreamTip>>,
-    savepoint: &mut Savepoint,
-    now: DateTime<Utc>,
-    append: &PreparedAppend,
-) -> Result<Result<AppendResult, StoreError>, StoreError> {
+/// What checking an append against the log found.
+enum Checked {
+    /// Settled without writing: a retry answered from the log, a conflict, a refusal.
+    Decided(Result<AppendResult, StoreError>),
+    /// The rows to write (never empty), positions and hashes following the batch's head.
+    Rows(Vec<EventRow>),
+}
+
+/// Checks an append against the log as the batch has it so far (idempotency key, stream type,
+/// expected version) and, when it passes, makes its rows.
+async fn check(tx: &mut Tx, batch: &Batch, append: &PreparedAppend) -> Result<Checked, StoreError> {
     if let Some(key) = &append.idempotency_key {
         let earlier = sql::events_by_idempotency_key(tx, key).await?;
         if !earlier.is_empty() {
-            return Ok(replay(append, key, &earlier));
+            return Ok(Checked::Decided(replay(append, key, &earlier)));
         }
     }
-    let tip = match tips.get(&append.stream_id) {
+    let tip = match batch.tips.get(&append.stream_id) {
         Some(known) => known.clone(),
         None => sql::stream_tip(tx, DbUuid(append.stream_id)).await?,
     };
     let actual = tip.as_ref().map_or(0, |t| t.version);
     if let Some(tip) = &tip {
         if tip.stream_type != append.stream_type {
-            return Ok(Err(StoreError::validation(
+            return Ok(Checked::Decided(Err(StoreError::validation(
                 "stream_type",
                 format!(
                     "must stay {:?} for stream {} (its first event fixed it), not {:?}",
                     tip.stream_type, append.stream_id, append.stream_type
                 ),
-            )));
+            ))));
         }
     }
     if !append.expected.admits(actual) {
-        return Ok(Err(StoreError::Conflict {
+        return Ok(Checked::Decided(Err(StoreError::Conflict {
             stream_id: append.stream_id,
             expected: append.expected,
             actual,
-        }));
+        })));
     }
-
-    let mut prev_hash = head.hash.clone();
+    if append.events.is_empty() {
+        return Ok(Checked::Decided(Err(StoreError::validation(
+            "events",
+            "must hold at least one event",
+        ))));
+    }
+    let mut prev_hash = batch.head.hash.clone();
     let mut rows = Vec::with_capacity(append.events.len());
     for (offset, event) in (1i64..).zip(&append.events) {
         let mut row = EventRow {
-            position: head.position + offset,
+            position: batch.head.position + offset,
             stream_id: DbUuid(append.stream_id),
             stream_type: append.stream_type.clone(),
             version: actual + offset,
@@ -262,7 +379,7 @@ async fn append_one(
             payload: event.payload.clone(),
             actor_id: append.actor_id.clone(),
             actor_name: append.actor_name.clone(),
-            recorded_at: DbTime(now),
+            recorded_at: DbTime(batch.now),
             correlation_id: DbUuid(append.correlation_id),
             causation_id: append.causation_id.map(DbUuid),
             reason: append.reason.clone(),
@@ -273,7 +390,49 @@ async fn append_one(
         prev_hash = row.hash.clone();
         rows.push(row);
     }
+    Ok(Checked::Rows(rows))
+}
 
+/// Moves the batch's head and the stream's tip past an append's rows (never empty) and says
+/// where they went.
+fn advance(batch: &mut Batch, append: &PreparedAppend, rows: &[EventRow]) -> AppendResult {
+    let first = rows.first().map_or((0, 0), |r| (r.version, r.position));
+    let last = rows.last().map_or((0, 0), |r| (r.version, r.position));
+    if let Some(row) = rows.last() {
+        batch.head.position = row.position;
+        batch.head.hash = row.hash.clone();
+        batch.head.recorded_at = Some(DbTime(batch.now));
+        batch.tips.insert(
+            append.stream_id,
+            Some(StreamTip {
+                version: row.version,
+                stream_type: append.stream_type.clone(),
+            }),
+        );
+    }
+    AppendResult {
+        stream_id: append.stream_id,
+        first_version: first.0,
+        last_version: last.0,
+        first_position: first.1,
+        last_position: last.1,
+        replayed: false,
+    }
+}
+
+/// Writes one append in a savepoint of its own: undone alone when its insert or projection
+/// fails.
+async fn append_one(
+    writer: &Writer,
+    tx: &mut Tx,
+    batch: &mut Batch,
+    savepoint: &mut Savepoint,
+    append: &PreparedAppend,
+) -> Result<Result<AppendResult, StoreError>, StoreError> {
+    let rows = match check(tx, batch, append).await? {
+        Checked::Decided(outcome) => return Ok(outcome),
+        Checked::Rows(rows) => rows,
+    };
     savepoint.open(tx).await?;
     for (index, row) in rows.iter().enumerate() {
         if let Err(error) = sql::insert_event(tx, row).await {
@@ -284,7 +443,7 @@ async fn append_one(
     if let Some(projector) = &writer.projector {
         let projected = match rows
             .iter()
-            .map(|row| decode(&writer.upcasters, row))
+            .map(|row| projected(&writer.upcasters, ProjectionRow::of(row)))
             .collect::<Result<Vec<_>, _>>()
         {
             Ok(events) => projector.project(tx, &events).await,
@@ -296,32 +455,7 @@ async fn append_one(
             return Ok(Err(error));
         }
     }
-
-    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-        return Ok(Err(StoreError::validation(
-            "events",
-            "must hold at least one event",
-        )));
-    };
-    let result = AppendResult {
-        stream_id: append.stream_id,
-        first_version: first.version,
-        last_version: last.version,
-        first_position: first.position,
-        last_position: last.position,
-        replayed: false,
-    };
-    head.position = last.position;
-    head.hash = last.hash.clone();
-    head.recorded_at = Some(DbTime(now));
-    tips.insert(
-        append.stream_id,
-        Some(StreamTip {
-            version: last.version,
-            stream_type: append.stream_type.clone(),
-        }),
-    );
-    Ok(Ok(result))
+    Ok(Ok(advance(batch, append, &rows)))
 }
 
 /// A unique violation on insert can only be a reused event id: positions and versions are

@@ -917,6 +917,40 @@ fn upsert<T>(items: &mut Vec<T>, item: T, same: impl Fn(&T) -> bool) {
     }
 }
 
+impl Event {
+    /// The participant, recommendation or agreement this event may change, if any: the only
+    /// child of the consultation that [`apply`] can touch for this event.
+    pub fn child_id(&self) -> Option<Uuid> {
+        match self {
+            Event::ParticipantRegistered { participant } => Some(participant.participant_id),
+            Event::ParticipantRoleChanged { participant_id, .. }
+            | Event::AttendanceRecorded { participant_id, .. } => Some(*participant_id),
+            Event::RecommendationProposed {
+                recommendation_id, ..
+            }
+            | Event::RecommendationStatusChanged {
+                recommendation_id, ..
+            }
+            | Event::RecommendationTextRevised {
+                recommendation_id, ..
+            } => Some(*recommendation_id),
+            Event::AgreementRecorded { agreement } => Some(agreement.agreement_id),
+            Event::AgreementSignatoryAdded { agreement_id, .. }
+            | Event::AgreementBudgetRevised { agreement_id, .. } => Some(*agreement_id),
+            Event::ConsultationPlanned { .. }
+            | Event::ConsultationDetailsRevised { .. }
+            | Event::ConsultationHeld {}
+            | Event::ConsultationClosed {}
+            | Event::ConsultationCancelled { .. }
+            | Event::OrganiserAdded { .. }
+            | Event::SourceAdded { .. }
+            | Event::ContextNoteAdded { .. }
+            | Event::KeyFigureRecorded { .. }
+            | Event::PointRaised { .. } => None,
+        }
+    }
+}
+
 /// Applies one event to the state. Never fails: events were validated when
 /// decided; an event that cannot apply (e.g. before planning, or about an
 /// unknown participant) is skipped, and replayed items replace those with the

@@ -1960,14 +1960,14 @@ fn decimals_are_strings_in_payloads() {
 #[test]
 fn unknown_event_type_and_wrong_payload_are_rejected() {
     assert_eq!(
-        Event::from_payload("OrganisationRegistered", serde_json::json!({})),
+        Event::from_payload("OrganisationRegistered", &serde_json::json!({})),
         Err(DomainError::UnknownEventType {
             stream_type: "consultation".into(),
             event_type: "OrganisationRegistered".into()
         })
     );
     assert_eq!(
-        Event::from_payload("PointRaised", serde_json::json!({"point": 1})).map_err(|e| e.code()),
+        Event::from_payload("PointRaised", &serde_json::json!({"point": 1})).map_err(|e| e.code()),
         Err("INVALID_PAYLOAD")
     );
 }
