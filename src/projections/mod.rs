@@ -79,23 +79,81 @@ fn decode<E: DomainEvent>(event: &ProjectedEvent) -> Result<E, StoreError> {
     E::from_payload(&event.event_type, &event.payload).map_err(|e| failed(event, e))
 }
 
-/// Applies one stream's consecutive events.
-async fn project(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
-    let Some(first) = events.first() else {
-        return Ok(());
-    };
-    match first.stream_type.as_str() {
-        consultation::STREAM_TYPE => project_consultation(tx, events).await,
-        organisation::STREAM_TYPE => project_organisation(tx, events).await,
-        person::STREAM_TYPE => project_person(tx, events).await,
-        action::STREAM_TYPE => project_action(tx, events).await,
-        token::STREAM_TYPE => project_token(tx, events).await,
-        // Streams of other types (tests, future features) have no read model here.
-        _ => Ok(()),
+/// The rows a run of projected streams writes, gathered so that each table is written once
+/// per run (a replay page: a few statements instead of several per stream).
+#[derive(Default)]
+struct Page {
+    consultations: Vec<rows::ConsultationRow>,
+    /// Consultations seen for the first time: `rm_counts` grows by this many.
+    created: i64,
+    /// Consultations that had rows already: their child rows are written again, and their
+    /// actions take their (maybe new) region.
+    replaced: Vec<(Uuid, Option<String>)>,
+    participants: Vec<sql::ParticipantRow>,
+    recommendations: Vec<sql::RecommendationRow>,
+    themes: Vec<sql::ThemeRow>,
+    agreements: Vec<sql::AgreementRow>,
+    organisations: Vec<rows::OrganisationRow>,
+    people: Vec<rows::PersonRow>,
+    actions: Vec<rows::ActionRow>,
+    /// Actions that had rows already: their links are written again.
+    relinked: Vec<Uuid>,
+    links: Vec<sql::LinkRow>,
+}
+
+impl Page {
+    /// Writes every gathered row. Consultations come before actions, whose region is read from
+    /// their consultation's row in the same statement.
+    async fn write(&self, tx: &mut Tx) -> Result<(), StoreError> {
+        for (id, _) in &self.replaced {
+            sql::delete_children(tx, *id).await?;
+        }
+        sql::upsert_consultations(tx, &self.consultations).await?;
+        if self.created > 0 {
+            sql::count_consultations(tx, self.created).await?;
+        }
+        sql::insert_participants(tx, &self.participants).await?;
+        sql::insert_recommendations(tx, &self.recommendations).await?;
+        sql::insert_themes(tx, &self.themes).await?;
+        sql::insert_agreements(tx, &self.agreements).await?;
+        for (id, region) in &self.replaced {
+            sql::set_actions_region(tx, *id, region.as_deref()).await?;
+        }
+        sql::upsert_actions(tx, &self.actions).await?;
+        for id in &self.relinked {
+            sql::delete_links(tx, *id).await?;
+        }
+        sql::insert_links(tx, &self.links).await?;
+        sql::upsert_organisations(tx, &self.organisations).await?;
+        sql::upsert_people(tx, &self.people).await
     }
 }
 
-async fn project_consultation(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
+/// Applies events grouped by stream (each stream's events together and in order): folds every
+/// stream, then writes each table once.
+async fn project(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
+    let mut page = Page::default();
+    for stream in events.chunk_by(|a, b| a.stream_id == b.stream_id) {
+        match stream[0].stream_type.as_str() {
+            consultation::STREAM_TYPE => fold_consultation(tx, stream, &mut page).await?,
+            organisation::STREAM_TYPE => fold_organisation(tx, stream, &mut page).await?,
+            person::STREAM_TYPE => fold_person(tx, stream, &mut page).await?,
+            action::STREAM_TYPE => fold_action(tx, stream, &mut page).await?,
+            // Tokens are few and change alone: written at once.
+            token::STREAM_TYPE => project_token(tx, stream).await?,
+            // Streams of other types (tests, future features) have no read model here.
+            _ => {}
+        }
+    }
+    page.write(tx).await
+}
+
+/// Folds one consultation's events onto its stored state and gathers its rows.
+async fn fold_consultation(
+    tx: &mut Tx,
+    events: &[ProjectedEvent],
+    page: &mut Page,
+) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let id = first.stream_id;
     let existing = may_exist(first);
@@ -136,97 +194,75 @@ async fn project_consultation(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<
         return Ok(());
     };
     let row = rows::ConsultationRow::of(c, last.version, last.position);
-    sql::upsert_consultation(tx, &row).await?;
     if created {
-        sql::count_consultation(tx).await?;
+        page.created += 1;
     }
     if existing {
-        sql::delete_children(tx, id).await?;
+        page.replaced.push((id, row.region.clone()));
     }
-    let region = row.region.as_deref();
-    let month = row.month.as_deref();
+    let region = &row.region;
+    let month = &row.month;
     let position_of = |child: Uuid| positions.get(&child).copied().unwrap_or(last.position);
-    let participants: Vec<_> = c
-        .participants
-        .iter()
-        .map(|p| sql::ParticipantRow {
+    page.participants
+        .extend(c.participants.iter().map(|p| sql::ParticipantRow {
             consultation_id: id,
             participant_id: p.participant_id,
             person_id: p.person_id,
             organisation_id: p.organisation_id,
             role: tag(&p.role),
             attendance: tag(&p.attendance),
-            region,
+            region: region.clone(),
             position: position_of(p.participant_id),
             doc: doc(p),
-        })
-        .collect();
-    sql::insert_participants(tx, &participants).await?;
-    let recommendations: Vec<_> = c
-        .recommendations
-        .iter()
-        .map(|r| sql::RecommendationRow {
+        }));
+    page.recommendations
+        .extend(c.recommendations.iter().map(|r| sql::RecommendationRow {
             id: r.recommendation_id,
             consultation_id: id,
             status: tag(&r.status),
-            region,
-            month,
+            region: region.clone(),
+            month: month.clone(),
             text: display(&r.text),
             search: search_of([&r.text], &[]),
             position: position_of(r.recommendation_id),
             doc: doc(r),
+        }));
+    page.themes.extend(c.recommendations.iter().flat_map(|r| {
+        r.themes.iter().map(move |theme| sql::ThemeRow {
+            recommendation_id: r.recommendation_id,
+            theme: theme.clone(),
+            consultation_id: id,
+            region: region.clone(),
+            position: position_of(r.recommendation_id),
         })
-        .collect();
-    sql::insert_recommendations(tx, &recommendations).await?;
-    let themes: Vec<_> = c
-        .recommendations
-        .iter()
-        .flat_map(|r| {
-            r.themes.iter().map(move |theme| sql::ThemeRow {
-                recommendation_id: r.recommendation_id,
-                theme,
-                consultation_id: id,
-                region,
-                position: position_of(r.recommendation_id),
-            })
-        })
-        .collect();
-    sql::insert_themes(tx, &themes).await?;
-    let agreements: Vec<_> = c
-        .agreements
-        .iter()
-        .map(|a| {
-            let mut texts = vec![&a.title];
-            texts.extend(a.programme.iter());
-            sql::AgreementRow {
-                id: a.agreement_id,
-                consultation_id: id,
-                kind: tag(&a.kind),
-                status: tag(&a.status),
-                region,
-                programme: a.programme.as_ref().map(display),
-                amount: a.budget.as_ref().map(|m| m.amount.to_string()),
-                amount_minor: a.budget.as_ref().and_then(|m| minor_units(m.amount)),
-                currency: a.budget.as_ref().map(|m| m.currency.clone()),
-                period_start: a.period.as_ref().and_then(|p| partial_text(&p.start)),
-                period_end: a
-                    .period
-                    .as_ref()
-                    .and_then(|p| p.end.as_ref())
-                    .and_then(partial_text),
-                title: display(&a.title),
-                search: search_of(texts, &[]),
-                position: position_of(a.agreement_id),
-                doc: doc(a),
-            }
-        })
-        .collect();
-    sql::insert_agreements(tx, &agreements).await?;
-    if !existing {
-        // Actions name an existing consultation, so a new one has none to update.
-        return Ok(());
-    }
-    sql::set_actions_region(tx, id, region).await
+    }));
+    page.agreements.extend(c.agreements.iter().map(|a| {
+        let mut texts = vec![&a.title];
+        texts.extend(a.programme.iter());
+        sql::AgreementRow {
+            id: a.agreement_id,
+            consultation_id: id,
+            kind: tag(&a.kind),
+            status: tag(&a.status),
+            region: region.clone(),
+            programme: a.programme.as_ref().map(display),
+            amount: a.budget.as_ref().map(|m| m.amount.to_string()),
+            amount_minor: a.budget.as_ref().and_then(|m| minor_units(m.amount)),
+            currency: a.budget.as_ref().map(|m| m.currency.clone()),
+            period_start: a.period.as_ref().and_then(|p| partial_text(&p.start)),
+            period_end: a
+                .period
+                .as_ref()
+                .and_then(|p| p.end.as_ref())
+                .and_then(partial_text),
+            title: display(&a.title),
+            search: search_of(texts, &[]),
+            position: position_of(a.agreement_id),
+            doc: doc(a),
+        }
+    }));
+    page.consultations.push(row);
+    Ok(())
 }
 
 /// A copy of one participant, recommendation or agreement of a consultation.
@@ -251,7 +287,12 @@ impl Child {
     }
 }
 
-async fn project_organisation(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
+/// Folds one organisation's events onto its stored state and gathers its row.
+async fn fold_organisation(
+    tx: &mut Tx,
+    events: &[ProjectedEvent],
+    page: &mut Page,
+) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = organisation::State {
         organisation: if may_exist(first) {
@@ -264,19 +305,19 @@ async fn project_organisation(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<
     for event in events {
         state = organisation::apply(state, &decode(event)?);
     }
-    match &state.organisation {
-        Some(o) => {
-            sql::upsert_organisation(
-                tx,
-                &rows::OrganisationRow::of(o, last.version, last.position),
-            )
-            .await
-        }
-        None => Ok(()),
+    if let Some(o) = &state.organisation {
+        page.organisations
+            .push(rows::OrganisationRow::of(o, last.version, last.position));
     }
+    Ok(())
 }
 
-async fn project_person(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
+/// Folds one person's events onto their stored state and gathers their row.
+async fn fold_person(
+    tx: &mut Tx,
+    events: &[ProjectedEvent],
+    page: &mut Page,
+) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = person::State {
         person: if may_exist(first) {
@@ -289,18 +330,23 @@ async fn project_person(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), St
     for event in events {
         state = person::apply(state, &decode(event)?);
     }
-    match &state.person {
-        Some(p) => {
-            sql::upsert_person(tx, &rows::PersonRow::of(p, last.version, last.position)).await
-        }
-        None => Ok(()),
+    if let Some(p) = &state.person {
+        page.people
+            .push(rows::PersonRow::of(p, last.version, last.position));
     }
+    Ok(())
 }
 
-async fn project_action(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
+/// Folds one action's events onto its stored state and gathers its row and links.
+async fn fold_action(
+    tx: &mut Tx,
+    events: &[ProjectedEvent],
+    page: &mut Page,
+) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
+    let existing = may_exist(first);
     let mut state = action::State {
-        action: if may_exist(first) {
+        action: if existing {
             parse_doc(sql::action_doc(tx, first.stream_id).await?, first)?
         } else {
             None
@@ -313,14 +359,18 @@ async fn project_action(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), St
     let Some(a) = &state.action else {
         return Ok(());
     };
-    let region = sql::consultation_region(tx, a.consultation_id).await?;
-    sql::upsert_action(
-        tx,
-        &rows::ActionRow::of(a, last.version, last.position),
-        region.as_deref(),
-    )
-    .await?;
-    sql::replace_action_links(tx, a.id, &a.recommendation_ids, last.position).await
+    if existing {
+        page.relinked.push(a.id);
+    }
+    page.links
+        .extend(a.recommendation_ids.iter().map(|r| sql::LinkRow {
+            action_id: a.id,
+            recommendation_id: *r,
+            position: last.position,
+        }));
+    page.actions
+        .push(rows::ActionRow::of(a, last.version, last.position));
+    Ok(())
 }
 
 async fn project_token(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {

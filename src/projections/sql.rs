@@ -98,38 +98,47 @@ pub async fn child_positions(tx: &mut Tx, consultation_id: Uuid) -> Result<Vec<(
         .await?))
 }
 
-/// Inserts or replaces a consultation row.
-pub async fn upsert_consultation(tx: &mut Tx, r: &ConsultationRow) -> Result<()> {
-    const SQL: &str = "INSERT INTO rm_consultations \
-        (id, version, position, kind, status, region, start_date, month, title, search, doc) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
-        kind = excluded.kind, status = excluded.status, region = excluded.region, \
-        start_date = excluded.start_date, month = excluded.month, title = excluded.title, \
-        search = excluded.search, doc = excluded.doc";
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(DbUuid(r.id))
-        .bind(r.version)
-        .bind(r.position)
-        .bind(&r.kind)
-        .bind(&r.status)
-        .bind(&r.region)
-        .bind(&r.start_date)
-        .bind(&r.month)
-        .bind(&r.title)
-        .bind(&r.search)
-        .bind(&r.doc)
-        .execute(c)
-        .await
-        .map(|_| ())?);
+/// Inserts or replaces consultation rows, one statement per [`ROWS_PER_INSERT`] (each id at
+/// most once).
+pub async fn upsert_consultations(tx: &mut Tx, rows: &[ConsultationRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_consultations (id, version, position, kind, status, region, \
+                 start_date, month, title, search, doc) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.id))
+                    .push_bind(r.version)
+                    .push_bind(r.position)
+                    .push_bind(&r.kind)
+                    .push_bind(&r.status)
+                    .push_bind(&r.region)
+                    .push_bind(&r.start_date)
+                    .push_bind(&r.month)
+                    .push_bind(&r.title)
+                    .push_bind(&r.search)
+                    .push_bind(&r.doc);
+            });
+            query.push(
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
+                 position = excluded.position, kind = excluded.kind, status = excluded.status, \
+                 region = excluded.region, start_date = excluded.start_date, \
+                 month = excluded.month, title = excluded.title, search = excluded.search, \
+                 doc = excluded.doc",
+            );
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
     Ok(())
 }
 
-/// Counts one more consultation row (`rm_counts`).
-pub async fn count_consultation(tx: &mut Tx) -> Result<()> {
-    const SQL: &str = "INSERT INTO rm_counts (name, value) VALUES ('consultations', 1) \
-        ON CONFLICT (name) DO UPDATE SET value = rm_counts.value + 1";
-    execute(tx, SQL).await
+/// Counts `created` more consultation rows (`rm_counts`).
+pub async fn count_consultations(tx: &mut Tx, created: i64) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_counts (name, value) VALUES ('consultations', $1) \
+        ON CONFLICT (name) DO UPDATE SET value = rm_counts.value + excluded.value";
+    on_tx!(tx, c => sqlx::query(SQL).bind(created).execute(c).await.map(|_| ())?);
+    Ok(())
 }
 
 /// Removes a consultation's child rows before they are written again.
@@ -146,14 +155,14 @@ pub async fn delete_children(tx: &mut Tx, consultation_id: Uuid) -> Result<()> {
 }
 
 /// A participant row.
-pub struct ParticipantRow<'a> {
+pub struct ParticipantRow {
     pub consultation_id: Uuid,
     pub participant_id: Uuid,
     pub person_id: Option<Uuid>,
     pub organisation_id: Option<Uuid>,
     pub role: String,
     pub attendance: String,
-    pub region: Option<&'a str>,
+    pub region: Option<String>,
     pub position: i64,
     pub doc: String,
 }
@@ -162,7 +171,7 @@ pub struct ParticipantRow<'a> {
 const ROWS_PER_INSERT: usize = 1_000;
 
 /// Inserts participant rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_participants(tx: &mut Tx, rows: &[ParticipantRow<'_>]) -> Result<()> {
+pub async fn insert_participants(tx: &mut Tx, rows: &[ParticipantRow]) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         on_tx!(tx, c => {
             let mut query = sqlx::QueryBuilder::new(
@@ -176,7 +185,7 @@ pub async fn insert_participants(tx: &mut Tx, rows: &[ParticipantRow<'_>]) -> Re
                     .push_bind(r.organisation_id.map(DbUuid))
                     .push_bind(&r.role)
                     .push_bind(&r.attendance)
-                    .push_bind(r.region)
+                    .push_bind(&r.region)
                     .push_bind(r.position)
                     .push_bind(&r.doc);
             });
@@ -187,12 +196,12 @@ pub async fn insert_participants(tx: &mut Tx, rows: &[ParticipantRow<'_>]) -> Re
 }
 
 /// A recommendation row.
-pub struct RecommendationRow<'a> {
+pub struct RecommendationRow {
     pub id: Uuid,
     pub consultation_id: Uuid,
     pub status: String,
-    pub region: Option<&'a str>,
-    pub month: Option<&'a str>,
+    pub region: Option<String>,
+    pub month: Option<String>,
     pub text: String,
     pub search: String,
     pub position: i64,
@@ -200,7 +209,7 @@ pub struct RecommendationRow<'a> {
 }
 
 /// Inserts recommendation rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_recommendations(tx: &mut Tx, rows: &[RecommendationRow<'_>]) -> Result<()> {
+pub async fn insert_recommendations(tx: &mut Tx, rows: &[RecommendationRow]) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         on_tx!(tx, c => {
             let mut query = sqlx::QueryBuilder::new(
@@ -211,8 +220,8 @@ pub async fn insert_recommendations(tx: &mut Tx, rows: &[RecommendationRow<'_>])
                 b.push_bind(DbUuid(r.id))
                     .push_bind(DbUuid(r.consultation_id))
                     .push_bind(&r.status)
-                    .push_bind(r.region)
-                    .push_bind(r.month)
+                    .push_bind(&r.region)
+                    .push_bind(&r.month)
                     .push_bind(&r.text)
                     .push_bind(&r.search)
                     .push_bind(r.position)
@@ -225,16 +234,16 @@ pub async fn insert_recommendations(tx: &mut Tx, rows: &[RecommendationRow<'_>])
 }
 
 /// A theme tag of a recommendation.
-pub struct ThemeRow<'a> {
+pub struct ThemeRow {
     pub recommendation_id: Uuid,
-    pub theme: &'a str,
+    pub theme: String,
     pub consultation_id: Uuid,
-    pub region: Option<&'a str>,
+    pub region: Option<String>,
     pub position: i64,
 }
 
 /// Inserts theme rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_themes(tx: &mut Tx, rows: &[ThemeRow<'_>]) -> Result<()> {
+pub async fn insert_themes(tx: &mut Tx, rows: &[ThemeRow]) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         on_tx!(tx, c => {
             let mut query = sqlx::QueryBuilder::new(
@@ -243,9 +252,9 @@ pub async fn insert_themes(tx: &mut Tx, rows: &[ThemeRow<'_>]) -> Result<()> {
             );
             query.push_values(chunk, |mut b, r| {
                 b.push_bind(DbUuid(r.recommendation_id))
-                    .push_bind(r.theme)
+                    .push_bind(&r.theme)
                     .push_bind(DbUuid(r.consultation_id))
-                    .push_bind(r.region)
+                    .push_bind(&r.region)
                     .push_bind(r.position);
             });
             query.build().execute(c).await.map(|_| ())?
@@ -255,12 +264,12 @@ pub async fn insert_themes(tx: &mut Tx, rows: &[ThemeRow<'_>]) -> Result<()> {
 }
 
 /// An agreement row.
-pub struct AgreementRow<'a> {
+pub struct AgreementRow {
     pub id: Uuid,
     pub consultation_id: Uuid,
     pub kind: String,
     pub status: String,
-    pub region: Option<&'a str>,
+    pub region: Option<String>,
     pub programme: Option<String>,
     pub amount: Option<String>,
     pub amount_minor: Option<i64>,
@@ -274,7 +283,7 @@ pub struct AgreementRow<'a> {
 }
 
 /// Inserts agreement rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_agreements(tx: &mut Tx, rows: &[AgreementRow<'_>]) -> Result<()> {
+pub async fn insert_agreements(tx: &mut Tx, rows: &[AgreementRow]) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         on_tx!(tx, c => {
             let mut query = sqlx::QueryBuilder::new(
@@ -287,7 +296,7 @@ pub async fn insert_agreements(tx: &mut Tx, rows: &[AgreementRow<'_>]) -> Result
                     .push_bind(DbUuid(r.consultation_id))
                     .push_bind(&r.kind)
                     .push_bind(&r.status)
-                    .push_bind(r.region)
+                    .push_bind(&r.region)
                     .push_bind(&r.programme)
                     .push_bind(&r.amount)
                     .push_bind(r.amount_minor)
@@ -321,108 +330,128 @@ pub async fn set_actions_region(
     Ok(())
 }
 
-/// The region of a consultation, as its read model has it.
-pub async fn consultation_region(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
-    const SQL: &str = "SELECT region FROM rm_consultations WHERE id = $1";
-    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(SQL)
-        .bind(DbUuid(id))
-        .fetch_optional(c)
-        .await?)
-    .flatten())
-}
-
-/// Inserts or replaces an organisation row.
-pub async fn upsert_organisation(tx: &mut Tx, r: &OrganisationRow) -> Result<()> {
-    const SQL: &str = "INSERT INTO rm_organisations \
-        (id, version, position, kind, acronym, region, parent_id, name, search, doc) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
-        kind = excluded.kind, acronym = excluded.acronym, region = excluded.region, \
-        parent_id = excluded.parent_id, name = excluded.name, search = excluded.search, \
-        doc = excluded.doc";
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(DbUuid(r.id))
-        .bind(r.version)
-        .bind(r.position)
-        .bind(&r.kind)
-        .bind(&r.acronym)
-        .bind(&r.region)
-        .bind(r.parent_id.map(DbUuid))
-        .bind(&r.name)
-        .bind(&r.search)
-        .bind(&r.doc)
-        .execute(c)
-        .await
-        .map(|_| ())?);
+/// Inserts or replaces organisation rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn upsert_organisations(tx: &mut Tx, rows: &[OrganisationRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_organisations (id, version, position, kind, acronym, region, \
+                 parent_id, name, search, doc) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.id))
+                    .push_bind(r.version)
+                    .push_bind(r.position)
+                    .push_bind(&r.kind)
+                    .push_bind(&r.acronym)
+                    .push_bind(&r.region)
+                    .push_bind(r.parent_id.map(DbUuid))
+                    .push_bind(&r.name)
+                    .push_bind(&r.search)
+                    .push_bind(&r.doc);
+            });
+            query.push(
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
+                 position = excluded.position, kind = excluded.kind, acronym = excluded.acronym, \
+                 region = excluded.region, parent_id = excluded.parent_id, name = excluded.name, \
+                 search = excluded.search, doc = excluded.doc",
+            );
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
     Ok(())
 }
 
-/// Inserts or replaces a person row.
-pub async fn upsert_person(tx: &mut Tx, r: &PersonRow) -> Result<()> {
-    const SQL: &str = "INSERT INTO rm_people (id, version, position, name, search, doc) \
-        VALUES ($1, $2, $3, $4, $5, $6) \
-        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
-        name = excluded.name, search = excluded.search, doc = excluded.doc";
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(DbUuid(r.id))
-        .bind(r.version)
-        .bind(r.position)
-        .bind(&r.name)
-        .bind(&r.search)
-        .bind(&r.doc)
-        .execute(c)
-        .await
-        .map(|_| ())?);
+/// Inserts or replaces person rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn upsert_people(tx: &mut Tx, rows: &[PersonRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_people (id, version, position, name, search, doc) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.id))
+                    .push_bind(r.version)
+                    .push_bind(r.position)
+                    .push_bind(&r.name)
+                    .push_bind(&r.search)
+                    .push_bind(&r.doc);
+            });
+            query.push(
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
+                 position = excluded.position, name = excluded.name, search = excluded.search, \
+                 doc = excluded.doc",
+            );
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
     Ok(())
 }
 
-/// Inserts or replaces an action row.
-pub async fn upsert_action(tx: &mut Tx, r: &ActionRow, region: Option<&str>) -> Result<()> {
-    const SQL: &str = "INSERT INTO rm_actions (id, version, position, consultation_id, owner_id, \
-        status, progress, due_date, region, title, search, doc) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
-        consultation_id = excluded.consultation_id, owner_id = excluded.owner_id, \
-        status = excluded.status, progress = excluded.progress, due_date = excluded.due_date, \
-        region = excluded.region, title = excluded.title, search = excluded.search, \
-        doc = excluded.doc";
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(DbUuid(r.id))
-        .bind(r.version)
-        .bind(r.position)
-        .bind(DbUuid(r.consultation_id))
-        .bind(DbUuid(r.owner_id))
-        .bind(&r.status)
-        .bind(r.progress)
-        .bind(&r.due_date)
-        .bind(region)
-        .bind(&r.title)
-        .bind(&r.search)
-        .bind(&r.doc)
-        .execute(c)
-        .await
-        .map(|_| ())?);
+/// Inserts or replaces action rows, one statement per [`ROWS_PER_INSERT`]. Each action's region
+/// is its consultation's, read in the same statement.
+pub async fn upsert_actions(tx: &mut Tx, rows: &[ActionRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_actions (id, version, position, consultation_id, owner_id, \
+                 status, progress, due_date, title, search, doc, region) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.id))
+                    .push_bind(r.version)
+                    .push_bind(r.position)
+                    .push_bind(DbUuid(r.consultation_id))
+                    .push_bind(DbUuid(r.owner_id))
+                    .push_bind(&r.status)
+                    .push_bind(r.progress)
+                    .push_bind(&r.due_date)
+                    .push_bind(&r.title)
+                    .push_bind(&r.search)
+                    .push_bind(&r.doc)
+                    .push("(SELECT region FROM rm_consultations WHERE id = ")
+                    .push_bind_unseparated(DbUuid(r.consultation_id))
+                    .push_unseparated(")");
+            });
+            query.push(
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
+                 position = excluded.position, consultation_id = excluded.consultation_id, \
+                 owner_id = excluded.owner_id, status = excluded.status, \
+                 progress = excluded.progress, due_date = excluded.due_date, \
+                 region = excluded.region, title = excluded.title, search = excluded.search, \
+                 doc = excluded.doc",
+            );
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
     Ok(())
 }
 
-/// Replaces an action's links to recommendations.
-pub async fn replace_action_links(
-    tx: &mut Tx,
-    action_id: Uuid,
-    recommendation_ids: &[Uuid],
-    position: i64,
-) -> Result<()> {
-    const DELETE: &str = "DELETE FROM rm_action_links WHERE action_id = $1";
-    on_tx!(tx, c => sqlx::query(DELETE).bind(DbUuid(action_id)).execute(c).await.map(|_| ())?);
-    for chunk in recommendation_ids.chunks(ROWS_PER_INSERT) {
+/// A link from an action to a recommendation it follows up.
+pub struct LinkRow {
+    pub action_id: Uuid,
+    pub recommendation_id: Uuid,
+    pub position: i64,
+}
+
+/// Removes an action's links before they are written again.
+pub async fn delete_links(tx: &mut Tx, action_id: Uuid) -> Result<()> {
+    const SQL: &str = "DELETE FROM rm_action_links WHERE action_id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(DbUuid(action_id)).execute(c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Inserts link rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn insert_links(tx: &mut Tx, rows: &[LinkRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         on_tx!(tx, c => {
             let mut query = sqlx::QueryBuilder::new(
                 "INSERT INTO rm_action_links (action_id, recommendation_id, position) ",
             );
-            query.push_values(chunk, |mut b, id| {
-                b.push_bind(DbUuid(action_id))
-                    .push_bind(DbUuid(*id))
-                    .push_bind(position);
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.action_id))
+                    .push_bind(DbUuid(r.recommendation_id))
+                    .push_bind(r.position);
             });
             query.build().execute(c).await.map(|_| ())?
         });

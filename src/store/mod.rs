@@ -31,7 +31,7 @@ pub use model::{
     Actor, AppendRequest, AppendResult, ExpectedVersion, LogHead, Metadata, NewEvent,
     ProjectedEvent, RecordedEvent, StoredEvent, WriteContext,
 };
-pub use transfer::{write_line, Sealer, PAGE};
+pub use transfer::{write_csv_row, write_line, Sealer, PAGE};
 pub use upcast::{UpcastStep, Upcasters};
 pub use verify::{ChainChecker, Finding, VerifyReport};
 pub use writer::CommitGate;
@@ -375,12 +375,7 @@ impl Store {
             }
             Ok::<_, StoreError>((checker, last_time, count))
         };
-        let write = async {
-            while let Some(batch) = arriving.recv().await {
-                sql::insert_events(&mut tx, &batch).await?;
-            }
-            Ok::<_, StoreError>(())
-        };
+        let write = sql::load_events(&mut tx, &mut arriving);
         let ((checker, last_time, count), ()) = tokio::try_join!(read, write)?;
         let tip = checker.tip();
         sql::set_head(
@@ -449,9 +444,7 @@ impl Store {
                 .map(|row| projected(&self.inner.upcasters, row))
                 .collect::<Result<Vec<_>, _>>()?;
             group_by_stream(&mut page);
-            for stream in page.chunk_by(|a, b| a.stream_id == b.stream_id) {
-                projector.project(tx, stream).await?;
-            }
+            projector.project(tx, &page).await?;
         }
         projector.rebuilt(tx).await?;
         let after = projector.dump(tx).await?;
@@ -583,7 +576,7 @@ fn projected(upcasters: &Upcasters, row: sql::ProjectionRow) -> Result<Projected
 
 /// Puts each stream's events of a replay page next to each other, streams in the order of their
 /// first event in the page, each stream's events still in log order (the sort is stable), so
-/// that a stream is projected once per page rather than once per run of consecutive events.
+/// that a stream is folded and written once per page.
 fn group_by_stream(page: &mut [ProjectedEvent]) {
     let mut first: std::collections::HashMap<Uuid, usize> = std::collections::HashMap::new();
     for (index, event) in page.iter().enumerate() {
@@ -598,14 +591,14 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T
 /// Read models kept by the store: applied to every append inside its transaction (so a write is
 /// visible to the next read), and rebuilt from the log on demand.
 pub trait Projector: Send + Sync + std::fmt::Debug {
-    /// Applies one stream's events, in order, inside the append's transaction. An error undoes
-    /// the append.
-    ///
-    /// A replay (`rebuild_read_models`) hands over each stream's events of a page of the log
-    /// together: streams in the order of their first event in the page, so events of different
-    /// streams may arrive in another order than the log's. A projector whose rows depend on
-    /// another stream's rows may only depend on streams whose first event comes earlier (an
-    /// action on its consultation), and must keep such copies up to date from both sides.
+    /// Applies events grouped by stream: each stream's events next to each other and in order.
+    /// An append hands over its own events, inside its transaction (an error undoes the
+    /// append). A replay (`rebuild_read_models`) hands over a whole page of the log, each
+    /// stream's events together, streams in the order of their first event in the page: events
+    /// of different streams may arrive in another order than the log's. A projector whose rows
+    /// depend on another stream's rows may only depend on streams whose first event comes
+    /// earlier (an action on its consultation), and must keep such copies up to date from both
+    /// sides.
     fn project<'a>(
         &'a self,
         tx: &'a mut Tx,

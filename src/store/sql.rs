@@ -286,6 +286,100 @@ pub async fn insert_events(tx: &mut Tx, rows: &[EventRow]) -> Result<(), StoreEr
     Ok(())
 }
 
+/// Loads batches of event rows as they arrive (imports): one `COPY` for all of them on
+/// PostgreSQL, its fastest way in; multi-row INSERTs on SQLite, which has no `COPY`.
+pub async fn load_events(
+    tx: &mut Tx,
+    batches: &mut tokio::sync::mpsc::Receiver<Vec<EventRow>>,
+) -> Result<(), StoreError> {
+    const COPY: &str = concat!(
+        "COPY events (",
+        event_columns!(),
+        ") FROM STDIN WITH (FORMAT csv)"
+    );
+    if let Tx::Postgres(t) = tx {
+        let mut copy = t.copy_in_raw(COPY).await?;
+        let mut csv = String::new();
+        while let Some(batch) = batches.recv().await {
+            csv.clear();
+            for row in &batch {
+                csv_row(&mut csv, row);
+            }
+            if let Err(error) = copy.send(csv.as_bytes()).await {
+                // Ends the COPY so that the connection can roll back and return to the pool.
+                let _ = copy.abort("import failed").await;
+                return Err(error.into());
+            }
+        }
+        copy.finish().await?;
+        return Ok(());
+    }
+    while let Some(batch) = batches.recv().await {
+        insert_events(tx, &batch).await?;
+    }
+    Ok(())
+}
+
+/// Appends one event row to `out` as a line of CSV, in the order of [`event_columns!`]: every
+/// value quoted (quotes doubled), NULL as an empty unquoted field, times in the log's text form.
+pub fn csv_row(out: &mut String, row: &EventRow) {
+    fn quoted(out: &mut String, value: &str) {
+        out.push('"');
+        for part in value.split_inclusive('"') {
+            out.push_str(part);
+            if part.ends_with('"') {
+                out.push('"');
+            }
+        }
+        out.push('"');
+    }
+    fn text(out: &mut String, value: impl std::fmt::Display) {
+        use std::fmt::Write;
+        out.push('"');
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{value}");
+        out.push('"');
+    }
+    text(out, row.position);
+    out.push(',');
+    text(out, row.stream_id.0);
+    out.push(',');
+    quoted(out, &row.stream_type);
+    out.push(',');
+    text(out, row.version);
+    out.push(',');
+    text(out, row.event_id.0);
+    out.push(',');
+    quoted(out, &row.event_type);
+    out.push(',');
+    text(out, row.schema_version);
+    out.push(',');
+    quoted(out, &row.payload);
+    out.push(',');
+    quoted(out, &row.actor_id);
+    out.push(',');
+    quoted(out, &row.actor_name);
+    out.push(',');
+    quoted(out, &super::codec::format_time(&row.recorded_at.0));
+    out.push(',');
+    text(out, row.correlation_id.0);
+    out.push(',');
+    if let Some(id) = row.causation_id {
+        text(out, id.0);
+    }
+    out.push(',');
+    if let Some(reason) = &row.reason {
+        quoted(out, reason);
+    }
+    out.push(',');
+    if let Some(key) = &row.idempotency_key {
+        quoted(out, key);
+    }
+    out.push(',');
+    quoted(out, &row.hash);
+    out.push('\n');
+}
+
 /// Most event rows one INSERT carries (16 values each, well under PostgreSQL's 65,535).
 const EVENTS_PER_INSERT: usize = 1_000;
 

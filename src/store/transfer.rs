@@ -69,6 +69,12 @@ impl EventRow {
     }
 }
 
+/// Appends one stored event to `out` as a line of CSV, the form `shura import` hands to
+/// PostgreSQL's `COPY` (columns in the order of the `events` table).
+pub fn write_csv_row(out: &mut String, event: &StoredEvent) {
+    super::sql::csv_row(out, &EventRow::from_stored(event));
+}
+
 /// Writes one event as one NDJSON line.
 pub async fn write_line<W: AsyncWrite + Unpin>(
     out: &mut W,
