@@ -293,6 +293,32 @@ async fn appends_to_distinct_streams_all_succeed(db: &TestDb) {
     );
 }
 
+/// Starts an append whose transaction stays open, rows written, until the returned sender fires
+/// (or is dropped): the append's task, its (uncommitted) result, and that sender.
+async fn hold_open(
+    store: &Store,
+    n: i64,
+) -> (
+    tokio::task::JoinHandle<Result<AppendResult, StoreError>>,
+    AppendResult,
+    oneshot::Sender<()>,
+) {
+    let (written_tx, written_rx) = oneshot::channel();
+    let (release_tx, release_rx) = oneshot::channel();
+    let store = store.clone();
+    let held = tokio::spawn(async move {
+        let gate = CommitGate {
+            written: written_tx,
+            release: release_rx,
+        };
+        store
+            .append_gated(one(Uuid::new_v4(), ExpectedVersion::NoStream, n), gate)
+            .await
+    });
+    let open = written_rx.await.unwrap().unwrap();
+    (held, open, release_tx)
+}
+
 /// A batch is first written with one insert for all its appends. When one of them cannot be
 /// written (its event id is already in the log), the batch is written again one append at a
 /// time: that append fails alone, and the others, a same-batch retry included, keep their answers.
@@ -311,21 +337,7 @@ async fn a_failing_append_fails_alone_in_a_shared_batch(db: &TestDb) {
         .unwrap();
 
     // Hold the writer on one append so that the next ones queue up into one batch.
-    let (written_tx, written_rx) = oneshot::channel();
-    let (release_tx, release_rx) = oneshot::channel();
-    let held = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            let gate = CommitGate {
-                written: written_tx,
-                release: release_rx,
-            };
-            store
-                .append_gated(one(Uuid::new_v4(), ExpectedVersion::NoStream, 0), gate)
-                .await
-        })
-    };
-    written_rx.await.unwrap().unwrap();
+    let (held, _, release_tx) = hold_open(&store, 0).await;
     let keyed = Uuid::new_v4();
     let mut requests = Vec::new();
     for n in 0..12 {
@@ -472,21 +484,7 @@ async fn feed_stops_before_an_open_transaction(db: &TestDb) {
             .unwrap();
     }
 
-    let (written_tx, written_rx) = oneshot::channel();
-    let (release_tx, release_rx) = oneshot::channel();
-    let held = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            let gate = CommitGate {
-                written: written_tx,
-                release: release_rx,
-            };
-            store
-                .append_gated(one(Uuid::new_v4(), ExpectedVersion::NoStream, 99), gate)
-                .await
-        })
-    };
-    let open = written_rx.await.unwrap().unwrap();
+    let (held, open, release_tx) = hold_open(&store, 99).await;
     assert_eq!(open.first_position, 4, "the open append holds position 4");
 
     let mut later = Vec::new();

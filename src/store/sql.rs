@@ -213,36 +213,6 @@ pub async fn events_by_idempotency_key(
     Ok(on_tx!(tx, c => sqlx::query_as::<_, EventRow>(SQL).bind(key).fetch_all(c).await?))
 }
 
-/// Inserts one event row.
-pub async fn insert_event(tx: &mut Tx, row: &EventRow) -> Result<(), StoreError> {
-    const SQL: &str = concat!(
-        "INSERT INTO events (",
-        event_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-    );
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(row.position)
-        .bind(row.stream_id)
-        .bind(&row.stream_type)
-        .bind(row.version)
-        .bind(row.event_id)
-        .bind(&row.event_type)
-        .bind(row.schema_version)
-        .bind(&row.payload)
-        .bind(&row.actor_id)
-        .bind(&row.actor_name)
-        .bind(row.recorded_at)
-        .bind(row.correlation_id)
-        .bind(row.causation_id)
-        .bind(&row.reason)
-        .bind(&row.idempotency_key)
-        .bind(&row.hash)
-        .execute(c)
-        .await
-        .map(|_| ())?);
-    Ok(())
-}
-
 /// Binds one event row's values, in the order of [`event_columns!`].
 fn push_event_row<'a, DB>(
     mut b: sqlx::query_builder::Separated<'_, 'a, DB, &'static str>,
@@ -275,7 +245,7 @@ fn push_event_row<'a, DB>(
         .push_bind(&row.hash);
 }
 
-/// Inserts many event rows with one statement (imports). The statement is built by sqlx's
+/// Inserts event rows with one statement (imports, appends). The statement is built by sqlx's
 /// `QueryBuilder`: a fixed text with one placeholder per value, every value bound.
 pub async fn insert_events(tx: &mut Tx, rows: &[EventRow]) -> Result<(), StoreError> {
     on_tx!(tx, c => {

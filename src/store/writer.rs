@@ -136,9 +136,10 @@ type Written = (Vec<Result<AppendResult, StoreError>>, i64);
 /// the inner results are each append's own outcome.
 ///
 /// The batch is first written at once: every event in one INSERT, no savepoints. When a write
-/// fails there (an event id already in the log, a projection error), that attempt is rolled back
-/// and the batch is written again with one savepoint per append, so that only the failing append
-/// fails. Both ways check each append against the same log, so they give the same outcomes.
+/// fails there (an event id already in the log, a stream taken as new that exists, a projection
+/// error), or two appends share an idempotency key, that attempt is rolled back and the batch is
+/// written again with one savepoint per append, so that only the failing append fails. Both ways
+/// check each append against the same log, so they give the same outcomes.
 async fn write_batch(writer: &Writer, jobs: &mut [Job]) -> Result<Written, StoreError> {
     match write_together(writer, jobs).await? {
         Some(written) => Ok(written),
@@ -435,7 +436,7 @@ async fn append_one(
     };
     savepoint.open(tx).await?;
     for (index, row) in rows.iter().enumerate() {
-        if let Err(error) = sql::insert_event(tx, row).await {
+        if let Err(error) = sql::insert_events(tx, std::slice::from_ref(row)).await {
             sql::execute_fixed(tx, "ROLLBACK TO SAVEPOINT shura_append").await?;
             return Ok(Err(classify_insert_error(error, index)));
         }
