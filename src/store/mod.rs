@@ -483,6 +483,9 @@ fn spawn_listener(
     tokio::spawn(async move {
         let mut listener = match sqlx::postgres::PgListener::connect_with(&pg).await {
             Ok(listener) => listener,
+            // A short-lived store (a CLI command) can be closed before its listener connects:
+            // there is nothing left to listen for, and nothing to warn about.
+            Err(_) if pg.is_closed() => return,
             Err(error) => {
                 tracing::warn!(%error, "cannot LISTEN for other processes' appends");
                 return;
