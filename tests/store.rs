@@ -150,17 +150,7 @@ async fn appends_are_atomic_and_validated(db: &TestDb) {
     }
 
     // A reused event id fails that append alone, and writes none of its events.
-    let id = Uuid::new_v4();
-    let mut first = event("Noted", json!({"id": 1}));
-    first.event_id = Some(id);
-    store
-        .append(append(
-            Uuid::new_v4(),
-            ExpectedVersion::NoStream,
-            vec![first.clone()],
-        ))
-        .await
-        .unwrap();
+    let first = appended_with_fixed_id(&store).await;
     let other = Uuid::new_v4();
     let two = append(
         other,
@@ -293,6 +283,22 @@ async fn appends_to_distinct_streams_all_succeed(db: &TestDb) {
     );
 }
 
+/// Appends an event with an id of its own choosing to a new stream, and returns that event:
+/// appending it again reuses its id.
+async fn appended_with_fixed_id(store: &Store) -> shura::store::NewEvent {
+    let mut first = event("Noted", json!({"first": true}));
+    first.event_id = Some(Uuid::new_v4());
+    store
+        .append(append(
+            Uuid::new_v4(),
+            ExpectedVersion::NoStream,
+            vec![first.clone()],
+        ))
+        .await
+        .unwrap();
+    first
+}
+
 /// Starts an append whose transaction stays open, rows written, until the returned sender fires
 /// (or is dropped): the append's task, its (uncommitted) result, and that sender.
 async fn hold_open(
@@ -324,17 +330,7 @@ async fn hold_open(
 /// time: that append fails alone, and the others, a same-batch retry included, keep their answers.
 async fn a_failing_append_fails_alone_in_a_shared_batch(db: &TestDb) {
     let store = db.store().await;
-    let taken = Uuid::new_v4();
-    let mut first = event("Noted", json!({"first": true}));
-    first.event_id = Some(taken);
-    store
-        .append(append(
-            Uuid::new_v4(),
-            ExpectedVersion::NoStream,
-            vec![first.clone()],
-        ))
-        .await
-        .unwrap();
+    let first = appended_with_fixed_id(&store).await;
 
     // Hold the writer on one append so that the next ones queue up into one batch.
     let (held, _, release_tx) = hold_open(&store, 0).await;

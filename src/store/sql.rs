@@ -293,60 +293,52 @@ pub async fn load_events(
 /// Appends one event row to `out` as a line of CSV, in the order of [`event_columns!`]: every
 /// value quoted (quotes doubled), NULL as an empty unquoted field, times in the log's text form.
 pub fn csv_row(out: &mut String, row: &EventRow) {
-    fn quoted(out: &mut String, value: &str) {
-        out.push('"');
-        for part in value.split_inclusive('"') {
-            out.push_str(part);
-            if part.ends_with('"') {
-                out.push('"');
+    use std::fmt::{Display, Write};
+
+    /// Writes into the line, doubling every quote.
+    struct Quoting<'a>(&'a mut String);
+    impl Write for Quoting<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            for part in s.split_inclusive('"') {
+                self.0.push_str(part);
+                if part.ends_with('"') {
+                    self.0.push('"');
+                }
             }
+            Ok(())
         }
-        out.push('"');
     }
-    fn text(out: &mut String, value: impl std::fmt::Display) {
-        use std::fmt::Write;
-        out.push('"');
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{value}");
-        out.push('"');
+
+    let recorded_at = super::codec::format_time(&row.recorded_at.0);
+    let fields: [Option<&dyn Display>; 16] = [
+        Some(&row.position),
+        Some(&row.stream_id.0),
+        Some(&row.stream_type),
+        Some(&row.version),
+        Some(&row.event_id.0),
+        Some(&row.event_type),
+        Some(&row.schema_version),
+        Some(&row.payload),
+        Some(&row.actor_id),
+        Some(&row.actor_name),
+        Some(&recorded_at),
+        Some(&row.correlation_id.0),
+        row.causation_id.as_ref().map(|id| &id.0 as &dyn Display),
+        row.reason.as_ref().map(|r| r as &dyn Display),
+        row.idempotency_key.as_ref().map(|k| k as &dyn Display),
+        Some(&row.hash),
+    ];
+    for (index, field) in fields.into_iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        if let Some(value) = field {
+            out.push('"');
+            // Writing to a String cannot fail.
+            let _ = write!(Quoting(out), "{value}");
+            out.push('"');
+        }
     }
-    text(out, row.position);
-    out.push(',');
-    text(out, row.stream_id.0);
-    out.push(',');
-    quoted(out, &row.stream_type);
-    out.push(',');
-    text(out, row.version);
-    out.push(',');
-    text(out, row.event_id.0);
-    out.push(',');
-    quoted(out, &row.event_type);
-    out.push(',');
-    text(out, row.schema_version);
-    out.push(',');
-    quoted(out, &row.payload);
-    out.push(',');
-    quoted(out, &row.actor_id);
-    out.push(',');
-    quoted(out, &row.actor_name);
-    out.push(',');
-    quoted(out, &super::codec::format_time(&row.recorded_at.0));
-    out.push(',');
-    text(out, row.correlation_id.0);
-    out.push(',');
-    if let Some(id) = row.causation_id {
-        text(out, id.0);
-    }
-    out.push(',');
-    if let Some(reason) = &row.reason {
-        quoted(out, reason);
-    }
-    out.push(',');
-    if let Some(key) = &row.idempotency_key {
-        quoted(out, key);
-    }
-    out.push(',');
-    quoted(out, &row.hash);
     out.push('\n');
 }
 
