@@ -8,11 +8,13 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::common::{check_reason, check_required_str};
 use crate::domain::{
     action, consultation, organisation, person, token, DomainError, DomainEvent, Rule,
 };
 use crate::store::{
-    Actor, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, Store, StoreError, WriteContext,
+    Actor, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, Store, StoreError,
+    WriteContext, MAX_IDEMPOTENCY_KEY,
 };
 
 /// A command for any aggregate.
@@ -82,6 +84,34 @@ impl CommandContext {
             reason: None,
             correlation_id: None,
         }
+    }
+
+    /// Checks what the caller gave beside the command, before anything is read, naming each
+    /// value as the API does: `expectedVersion` is not negative (`OUT_OF_RANGE`: no stream has a
+    /// negative version, so this is a mistake, not a conflict); `reason` and `idempotencyKey`,
+    /// when given, are free strings like any other (non-blank, at most `REASON_MAX` and
+    /// [`MAX_IDEMPOTENCY_KEY`] characters, no control character). The store checks the same
+    /// rules on every append; checking here first gives the client the rule's code, and keeps a
+    /// NUL in a key from reaching the idempotency lookup.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if let Some(expected) = self.expected_version {
+            if expected < 0 {
+                return Err(DomainError::validation(
+                    "expectedVersion",
+                    Rule::OutOfRange {
+                        min: 0,
+                        max: i64::MAX,
+                    },
+                ));
+            }
+        }
+        if let Some(reason) = &self.reason {
+            check_reason("reason", reason)?;
+        }
+        if let Some(key) = &self.idempotency_key {
+            check_required_str("idempotencyKey", key, MAX_IDEMPOTENCY_KEY)?;
+        }
+        Ok(())
     }
 }
 
@@ -208,6 +238,7 @@ pub async fn execute(
     command: AnyCommand,
     context: CommandContext,
 ) -> Result<CommandOutcome, CommandError> {
+    context.validate()?;
     check_references(store, &command).await?;
     let stream_type = command.stream_type();
     match command {
@@ -382,4 +413,190 @@ fn references(command: &AnyCommand) -> Vec<(String, Uuid, &'static str)> {
         _ => {}
     }
     refs
+}
+
+#[cfg(test)]
+#[path = "commands/proptests.rs"]
+mod proptests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::common::REASON_MAX;
+    use serde_json::{json, Value};
+
+    fn context() -> CommandContext {
+        CommandContext::new(Actor::new("test", "Test"))
+    }
+
+    fn refused(context: &CommandContext) -> (String, &'static str) {
+        match context.validate() {
+            Err(error) => (error.field().to_owned(), error.code()),
+            Ok(()) => panic!("{context:?} was accepted"),
+        }
+    }
+
+    #[test]
+    fn a_negative_expected_version_is_out_of_range_not_a_conflict() {
+        let mut negative = context();
+        negative.expected_version = Some(-1);
+        assert_eq!(
+            negative.validate(),
+            Err(DomainError::validation(
+                "expectedVersion",
+                Rule::OutOfRange {
+                    min: 0,
+                    max: i64::MAX
+                }
+            ))
+        );
+        negative.expected_version = Some(i64::MIN);
+        assert_eq!(
+            refused(&negative),
+            ("expectedVersion".into(), "OUT_OF_RANGE")
+        );
+        for fine in [None, Some(0), Some(7), Some(i64::MAX)] {
+            let mut context = context();
+            context.expected_version = fine;
+            assert_eq!(context.validate(), Ok(()), "{fine:?}");
+        }
+    }
+
+    #[test]
+    fn reason_and_idempotency_key_are_bounded_visible_and_free_of_controls() {
+        let with = |reason: Option<&str>, key: Option<&str>| {
+            let mut context = context();
+            context.reason = reason.map(str::to_owned);
+            context.idempotency_key = key.map(str::to_owned);
+            context
+        };
+        let reason = |r: &str| refused(&with(Some(r), None));
+        let key = |k: &str| refused(&with(None, Some(k)));
+        assert_eq!(reason("x\u{0}"), ("reason".into(), "CONTROL_CHARACTER"));
+        assert_eq!(
+            reason(" \u{200f}\u{202e}"),
+            ("reason".into(), "REASON_REQUIRED")
+        );
+        assert_eq!(
+            reason(&"x".repeat(REASON_MAX + 1)),
+            ("reason".into(), "TOO_LONG")
+        );
+        assert_eq!(
+            key("k\u{0}"),
+            ("idempotencyKey".into(), "CONTROL_CHARACTER")
+        );
+        assert_eq!(key("\u{feff}"), ("idempotencyKey".into(), "REQUIRED"));
+        assert_eq!(
+            key(&"k".repeat(MAX_IDEMPOTENCY_KEY + 1)),
+            ("idempotencyKey".into(), "TOO_LONG")
+        );
+        // Limits count characters: 2,000 Arabic letters are 4,000 bytes.
+        let long_reason = "ب".repeat(REASON_MAX);
+        let long_key = "م".repeat(MAX_IDEMPOTENCY_KEY);
+        let fine = with(Some(&long_reason), Some(&long_key));
+        assert_eq!(fine.validate(), Ok(()));
+        assert_eq!(with(Some("ligne 1\nligne 2\t."), None).validate(), Ok(()));
+        assert_eq!(with(None, None).validate(), Ok(()));
+    }
+
+    fn plan() -> Value {
+        json!({
+            "aggregate": "consultation",
+            "type": "plan_consultation",
+            "consultation_id": Uuid::from_u128(1),
+            "kind": "workshop",
+            "title": {"ar": "ورشة"},
+            "schedule": {"start": {"year": 2026}},
+        })
+    }
+
+    fn decode_error(value: Value) -> String {
+        match serde_json::from_value::<AnyCommand>(value) {
+            Err(error) => error.to_string(),
+            Ok(command) => panic!("{command:?} was decoded"),
+        }
+    }
+
+    #[test]
+    fn a_misspelt_field_is_refused_and_named() {
+        assert!(serde_json::from_value::<AnyCommand>(plan()).is_ok());
+        let mut typo = plan();
+        typo["titel"] = json!({"fr": "Atelier"});
+        let message = decode_error(typo.clone());
+        assert!(message.contains("unknown field `titel`"), "{message}");
+        // The GraphQL mutations decode the command's struct alone, through serde_path_to_error.
+        if let Value::Object(fields) = &mut typo {
+            fields.remove("aggregate");
+            fields.remove("type");
+        }
+        let error = serde_path_to_error::deserialize::<_, consultation::PlanConsultation>(typo)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            error.inner().to_string().contains("unknown field `titel`"),
+            "{error}"
+        );
+        // Where no field is flattened, the error's path is the unknown field itself.
+        let typo = json!({"organisation_id": Uuid::nil(), "name": {"fr": "CGEM"},
+            "kind": "confederation", "acronim": "CGEM"});
+        let error = serde_path_to_error::deserialize::<_, organisation::RegisterOrganisation>(typo)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(error.path().to_string(), "acronim");
+    }
+
+    #[test]
+    fn every_aggregate_refuses_unknown_fields_flattened_or_not() {
+        let id = Uuid::from_u128(2);
+        let commands = [
+            json!({"aggregate": "organisation", "type": "register_organisation",
+                "organisation_id": id, "name": {"fr": "CGEM"}, "kind": "confederation"}),
+            json!({"aggregate": "person", "type": "register_person",
+                "person_id": id, "name": {"latin": "Omar Hejira"}}),
+            json!({"aggregate": "consultation", "type": "revise_consultation_details",
+                "consultation_id": id, "kind": "workshop", "title": {"fr": "Atelier"},
+                "schedule": {"start": {"year": 2026}}, "reason": "typo"}),
+            json!({"aggregate": "consultation", "type": "record_agreement",
+                "consultation_id": id, "agreement_id": id, "title": {"fr": "Convention"},
+                "kind": "framework_agreement"}),
+            json!({"aggregate": "consultation", "type": "record_key_figure",
+                "consultation_id": id, "key_figure_id": id, "indicator": {"fr": "Exportations"},
+                "value": "2.6", "unit": "MAD"}),
+            json!({"aggregate": "consultation", "type": "raise_point",
+                "consultation_id": id, "point_id": id, "text": {"fr": "Un point"}}),
+            json!({"aggregate": "consultation", "type": "mark_consultation_held",
+                "consultation_id": id}),
+            json!({"aggregate": "action", "type": "report_progress",
+                "action_id": id, "on": "2026-01-31", "progress": 50}),
+            json!({"aggregate": "token", "type": "revoke_token", "token_id": id}),
+        ];
+        for command in commands {
+            assert!(
+                serde_json::from_value::<AnyCommand>(command.clone()).is_ok(),
+                "{command}"
+            );
+            let mut typo = command.clone();
+            typo["reasn"] = json!("a misspelt reason");
+            let message = decode_error(typo);
+            assert!(
+                message.contains("unknown field `reasn`"),
+                "{command}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn stored_events_with_fields_this_version_does_not_know_still_decode() {
+        // Value types embedded in events tolerate extra fields: an event written by another
+        // version of Shura must keep decoding. Only commands refuse unknown fields.
+        let payload = json!({
+            "note": {"ar": "ملاحظة", "script": "arab"},
+        });
+        let event = consultation::Event::from_payload("ContextNoteAdded", &payload);
+        assert!(event.is_ok(), "{event:?}");
+        let payload = json!({"agreement_id": Uuid::nil(), "from": null, "reason": "scope",
+            "to": {"amount": "10", "currency": "MAD", "rate": "1"}, "approved_by": "x"});
+        let event = consultation::Event::from_payload("AgreementBudgetRevised", &payload);
+        assert!(event.is_ok(), "{event:?}");
+    }
 }

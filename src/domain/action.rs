@@ -70,6 +70,7 @@ impl ActionStatus {
 /// What the action stream needs to know about its consultation, read by the
 /// caller from the consultation stream before deciding `CreateAction`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConsultationFacts {
     /// The consultation these facts are about.
     pub consultation_id: Uuid,
@@ -154,6 +155,7 @@ pub struct State {
 
 /// Creates an action following up a consultation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateAction {
     /// The new stream's id, chosen by the caller.
     pub action_id: Uuid,
@@ -187,6 +189,7 @@ pub struct CreateAction {
 
 /// Reports progress on a given day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReportProgress {
     /// The action.
     pub action_id: Uuid,
@@ -204,6 +207,7 @@ pub struct ReportProgress {
 
 /// Changes the status among not started, in progress, blocked, done, cancelled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeActionStatus {
     /// The action.
     pub action_id: Uuid,
@@ -216,6 +220,7 @@ pub struct ChangeActionStatus {
 
 /// Reopens a done or cancelled action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReopenAction {
     /// The action.
     pub action_id: Uuid,
@@ -225,6 +230,7 @@ pub struct ReopenAction {
 
 /// Moves the deadline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExtendDeadline {
     /// The action.
     pub action_id: Uuid,
@@ -236,6 +242,7 @@ pub struct ExtendDeadline {
 
 /// Gives the action to another organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReassignOwner {
     /// The action.
     pub action_id: Uuid,
@@ -247,6 +254,7 @@ pub struct ReassignOwner {
 
 /// Changes the action's budget.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReviseActionBudget {
     /// The action.
     pub action_id: Uuid,

@@ -1,6 +1,14 @@
 //! Value types shared by every aggregate (multilingual text, partial dates,
 //! money, periods, press sources, places) and the small validation helpers
 //! that turn a broken value into a [`DomainError`] naming its field.
+//!
+//! Every free string a command carries goes through [`check_required_str`]
+//! (or [`check_reason`]): non-blank (whitespace and invisible format
+//! characters alone are blank), bounded, and without control characters.
+//!
+//! These value types do not refuse unknown fields: stored events embed them,
+//! and an event written by another version of Shura must keep decoding. The
+//! command structs refuse unknown fields at their own level instead.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -44,23 +52,85 @@ pub(crate) fn nth(prefix: &str, index: usize) -> String {
     format!("{prefix}[{index}]")
 }
 
-fn is_blank(value: &str) -> bool {
-    value.trim().is_empty()
+/// Whether `c` is invisible on its own: whitespace (Unicode `White_Space`) or a
+/// format character (General Category `Cf`: zero-width spaces and joiners,
+/// bidirectional marks, embeddings, overrides and isolates, the byte order
+/// mark, word joiner and invisible operators, soft hyphen, tags...).
+///
+/// The `Cf` ranges are Unicode 18's; a short match spares a Unicode table
+/// crate for 21 ranges.
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{061C}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0001}'
+                | '\u{E0020}'..='\u{E007F}'
+        )
 }
 
-/// Checks a required free string: non-blank and at most `max` characters.
-pub(crate) fn check_required_str(field: &str, value: &str, max: usize) -> Result<(), DomainError> {
+/// Whether a string shows nothing: empty, or only whitespace and format
+/// characters (`"\u{200f}\u{202e}"` is as blank as `"  "`).
+pub fn is_blank(value: &str) -> bool {
+    value.chars().all(is_invisible)
+}
+
+/// Whether `c` is a control character that no free string may hold: the C0
+/// controls other than tab, line feed and carriage return, and DEL (U+007F).
+/// PostgreSQL's TEXT cannot store NUL at all, and the others are never typed
+/// on purpose; refusing them keeps both backends accepting the same input.
+pub fn is_refused_control(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{7F}')
+}
+
+/// The rule a free string breaks, if any, checked in this order: blank
+/// (`Required`), longer than `max` characters (`TooLong`), holding a refused
+/// control character (`ControlCharacter`). Shared by the domain's checks and
+/// the event store's checks of `reason` and `idempotency_key`.
+pub fn free_string_rule(value: &str, max: usize) -> Option<Rule> {
     if is_blank(value) {
-        return reject(field, Rule::Required);
+        return Some(Rule::Required);
     }
     if value.chars().count() > max {
-        return reject(field, Rule::TooLong { max });
+        return Some(Rule::TooLong { max });
     }
-    Ok(())
+    value
+        .chars()
+        .find(|c| is_refused_control(*c))
+        .map(|c| Rule::ControlCharacter {
+            found: format!("U+{:04X}", u32::from(c)),
+        })
 }
 
-/// Checks an optional free string: when given, it must be non-blank (leave it
-/// out instead) and at most `max` characters.
+/// Checks a required free string: non-blank, at most `max` characters and
+/// without control characters (see [`free_string_rule`]).
+pub(crate) fn check_required_str(field: &str, value: &str, max: usize) -> Result<(), DomainError> {
+    match free_string_rule(value, max) {
+        Some(rule) => reject(field, rule),
+        None => Ok(()),
+    }
+}
+
+/// Checks an optional free string: when given, it must pass
+/// [`check_required_str`] (a blank one is refused: leave it out instead).
 pub(crate) fn check_optional_str(
     field: &str,
     value: &Option<String>,
@@ -72,18 +142,17 @@ pub(crate) fn check_optional_str(
     }
 }
 
-/// Checks the reason given for a change: it must be non-blank.
+/// Checks the reason given for a change: non-blank (`ReasonRequired`), at
+/// most [`REASON_MAX`] characters and without control characters.
 pub(crate) fn check_reason(field: &str, reason: &str) -> Result<(), DomainError> {
-    if is_blank(reason) {
-        return reject(field, Rule::ReasonRequired);
+    match free_string_rule(reason, REASON_MAX) {
+        Some(Rule::Required) => reject(field, Rule::ReasonRequired),
+        Some(rule) => reject(field, rule),
+        None => Ok(()),
     }
-    if reason.chars().count() > REASON_MAX {
-        return reject(field, Rule::TooLong { max: REASON_MAX });
-    }
-    Ok(())
 }
 
-/// Checks an optional reason: when given it must be non-blank.
+/// Checks an optional reason: when given, as [`check_reason`].
 pub(crate) fn check_optional_reason(
     field: &str,
     reason: &Option<String>,
@@ -525,8 +594,29 @@ impl Period {
     }
 }
 
+/// The largest amount of money accepted, in major units (dirhams, euros, yen):
+/// 10^15, a thousand trillion. Any amount of any accepted currency is then at
+/// most 10^18 minor units, which fits an `i64`.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+
+/// How many decimal places a currency's minor unit has (its ISO 4217
+/// exponent): 0 for BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV
+/// XAF XOF XPF, 3 for BHD IQD JOD KWD LYD OMR TND, and 2 for every other code
+/// (MAD, EUR, USD...).
+pub fn minor_digits(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
 /// An exact amount of money; the amount is a decimal serialised as a string
 /// (never a float), the currency an ISO 4217 code (MAD typically).
+///
+/// Accepted amounts are `0 <= amount <= MAX_AMOUNT` with at most the
+/// currency's [`minor_digits`] decimal places (trailing zeros aside).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
     /// The exact, non-negative amount.
@@ -544,7 +634,11 @@ impl Money {
         }
     }
 
-    /// Checks the currency shape and that the amount is not negative.
+    /// Checks the currency shape, and that the amount is between 0 and
+    /// [`MAX_AMOUNT`] (`NEGATIVE_AMOUNT`, `OUT_OF_RANGE`) with at most the
+    /// currency's [`minor_digits`] decimal places (`TOO_MANY_DECIMALS`: 12.345
+    /// MAD is refused, 12.340 MAD is 12.34). Errors name `field.currency` or
+    /// `field.amount`.
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
         let well_formed =
             self.currency.len() == 3 && self.currency.chars().all(|c| c.is_ascii_uppercase());
@@ -558,6 +652,19 @@ impl Money {
         }
         if self.amount < Decimal::ZERO {
             return reject(at(field, "amount"), Rule::NegativeAmount);
+        }
+        if self.amount > Decimal::from(MAX_AMOUNT) {
+            return reject(
+                at(field, "amount"),
+                Rule::OutOfRange {
+                    min: 0,
+                    max: MAX_AMOUNT,
+                },
+            );
+        }
+        let max = minor_digits(&self.currency);
+        if self.amount.normalize().scale() > max {
+            return reject(at(field, "amount"), Rule::TooManyDecimals { max });
         }
         Ok(())
     }
@@ -1122,6 +1229,84 @@ mod tests {
             invalid("notes[1]", Rule::Required)
         );
     }
+
+    fn money(amount: &str, currency: &str) -> Money {
+        Money {
+            amount: amount.parse().unwrap_or_else(|e| panic!("{amount}: {e}")),
+            currency: currency.to_owned(),
+        }
+    }
+
+    #[test]
+    fn money_accepts_the_whole_documented_range() {
+        for amount in ["0", "0.01", "1000000000000000", "999999999999999.99"] {
+            assert_eq!(money(amount, "MAD").validate("budget"), Ok(()), "{amount}");
+        }
+        assert_eq!(Decimal::from(MAX_AMOUNT).to_string(), "1000000000000000");
+        // Trailing zeros are not decimals of the amount.
+        assert_eq!(money("12.340", "MAD").validate("budget"), Ok(()));
+        assert_eq!(money("1000000000000000.000", "MAD").validate("b"), Ok(()));
+        assert_eq!(money("12.0", "JPY").validate("budget"), Ok(()));
+        assert_eq!(money("1.234", "TND").validate("budget"), Ok(()));
+    }
+
+    #[test]
+    fn money_rejects_an_amount_above_the_maximum() {
+        let out = invalid(
+            "budget.amount",
+            Rule::OutOfRange {
+                min: 0,
+                max: 1_000_000_000_000_000,
+            },
+        );
+        for amount in [
+            "1000000000000000.01",
+            "50000000000000000",
+            "92233720368547759",
+            "800000000000000000000000000",
+        ] {
+            assert_eq!(money(amount, "MAD").validate("budget"), out, "{amount}");
+        }
+    }
+
+    #[test]
+    fn money_rejects_more_decimals_than_the_currency_has() {
+        assert_eq!(
+            money("12.345", "MAD").validate("budget"),
+            invalid("budget.amount", Rule::TooManyDecimals { max: 2 })
+        );
+        assert_eq!(
+            money("12.5", "JPY").validate("budget"),
+            invalid("budget.amount", Rule::TooManyDecimals { max: 0 })
+        );
+        assert_eq!(
+            money("1.2345", "TND").validate("budget"),
+            invalid("budget.amount", Rule::TooManyDecimals { max: 3 })
+        );
+        assert_eq!(
+            money("0.0000000000000000000000000001", "MAD").validate("budget"),
+            invalid("budget.amount", Rule::TooManyDecimals { max: 2 })
+        );
+        let error = money("12.345", "MAD").validate("budget").unwrap_err();
+        assert_eq!(error.code(), "TOO_MANY_DECIMALS");
+    }
+
+    #[test]
+    fn minor_digits_follow_iso_4217() {
+        for (code, digits) in [
+            ("MAD", 2),
+            ("EUR", 2),
+            ("USD", 2),
+            ("JPY", 0),
+            ("KRW", 0),
+            ("XOF", 0),
+            ("TND", 3),
+            ("KWD", 3),
+            ("BHD", 3),
+        ] {
+            assert_eq!(minor_digits(code), digits, "{code}");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1168,5 +1353,129 @@ mod contact_tests {
         );
         let error = contact(None, Some("12")).validate("contact").unwrap_err();
         assert_eq!(error.field(), "contact.phone");
+    }
+}
+
+#[cfg(test)]
+mod string_tests {
+    use super::*;
+
+    fn rule_of(value: &str, max: usize) -> Option<&'static str> {
+        free_string_rule(value, max).map(|rule| rule.code())
+    }
+
+    #[test]
+    fn invisible_text_is_blank() {
+        for blank in [
+            "",
+            " \t\r\n",
+            "\u{200f}\u{202e}",
+            "\u{200b}",
+            "\u{feff}",
+            "\u{2060}\u{2061}\u{2062}\u{2063}\u{2064}",
+            "\u{061c}",
+            "\u{200b}\u{200c}\u{200d}\u{200e}\u{200f}",
+            "\u{202a}\u{202b}\u{202c}\u{202d}\u{202e}",
+            "\u{2066}\u{2067}\u{2068}\u{2069}",
+            "\u{00a0}\u{3000}\u{2028}\u{2029}\u{0085}",
+            "\u{e0001}\u{e0020}\u{e007f}",
+        ] {
+            assert!(is_blank(blank), "{blank:?} should be blank");
+            assert_eq!(rule_of(blank, 10), Some("REQUIRED"), "{blank:?}");
+        }
+        for visible in ["ا", "x", "\u{200f}ا", " . ", "\u{2065}", "\u{0601}1"] {
+            assert!(!is_blank(visible), "{visible:?} should not be blank");
+        }
+    }
+
+    #[test]
+    fn invisible_text_is_refused_wherever_a_text_is_required() {
+        assert_eq!(
+            Text::ar("\u{200f}\u{202e}").validate("title", 10),
+            Err(DomainError::validation("title.ar", Rule::Required))
+        );
+        assert_eq!(
+            check_reason("reason", "\u{200b}"),
+            Err(DomainError::validation("reason", Rule::ReasonRequired))
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_tab_and_line_breaks_are_kept() {
+        for (value, found) in [
+            ("a\u{0}b", "U+0000"),
+            ("\u{1}", "U+0001"),
+            ("x\u{8}", "U+0008"),
+            ("x\u{b}", "U+000B"),
+            ("x\u{c}", "U+000C"),
+            ("x\u{e}", "U+000E"),
+            ("x\u{1b}[31m", "U+001B"),
+            ("x\u{1f}", "U+001F"),
+            ("x\u{7f}", "U+007F"),
+        ] {
+            assert_eq!(
+                free_string_rule(value, 100),
+                Some(Rule::ControlCharacter {
+                    found: found.into()
+                }),
+                "{value:?}"
+            );
+        }
+        assert_eq!(rule_of("ligne 1\r\nligne 2\tfin", 100), None);
+        // C1 controls and other code points are not C0: PostgreSQL stores them.
+        assert_eq!(rule_of("x\u{80}\u{9f}\u{a0}", 100), None);
+    }
+
+    #[test]
+    fn the_rules_apply_in_order_blank_then_length_then_control() {
+        assert_eq!(rule_of("\u{0}", 10), Some("CONTROL_CHARACTER"));
+        assert_eq!(rule_of(&"\u{0}".repeat(11), 10), Some("TOO_LONG"));
+        assert_eq!(rule_of(&"ب".repeat(10), 10), None);
+        assert_eq!(rule_of(&"ب".repeat(11), 10), Some("TOO_LONG"));
+    }
+
+    #[test]
+    fn every_free_string_check_refuses_a_nul() {
+        let nul = "x\u{0}".to_string();
+        let control = |field: &str| {
+            Err(DomainError::validation(
+                field,
+                Rule::ControlCharacter {
+                    found: "U+0000".into(),
+                },
+            ))
+        };
+        assert_eq!(check_required_str("unit", &nul, CODE_MAX), control("unit"));
+        assert_eq!(
+            check_optional_str("acronym", &Some(nul.clone()), CODE_MAX),
+            control("acronym")
+        );
+        assert_eq!(check_reason("reason", &nul), control("reason"));
+        assert_eq!(
+            check_optional_reason("reason", &Some(nul.clone())),
+            control("reason")
+        );
+        assert_eq!(
+            Text::fr("Fès").with_en(nul.clone()).validate("title", 10),
+            control("title.en")
+        );
+        assert_eq!(
+            check_slugs("themes", &["sse".into(), nul.clone()]),
+            control("themes[1]")
+        );
+        let source = Source {
+            publisher: None,
+            author: None,
+            url: Some(format!("https://example.ma/{nul}")),
+            title: None,
+            published_on: None,
+            document: None,
+        };
+        assert_eq!(source.validate("s"), control("s.url"));
+        let contact = Contact {
+            email: Some(format!("a@b.ma{nul}")),
+            phone: None,
+        };
+        assert_eq!(contact.validate("contact"), control("contact.email"));
     }
 }

@@ -22,6 +22,12 @@ pub enum Rule {
         /// The longest accepted length, in characters.
         max: usize,
     },
+    /// A string holds a control character: a C0 control other than tab, line
+    /// feed and carriage return, or DEL (PostgreSQL cannot store NUL at all).
+    ControlCharacter {
+        /// The first one found, as `U+0000`.
+        found: String,
+    },
     /// A number is outside the inclusive range `min..=max`.
     OutOfRange {
         /// The smallest accepted value.
@@ -75,6 +81,12 @@ pub enum Rule {
     },
     /// An amount of money is below zero.
     NegativeAmount,
+    /// An amount of money has more decimal places than its currency's minor unit
+    /// (ISO 4217: 2 for MAD, 0 for JPY, 3 for TND); trailing zeros do not count.
+    TooManyDecimals {
+        /// The most decimal places the currency allows.
+        max: u32,
+    },
     /// This change must say why (non-blank reason).
     ReasonRequired,
     /// The day does not exist in that month (and year, when known).
@@ -111,6 +123,7 @@ impl Rule {
         match self {
             Rule::Required => "REQUIRED",
             Rule::TooLong { .. } => "TOO_LONG",
+            Rule::ControlCharacter { .. } => "CONTROL_CHARACTER",
             Rule::OutOfRange { .. } => "OUT_OF_RANGE",
             Rule::EndBeforeStart => "END_BEFORE_START",
             Rule::BeforePrevious => "BEFORE_PREVIOUS",
@@ -127,6 +140,7 @@ impl Rule {
             Rule::UnknownRegion { .. } => "UNKNOWN_REGION",
             Rule::InvalidCurrency { .. } => "INVALID_CURRENCY",
             Rule::NegativeAmount => "NEGATIVE_AMOUNT",
+            Rule::TooManyDecimals { .. } => "TOO_MANY_DECIMALS",
             Rule::ReasonRequired => "REASON_REQUIRED",
             Rule::InvalidDate => "INVALID_DATE",
             Rule::WeekdayMismatch { .. } => "WEEKDAY_MISMATCH",
@@ -146,6 +160,10 @@ impl fmt::Display for Rule {
         match self {
             Rule::Required => write!(f, "is required and must not be blank"),
             Rule::TooLong { max } => write!(f, "must be at most {max} characters long"),
+            Rule::ControlCharacter { found } => write!(
+                f,
+                "must not hold the control character {found} (only tab, line feed and carriage return are allowed)"
+            ),
             Rule::OutOfRange { min, max } => write!(f, "must be between {min} and {max}"),
             Rule::EndBeforeStart => write!(f, "must not be before the start"),
             Rule::BeforePrevious => write!(f, "must not be before the previous value"),
@@ -182,6 +200,9 @@ impl fmt::Display for Rule {
                 "must be an ISO 4217 code of three uppercase letters, not `{code}`"
             ),
             Rule::NegativeAmount => write!(f, "must not be negative"),
+            Rule::TooManyDecimals { max } => {
+                write!(f, "must have at most {max} decimal places for its currency")
+            }
             Rule::ReasonRequired => write!(f, "must give a non-blank reason for this change"),
             Rule::InvalidDate => write!(f, "is not a day that exists in that month"),
             Rule::WeekdayMismatch { actual } => {
@@ -336,6 +357,9 @@ mod tests {
         let rules = vec![
             Rule::Required,
             Rule::TooLong { max: 1 },
+            Rule::ControlCharacter {
+                found: "U+0000".into(),
+            },
             Rule::OutOfRange { min: 0, max: 1 },
             Rule::EndBeforeStart,
             Rule::BeforePrevious,
@@ -355,6 +379,7 @@ mod tests {
             Rule::UnknownRegion { code: "x".into() },
             Rule::InvalidCurrency { code: "x".into() },
             Rule::NegativeAmount,
+            Rule::TooManyDecimals { max: 2 },
             Rule::ReasonRequired,
             Rule::InvalidDate,
             Rule::WeekdayMismatch {

@@ -113,6 +113,7 @@ pub struct State {
 
 /// Registers a new organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterOrganisation {
     /// The new stream's id, chosen by the caller.
     pub organisation_id: Uuid,
@@ -133,6 +134,7 @@ pub struct RegisterOrganisation {
 
 /// Records that an organisation changed its name (the old one is kept).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RenameOrganisation {
     /// The organisation's stream id.
     pub organisation_id: Uuid,
@@ -150,6 +152,7 @@ pub struct RenameOrganisation {
 
 /// Corrects details that were recorded wrongly (no history kept but the event).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CorrectOrganisationDetails {
     /// The organisation's stream id.
     pub organisation_id: Uuid,
@@ -169,6 +172,7 @@ pub struct CorrectOrganisationDetails {
 
 /// Moves an organisation under another parent (or none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeOrganisationParent {
     /// The organisation's stream id.
     pub organisation_id: Uuid,

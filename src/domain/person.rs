@@ -90,6 +90,7 @@ pub struct State {
 
 /// Registers a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterPerson {
     /// The new stream's id, chosen by the caller.
     pub person_id: Uuid,
@@ -102,6 +103,7 @@ pub struct RegisterPerson {
 
 /// Records that the person holds (or held) a post.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StartPost {
     /// The person's stream id.
     pub person_id: Uuid,
@@ -121,6 +123,7 @@ pub struct StartPost {
 
 /// Records that a post ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EndPost {
     /// The person's stream id.
     pub person_id: Uuid,
@@ -136,6 +139,7 @@ pub struct EndPost {
 
 /// Corrects a wrongly recorded name or honorific.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CorrectPersonName {
     /// The person's stream id.
     pub person_id: Uuid,

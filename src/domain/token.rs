@@ -84,6 +84,7 @@ pub struct State {
 
 /// Creates a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// The new stream's id.
     pub token_id: Uuid,
@@ -100,6 +101,7 @@ pub struct CreateToken {
 
 /// Revokes a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RevokeToken {
     /// The token.
     pub token_id: Uuid,

@@ -75,6 +75,12 @@ fn may_exist(first: &ProjectedEvent) -> bool {
     first.version > 1
 }
 
+/// The stream's version before `first`, for the aggregate state it is folded onto (0 for a new
+/// stream; stored versions start at 1).
+fn version_before(first: &ProjectedEvent) -> u64 {
+    u64::try_from(first.version.saturating_sub(1)).unwrap_or(0)
+}
+
 fn decode<E: DomainEvent>(event: &ProjectedEvent) -> Result<E, StoreError> {
     E::from_payload(&event.event_type, &event.payload).map_err(|e| failed(event, e))
 }
@@ -173,7 +179,7 @@ async fn fold_consultation(
     let created = stored.is_none();
     let mut state = consultation::State {
         consultation: stored,
-        version: (first.version - 1).max(0) as u64,
+        version: version_before(first),
     };
     // One event at a time, so that each child's position is the last event that changed it,
     // however the events were grouped into appends or rebuild pages. An event can change only
@@ -195,7 +201,7 @@ async fn fold_consultation(
     };
     let row = rows::ConsultationRow::of(c, last.version, last.position);
     if created {
-        page.created += 1;
+        page.created = page.created.saturating_add(1);
     }
     if existing {
         page.replaced.push((id, row.region.clone()));
@@ -247,7 +253,10 @@ async fn fold_consultation(
             region: region.clone(),
             programme: a.programme.as_ref().map(display),
             amount: a.budget.as_ref().map(|m| m.amount.to_string()),
-            amount_minor: a.budget.as_ref().and_then(|m| minor_units(m.amount)),
+            amount_minor: a
+                .budget
+                .as_ref()
+                .and_then(|m| minor_units(m.amount, &m.currency)),
             currency: a.budget.as_ref().map(|m| m.currency.clone()),
             period_start: a.period.as_ref().and_then(|p| partial_text(&p.start)),
             period_end: a
@@ -300,7 +309,7 @@ async fn fold_organisation(
         } else {
             None
         },
-        version: (first.version - 1).max(0) as u64,
+        version: version_before(first),
     };
     for event in events {
         state = organisation::apply(state, &decode(event)?);
@@ -325,7 +334,7 @@ async fn fold_person(
         } else {
             None
         },
-        version: (first.version - 1).max(0) as u64,
+        version: version_before(first),
     };
     for event in events {
         state = person::apply(state, &decode(event)?);
@@ -351,7 +360,7 @@ async fn fold_action(
         } else {
             None
         },
-        version: (first.version - 1).max(0) as u64,
+        version: version_before(first),
     };
     for event in events {
         state = action::apply(state, &decode(event)?);
@@ -381,7 +390,7 @@ async fn project_token(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), Sto
         } else {
             None
         },
-        version: (first.version - 1).max(0) as u64,
+        version: version_before(first),
     };
     for event in events {
         state = token::apply(state, &decode(event)?);

@@ -9,6 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::search::{like_escape, matches_all, query_terms};
+use crate::domain::common::minor_digits;
 use crate::store::{on_pool, DbUuid, Pool, StoreError};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -174,6 +175,26 @@ async fn counts(pool: &Pool, sql: &'static str) -> Result<Vec<Count>> {
     Ok(counts)
 }
 
+/// Minor units in a budget sum's part of billions.
+const BILLION: i128 = 1_000_000_000;
+
+/// The exact total of a budget group, from its two partial sums of minor units (`billions` of
+/// `10^9` minor units, and the `rest`), in the currency's major unit (trailing zeros removed).
+/// Any two BIGINT parts make an exact Decimal (at most about 9.2 * 10^27 minor units, within
+/// its 96 bits); were that ever not so, this fails rather than rounding or panicking.
+fn budget_amount(currency: &str, billions: i64, rest: i64) -> Result<Decimal> {
+    let overflow = || StoreError::Overflow {
+        what: format!("the {currency} budget total"),
+    };
+    let total = i128::from(billions)
+        .checked_mul(BILLION)
+        .and_then(|high| high.checked_add(i128::from(rest)))
+        .ok_or_else(overflow)?;
+    let amount =
+        Decimal::try_from_i128_with_scale(total, minor_digits(currency)).map_err(|_| overflow())?;
+    Ok(amount.normalize())
+}
+
 /// The dashboard's figures on `today` (for overdue actions).
 pub async fn dashboard(pool: &Pool, today: NaiveDate) -> Result<Dashboard> {
     let consultations_by_status = counts(
@@ -226,22 +247,32 @@ pub async fn dashboard(pool: &Pool, today: NaiveDate) -> Result<Dashboard> {
         .collect();
     overdue_actions.sort_by(|a, b| (&a.due_date, a.id).cmp(&(&b.due_date, b.id)));
 
-    const BUDGET: &str = "SELECT region, programme, currency, CAST(SUM(amount_minor) AS BIGINT), \
-        COUNT(*) FROM rm_agreements WHERE status = 'signed' AND amount_minor IS NOT NULL \
+    // Each agreement's minor units are summed in two parts (billions of minor units, and the
+    // rest), so that neither SUM can overflow a BIGINT on either backend (SQLite's SUM fails on
+    // overflow) however many agreements there are; the parts are combined here in i128.
+    const BUDGET: &str = "SELECT region, programme, currency, \
+        CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
+        CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*) \
+        FROM rm_agreements WHERE status = 'signed' AND amount_minor IS NOT NULL \
         GROUP BY region, programme, currency";
-    let rows = on_pool!(pool, p => sqlx::query_as::<_, (Option<String>, Option<String>, String, i64, i64)>(BUDGET)
+    let rows = on_pool!(pool, p => sqlx::query_as::<_, (Option<String>, Option<String>, String, i64, i64, i64)>(BUDGET)
         .fetch_all(p)
         .await?);
     let mut budget: Vec<Budget> = rows
         .into_iter()
-        .map(|(region, programme, currency, minor, agreements)| Budget {
-            region,
-            programme,
-            currency,
-            amount: Decimal::new(minor, 2).normalize(),
-            agreements,
-        })
-        .collect();
+        .map(
+            |(region, programme, currency, billions, rest, agreements)| {
+                let amount = budget_amount(&currency, billions, rest)?;
+                Ok(Budget {
+                    region,
+                    programme,
+                    currency,
+                    amount,
+                    agreements,
+                })
+            },
+        )
+        .collect::<Result<_>>()?;
     budget.sort_by(|a, b| {
         (&a.region, &a.programme, &a.currency).cmp(&(&b.region, &b.programme, &b.currency))
     });
@@ -263,7 +294,35 @@ pub async fn dashboard(pool: &Pool, today: NaiveDate) -> Result<Dashboard> {
         progress: Progress {
             actions,
             done,
-            average: if actions == 0 { 0 } else { total / actions },
+            average: total.checked_div(actions).unwrap_or(0),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_amounts_are_exact_beyond_i64_minor_units() {
+        // 120 agreements of 999,999,999,999,999.99 MAD: 1.2 * 10^19 centimes, past i64::MAX.
+        let each: i64 = 99_999_999_999_999_999;
+        let (billions, rest) = (120 * (each / 1_000_000_000), 120 * (each % 1_000_000_000));
+        let amount = budget_amount("MAD", billions, rest).map(|a| a.to_string());
+        assert_eq!(amount.ok().as_deref(), Some("119999999999999998.8"));
+        let yen = budget_amount("JPY", 3, 5).map(|a| a.to_string());
+        assert_eq!(yen.ok().as_deref(), Some("3000000005"));
+        let dinars = budget_amount("TND", 0, 1_230).map(|a| a.to_string());
+        assert_eq!(dinars.ok().as_deref(), Some("1.23"));
+    }
+
+    #[test]
+    fn budget_amounts_of_any_partial_sums_fit_a_decimal() {
+        // The largest partial sums a BIGINT can hold still make an exact Decimal.
+        let amount = budget_amount("MAD", i64::MAX, i64::MAX).map(|a| a.to_string());
+        assert_eq!(
+            amount.ok().as_deref(),
+            Some("92233720460781478438547758.07")
+        );
+    }
 }

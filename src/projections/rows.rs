@@ -8,6 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::search::fold;
+use crate::domain::common::minor_digits;
 use crate::domain::{action, consultation, organisation, person, PartialDate, Text};
 use crate::store::canonical_json;
 
@@ -70,9 +71,15 @@ pub fn partial_text(date: &PartialDate) -> Option<String> {
     })
 }
 
-/// An amount in hundredths (exact for MAD and every two-decimal currency), for exact sums in SQL.
-pub fn minor_units(amount: Decimal) -> Option<i64> {
-    (amount * Decimal::ONE_HUNDRED).round().to_i64()
+/// An amount in its currency's minor unit ([`minor_digits`]: centimes for MAD, yen for JPY,
+/// millimes for TND), for exact sums in SQL. Exact for every amount the domain accepts: at most
+/// [`MAX_AMOUNT`](crate::domain::common::MAX_AMOUNT) with the currency's decimals, so at most
+/// 10^18 minor units, within `i64`. Amounts recorded before that rule are rounded to the minor
+/// unit (half to even), and are `None` when they do not fit an `i64` of minor units (left out of
+/// the sums). Never panics.
+pub fn minor_units(amount: Decimal, currency: &str) -> Option<i64> {
+    let scale = Decimal::from(10_i64.checked_pow(minor_digits(currency))?);
+    amount.checked_mul(scale)?.round().to_i64()
 }
 
 /// The consultation row's columns.
@@ -235,5 +242,43 @@ impl ActionRow {
             search: search_of(texts, &[]),
             doc: doc(a),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::common::MAX_AMOUNT;
+
+    fn minor(amount: &str, currency: &str) -> Option<i64> {
+        let amount: Decimal = amount.parse().unwrap_or_else(|e| panic!("{amount}: {e}"));
+        minor_units(amount, currency)
+    }
+
+    #[test]
+    fn minor_units_use_the_currency_exponent() {
+        assert_eq!(minor("250000000.50", "MAD"), Some(25_000_000_050));
+        assert_eq!(minor("12.340", "MAD"), Some(1_234));
+        assert_eq!(minor("1500", "JPY"), Some(1_500));
+        assert_eq!(minor("1.234", "TND"), Some(1_234));
+        assert_eq!(minor("0", "EUR"), Some(0));
+    }
+
+    #[test]
+    fn minor_units_of_the_largest_amount_fit() {
+        let max = Decimal::from(MAX_AMOUNT);
+        assert_eq!(minor_units(max, "TND"), Some(1_000_000_000_000_000_000));
+        assert_eq!(minor_units(max, "MAD"), Some(100_000_000_000_000_000));
+        assert_eq!(minor_units(max, "JPY"), Some(MAX_AMOUNT));
+    }
+
+    #[test]
+    fn minor_units_never_panic_on_amounts_recorded_before_the_rules() {
+        // Too large for i64 (left out), too large to multiply (left out), too precise (rounded).
+        assert_eq!(minor("92233720368547759", "MAD"), None);
+        assert_eq!(minor("79228162514264337593543950335", "MAD"), None);
+        assert_eq!(minor("800000000000000000000000000", "MAD"), None);
+        assert_eq!(minor("12.345", "MAD"), Some(1_234));
+        assert_eq!(minor("12.355", "MAD"), Some(1_236));
     }
 }

@@ -45,6 +45,7 @@ pub struct State {
 /// Plans (creates) a consultation. Details are flattened: `title`, `kind`,
 /// `schedule`... sit beside `consultation_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanConsultation {
     /// The new stream's id, chosen by the caller.
     pub consultation_id: Uuid,
@@ -64,6 +65,7 @@ pub struct PlanConsultation {
 
 /// Replaces the details (corrections, rescheduling), with a reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReviseConsultationDetails {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -76,6 +78,7 @@ pub struct ReviseConsultationDetails {
 
 /// Records that a planned consultation took place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MarkConsultationHeld {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -83,6 +86,7 @@ pub struct MarkConsultationHeld {
 
 /// Closes the record of a held consultation (freezes attendance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CloseConsultation {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -90,6 +94,7 @@ pub struct CloseConsultation {
 
 /// Calls off a planned or held consultation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CancelConsultation {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -99,6 +104,7 @@ pub struct CancelConsultation {
 
 /// Adds an organising organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddOrganiser {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -108,6 +114,7 @@ pub struct AddOrganiser {
 
 /// Adds a source (another article covering it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddSource {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -117,6 +124,7 @@ pub struct AddSource {
 
 /// Adds a background note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddContextNote {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -126,6 +134,7 @@ pub struct AddContextNote {
 
 /// Registers a participant (invited by default).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterParticipant {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -152,6 +161,7 @@ pub struct RegisterParticipant {
 
 /// Changes a participant's role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeParticipantRole {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -163,6 +173,7 @@ pub struct ChangeParticipantRole {
 
 /// Records whether a participant attended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RecordAttendance {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -174,6 +185,7 @@ pub struct RecordAttendance {
 
 /// Records a recommendation made at the consultation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProposeRecommendation {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -191,6 +203,7 @@ pub struct ProposeRecommendation {
 
 /// Decides on a proposed recommendation (accepted, rejected or merged).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeRecommendationStatus {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -204,6 +217,7 @@ pub struct ChangeRecommendationStatus {
 
 /// Revises how a recommendation is worded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReviseRecommendationText {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -217,6 +231,7 @@ pub struct ReviseRecommendationText {
 
 /// Records an agreement; its fields are flattened beside `consultation_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RecordAgreement {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -227,6 +242,7 @@ pub struct RecordAgreement {
 
 /// Adds a party (and its signatory) to a recorded agreement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddAgreementSignatory {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -238,6 +254,7 @@ pub struct AddAgreementSignatory {
 
 /// Revises an agreement's budget, with a reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReviseAgreementBudget {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -251,6 +268,7 @@ pub struct ReviseAgreementBudget {
 
 /// Records a key figure; its fields are flattened beside `consultation_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RecordKeyFigure {
     /// The consultation.
     pub consultation_id: Uuid,
@@ -261,6 +279,7 @@ pub struct RecordKeyFigure {
 
 /// Records a point raised; its fields are flattened beside `consultation_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RaisePoint {
     /// The consultation.
     pub consultation_id: Uuid,
