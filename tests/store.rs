@@ -11,8 +11,8 @@ use common::{
 };
 use serde_json::json;
 use shura::store::{
-    AppendRequest, AppendResult, CommitGate, ExpectedVersion, Store, StoreError, Upcasters,
-    WriteContext,
+    AppendRequest, AppendResult, BoxFuture, CommitGate, ExpectedVersion, ProjectedEvent, Projector,
+    Store, StoreError, Tx, Upcasters, WriteContext,
 };
 use tokio::sync::{oneshot, Barrier};
 use uuid::Uuid;
@@ -37,6 +37,7 @@ on_both_backends!(
     reads_by_stream_and_by_page,
     commits_are_durable_by_configuration,
     cli_verifies_exports_and_imports,
+    a_panic_while_writing_fails_its_batch_and_the_writer_carries_on,
 );
 
 async fn expected_version_semantics(db: &TestDb) {
@@ -1021,4 +1022,127 @@ async fn cli_verifies_exports_and_imports(db: &TestDb) {
     let anchored = shura(&db.url, &["verify", "--anchor", head.trim()]);
     assert_eq!(anchored.status.code(), Some(1));
     target.cleanup().await;
+}
+
+/// A projector with a bug: it records each event it projects in `projected`, and panics on
+/// events of one type (after recording them, so that the row must go with the rolled-back batch).
+#[derive(Debug)]
+struct PanicsOn(&'static str);
+
+impl Projector for PanicsOn {
+    fn project<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        events: &'a [ProjectedEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            for event in events {
+                let sql = "INSERT INTO projected (position) VALUES ($1)";
+                match &mut *tx {
+                    Tx::Sqlite(t) => sqlx::query(sql)
+                        .bind(event.position)
+                        .execute(&mut **t)
+                        .await
+                        .map(drop)?,
+                    Tx::Postgres(t) => sqlx::query(sql)
+                        .bind(event.position)
+                        .execute(&mut **t)
+                        .await
+                        .map(drop)?,
+                }
+                if event.event_type == self.0 {
+                    panic!("projector bug on a {} event", event.event_type);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn reset<'a>(&'a self, _tx: &'a mut Tx) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn dump<'a>(&'a self, _tx: &'a mut Tx) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+/// A panic while a batch is written (here in a projector) fails that batch, writes nothing of
+/// it, and leaves the writer running for the next append.
+async fn a_panic_while_writing_fails_its_batch_and_the_writer_carries_on(db: &TestDb) {
+    let store = db
+        .store_with(|config| config.projector = Some(Arc::new(PanicsOn("Poison"))))
+        .await;
+    raw_execute(&store, "CREATE TABLE projected (position BIGINT NOT NULL)")
+        .await
+        .unwrap();
+    let s = Uuid::new_v4();
+    store
+        .append(one(s, ExpectedVersion::NoStream, 1))
+        .await
+        .unwrap();
+    let head = store.head().await.unwrap();
+
+    for _ in 0..2 {
+        let poisoned = store
+            .append(append(
+                s,
+                ExpectedVersion::Exact(1),
+                vec![
+                    event("Noted", json!({"n": 2})),
+                    event("Poison", json!({"n": 3})),
+                ],
+            ))
+            .await;
+        assert!(
+            matches!(poisoned, Err(StoreError::Panicked)),
+            "{poisoned:?}"
+        );
+        assert!(store.writer_alive());
+        // Nothing of the batch is written: no event, no projected row, the head unmoved.
+        assert_eq!(raw_i64(&store, "SELECT COUNT(*) FROM events").await, 1);
+        assert_eq!(raw_i64(&store, "SELECT COUNT(*) FROM projected").await, 1);
+        assert_eq!(store.head().await.unwrap(), head);
+        assert_eq!(store.stream_version(s).await.unwrap(), 1);
+    }
+
+    // The next appends are written, by the same writer, without waiting for anything.
+    let next = tokio::time::timeout(
+        Duration::from_secs(10),
+        store.append(one(s, ExpectedVersion::Exact(1), 2)),
+    )
+    .await
+    .expect("the writer answers after a panic")
+    .unwrap();
+    assert_eq!((next.last_version, next.last_position), (2, 2));
+    let mut handles = Vec::new();
+    for n in 0..8 {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            store
+                .append(one(Uuid::new_v4(), ExpectedVersion::NoStream, n))
+                .await
+        }));
+    }
+    for handle in handles {
+        handle.await.unwrap().unwrap();
+    }
+    assert_eq!(raw_i64(&store, "SELECT COUNT(*) FROM projected").await, 10);
+    assert!(store.verify(&[]).await.unwrap().is_intact());
+
+    // The writer's end is seen: pending while it runs, resolved once it stops.
+    assert!(store.writer_alive());
+    let stopped = store.writer_stopped();
+    tokio::pin!(stopped);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), &mut stopped)
+            .await
+            .is_err(),
+        "the writer is still running"
+    );
+    store.close().await;
+    drop(store);
+    tokio::time::timeout(Duration::from_secs(10), stopped)
+        .await
+        .expect("the writer stops once every handle is dropped");
 }

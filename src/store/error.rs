@@ -74,6 +74,17 @@ pub enum StoreError {
     /// The writer task is gone (the store is shutting down).
     #[error("the event store is shutting down")]
     Closed,
+    /// Writing the append's batch panicked (a bug, logged with its message); nothing of the
+    /// batch was written and the writer carries on with the next one.
+    #[error("the append's batch failed unexpectedly; nothing was written")]
+    Panicked,
+    /// A figure computed from the read models does not fit its type (not possible for what the
+    /// domain accepts).
+    #[error("{what} does not fit its type")]
+    Overflow {
+        /// The figure, e.g. `the MAD budget total`.
+        what: String,
+    },
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -36,6 +36,8 @@ pub use upcast::{UpcastStep, Upcasters};
 pub use verify::{ChainChecker, Finding, VerifyReport};
 pub use writer::CommitGate;
 
+use crate::domain::common::{free_string_rule, REASON_MAX, SHORT_TEXT_MAX};
+
 use sql::EventRow;
 use writer::{Job, PreparedAppend, PreparedEvent};
 
@@ -45,7 +47,7 @@ pub const MAX_EVENTS_PER_APPEND: usize = 10_000;
 pub const MAX_PAGE: i64 = 10_000;
 /// Rows per insert statement while importing (16 values each: within both backends' limits).
 const IMPORT_BATCH: usize = 500;
-/// The longest idempotency key accepted.
+/// The longest idempotency key accepted, in characters.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 /// How to open a store.
@@ -83,6 +85,8 @@ pub struct Store {
 struct Inner {
     pool: Pool,
     writer: mpsc::Sender<Job>,
+    /// Closes when the writer task ends, however it ends.
+    writer_running: watch::Receiver<()>,
     upcasters: Arc<Upcasters>,
     projector: Option<Arc<dyn Projector>>,
     head: Arc<watch::Sender<i64>>,
@@ -105,7 +109,7 @@ impl Store {
         };
         let upcasters = Arc::new(config.upcasters);
         let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let writer = writer::spawn(
+        let (writer, writer_running) = writer::spawn(
             pool.clone(),
             upcasters.clone(),
             config.projector.clone(),
@@ -116,6 +120,7 @@ impl Store {
             inner: Arc::new(Inner {
                 pool,
                 writer,
+                writer_running,
                 upcasters,
                 projector: config.projector,
                 head,
@@ -244,6 +249,8 @@ impl Store {
 
     /// What the append that used `key` wrote, if one did.
     pub async fn idempotent_result(&self, key: &str) -> Result<Option<AppendResult>, StoreError> {
+        // Checked before the lookup: a NUL in the key would fail the query on PostgreSQL only.
+        free_string("idempotency_key", key, MAX_IDEMPOTENCY_KEY)?;
         Ok(sql::idempotent_span(self.pool(), key).await?.map(
             |(stream_id, first_version, last_version, first_position, last_position)| {
                 AppendResult {
@@ -273,6 +280,25 @@ impl Store {
         self.inner
             .commits
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether this store's writer task is still running. While a handle on the store exists
+    /// it ends only on a failure it cannot carry on from (a panic while writing a batch fails
+    /// that batch only); once it has ended every append fails with [`StoreError::Closed`], so a
+    /// service should report itself not ready, and exit.
+    pub fn writer_alive(&self) -> bool {
+        !self.inner.writer.is_closed()
+    }
+
+    /// Resolves when this store's writer task has ended, however it ended (see
+    /// [`Store::writer_alive`]), and stays pending while it runs. The future holds no handle on
+    /// the store: it also resolves once every handle is dropped and the writer stops.
+    pub fn writer_stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut running = self.inner.writer_running.clone();
+        async move {
+            // Nothing is ever sent: `changed` fails once the writer task drops the sender.
+            while running.changed().await.is_ok() {}
+        }
     }
 
     /// Follows the last committed position of this process's appends (and imports).
@@ -492,7 +518,9 @@ fn spawn_listener(
             }
         };
         if let Err(error) = listener.listen("shura_events").await {
-            tracing::warn!(%error, "cannot LISTEN for other processes' appends");
+            if !pg.is_closed() {
+                tracing::warn!(%error, "cannot LISTEN for other processes' appends");
+            }
             return;
         }
         // The channel is database-wide; notifications name the schema whose log moved.
@@ -501,7 +529,9 @@ fn spawn_listener(
             .await
             .ok();
         loop {
+            // `biased`: once the store is closing, the stop wins over `recv`, which fails then too.
             let received = tokio::select! {
+                biased;
                 _ = &mut stopped => break,
                 received = listener.recv() => received,
             };
@@ -516,9 +546,17 @@ fn spawn_listener(
                         });
                     }
                 }
+                // `Store::close` fires the stop and then closes the pool, and closing the pool
+                // makes a pending `recv` fail at once (sqlx's close event): that is the store
+                // shutting down, not a lost connection, so it ends the listener without a word.
+                // (It printed a spurious warning after every short CLI command on PostgreSQL.)
+                Err(_) if pg.is_closed() => break,
                 Err(error) => {
                     tracing::warn!(%error, "LISTEN connection lost; reconnecting");
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    tokio::select! {
+                        _ = &mut stopped => break,
+                        () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+                    }
                 }
             }
         }
@@ -680,6 +718,16 @@ fn non_blank(field: &str, value: &str) -> Result<(), StoreError> {
     }
 }
 
+/// Checks a free string of the write context by the domain's rule (non-blank, at most `max`
+/// characters, no control character), so that both backends accept the same metadata:
+/// PostgreSQL's TEXT cannot hold NUL, SQLite's can.
+fn free_string(field: &str, value: &str, max: usize) -> Result<(), StoreError> {
+    match free_string_rule(value, max) {
+        Some(rule) => Err(StoreError::validation(field, rule.to_string())),
+        None => Ok(()),
+    }
+}
+
 /// Checks an append and encodes its payloads; nothing reaches the writer unless it passes.
 fn prepare(request: AppendRequest) -> Result<PreparedAppend, StoreError> {
     non_blank("stream_type", &request.stream_type)?;
@@ -704,19 +752,13 @@ fn prepare(request: AppendRequest) -> Result<PreparedAppend, StoreError> {
         }
     }
     let context = request.context;
-    non_blank("actor.id", &context.actor.id)?;
-    non_blank("actor.name", &context.actor.name)?;
+    free_string("actor.id", &context.actor.id, SHORT_TEXT_MAX)?;
+    free_string("actor.name", &context.actor.name, SHORT_TEXT_MAX)?;
     if let Some(reason) = &context.reason {
-        non_blank("reason", reason)?;
+        free_string("reason", reason, REASON_MAX)?;
     }
     if let Some(key) = &context.idempotency_key {
-        non_blank("idempotency_key", key)?;
-        if key.len() > MAX_IDEMPOTENCY_KEY {
-            return Err(StoreError::validation(
-                "idempotency_key",
-                format!("must be at most {MAX_IDEMPOTENCY_KEY} bytes"),
-            ));
-        }
+        free_string("idempotency_key", key, MAX_IDEMPOTENCY_KEY)?;
     }
     let mut events = Vec::with_capacity(request.events.len());
     for (i, event) in request.events.into_iter().enumerate() {

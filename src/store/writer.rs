@@ -7,11 +7,14 @@
 //! takes the others down. The head row lock taken first makes writers of other processes wait
 //! their turn, so positions are handed out, and committed, in order.
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
@@ -67,23 +70,29 @@ pub(crate) struct Job {
     pub gate: Option<CommitGate>,
 }
 
-/// Starts the writer task; it ends when every sender is dropped.
+/// Starts the writer task; it ends when every sender is dropped. Returns its queue, and a
+/// watch whose sender the task holds: it closes when the task ends, however it ends.
 pub(crate) fn spawn(
     pool: Pool,
     upcasters: Arc<Upcasters>,
     projector: Option<Arc<dyn Projector>>,
     head: Arc<watch::Sender<i64>>,
     commits: Arc<AtomicU64>,
-) -> mpsc::Sender<Job> {
+) -> (mpsc::Sender<Job>, watch::Receiver<()>) {
     let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
+    let (running, stopped) = watch::channel(());
     let writer = Writer {
         pool,
         upcasters,
         projector,
         commits,
     };
-    tokio::spawn(run(writer, receiver, head));
-    sender
+    tokio::spawn(async move {
+        // Dropped with this task, by a return or an unwinding panic alike.
+        let _running = running;
+        run(writer, receiver, head).await;
+    });
+    (sender, stopped)
 }
 
 /// What the writer task needs besides its queue.
@@ -106,7 +115,26 @@ async fn run(writer: Writer, mut receiver: mpsc::Receiver<Job>, head: Arc<watch:
                 Err(_) => break,
             }
         }
-        match write_batch(&writer, &mut jobs).await {
+        // A panic while writing (a bug in a projector, say) fails this batch alone: the future
+        // is dropped here with its transaction, which rolls back, and the writer carries on.
+        let written = AssertUnwindSafe(write_batch(&writer, &mut jobs))
+            .catch_unwind()
+            .await;
+        let written = match written {
+            Ok(written) => written,
+            Err(panic) => {
+                tracing::error!(
+                    panic = panic_message(panic.as_ref()),
+                    appends = jobs.len(),
+                    "append batch panicked; nothing written, the writer carries on"
+                );
+                for job in jobs.drain(..) {
+                    let _ = job.reply.send(Err(StoreError::Panicked));
+                }
+                continue;
+            }
+        };
+        match written {
             Ok((outcomes, position)) => {
                 head.send_if_modified(|current| {
                     let moved = position > *current;
@@ -127,6 +155,15 @@ async fn run(writer: Writer, mut receiver: mpsc::Receiver<Job>, head: Arc<watch:
             }
         }
     }
+}
+
+/// The message a panic was raised with, when it has one.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// An append's outcome for each job, and the head after the batch.
@@ -508,6 +545,16 @@ fn replay(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn panic_messages_are_read_from_str_and_string_payloads() {
+        let text: Box<dyn Any + Send> = Box::new("projector bug");
+        assert_eq!(panic_message(text.as_ref()), "projector bug");
+        let formatted: Box<dyn Any + Send> = Box::new(format!("bug at {}", 7));
+        assert_eq!(panic_message(formatted.as_ref()), "bug at 7");
+        let other: Box<dyn Any + Send> = Box::new(7_u8);
+        assert_eq!(panic_message(other.as_ref()), "(no message)");
+    }
 
     #[test]
     fn batch_time_never_goes_back() {
