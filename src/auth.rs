@@ -251,6 +251,43 @@ pub enum Refusal {
     Revoked,
 }
 
+/// A bearer's token id and secret, when it has a token's shape (nothing checked yet).
+fn parts(bearer: &str) -> Option<(Uuid, &str)> {
+    bearer
+        .strip_prefix("shura_")
+        .and_then(|rest| rest.split_once('_'))
+        .and_then(|(id, secret)| Uuid::try_parse(id).ok().map(|id| (id, secret)))
+}
+
+/// The token id a bearer names, if it has a token's shape: what failed attempts are counted
+/// by, so that one client's wrong guesses do not lock out another token used from the same
+/// address.
+pub fn token_id(bearer: &str) -> Option<Uuid> {
+    parts(bearer).map(|(id, _)| id)
+}
+
+/// Whether a principal's token still grants what it granted when it was checked: not revoked,
+/// same role, same regions. Open subscriptions ask this, so a revocation ends them.
+pub async fn still_valid(
+    pool: &Pool,
+    principal: &Principal,
+) -> Result<bool, crate::store::StoreError> {
+    const SQL: &str = "SELECT role, regions, revoked FROM rm_tokens WHERE id = $1";
+    let row = on_pool!(pool, p => sqlx::query_as::<_, (String, String, i64)>(SQL)
+        .bind(DbUuid(principal.token_id))
+        .fetch_optional(p)
+        .await?);
+    Ok(match row {
+        Some((role, regions, revoked)) => {
+            let regions: Vec<String> = serde_json::from_str(&regions).unwrap_or_default();
+            revoked == 0
+                && Role::parse("role", &role).is_ok_and(|r| r == principal.role)
+                && regions == principal.regions
+        }
+        None => false,
+    })
+}
+
 /// Checks a bearer token against the token read model.
 pub async fn authenticate(
     pool: &Pool,
@@ -258,11 +295,7 @@ pub async fn authenticate(
 ) -> Result<Result<Principal, Refusal>, crate::store::StoreError> {
     const SQL: &str =
         "SELECT name, role, regions, secret_hash, revoked FROM rm_tokens WHERE id = $1";
-    let Some((id, secret)) = bearer
-        .strip_prefix("shura_")
-        .and_then(|rest| rest.split_once('_'))
-        .and_then(|(id, secret)| Uuid::try_parse(id).ok().map(|id| (id, secret)))
-    else {
+    let Some((id, secret)) = parts(bearer) else {
         return Ok(Err(Refusal::Malformed));
     };
     let row = on_pool!(pool, p => sqlx::query_as::<_, (String, String, String, String, i64)>(SQL)
@@ -295,9 +328,11 @@ pub async fn authenticate(
     }))
 }
 
-/// Compares two digests in time independent of where they differ.
+/// Compares two digests in time independent of where they differ (`subtle`, not our own loop:
+/// the compiler may not turn its comparison back into an early exit).
 fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    bool::from(a.ct_eq(b))
 }
 
 #[cfg(test)]

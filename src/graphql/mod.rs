@@ -2,6 +2,7 @@
 //! views, over the read models and the log.
 
 pub mod cache;
+pub mod limits;
 pub mod mutation;
 pub mod query;
 pub mod subscription;
@@ -61,6 +62,7 @@ pub fn schema(state: ApiState) -> ShuraSchema {
         .data(state)
         .data(loader)
         .data(cache::ConsultationCache::default())
+        .extension(limits::RequestLimits)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()

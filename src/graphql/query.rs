@@ -19,6 +19,16 @@ use crate::projections::queries::{self, Dashboard, SearchHit};
 /// The largest page a list returns.
 pub const MAX_PAGE_SIZE: i64 = 100;
 
+/// Longest search text, in characters.
+pub const MAX_SEARCH_TEXT: usize = 200;
+
+/// Complexity of a root field that aggregates whole read models (`dashboard`, `search`): each
+/// alias of one runs it again, so ten of them fill a request's budget
+/// ([`super::MAX_COMPLEXITY`]).
+pub const AGGREGATE_COST: usize = 500;
+/// Complexity of a root field that reads or folds a stream from the log.
+pub const LOG_READ_COST: usize = 100;
+
 /// Fields every connection adds to Relay's.
 #[derive(SimpleObject)]
 pub struct Total {
@@ -149,6 +159,17 @@ impl Query {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first)?;
         let f = filter.unwrap_or_default();
+        if f.search
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > MAX_SEARCH_TEXT)
+        {
+            return Err(ApiError::validation(
+                "filter.search",
+                "TOO_LONG",
+                format!("search text must be at most {MAX_SEARCH_TEXT} characters"),
+            )
+            .into());
+        }
         let filter = lists::ConsultationFilter {
             region: f.region,
             kind: f.kind,
@@ -187,6 +208,7 @@ impl Query {
 
     /// One consultation, as it is now, or as it was at a stream version or a point in time
     /// (folded from the log, for auditors).
+    #[graphql(complexity = "LOG_READ_COST + child_complexity")]
     async fn consultation(
         &self,
         ctx: &Context<'_>,
@@ -409,6 +431,7 @@ impl Query {
 
     /// Counts by status, region, theme and month; overdue actions on `today` (the server's
     /// date when omitted); committed budget by region and programme; progress.
+    #[graphql(complexity = "AGGREGATE_COST + child_complexity")]
     async fn dashboard(
         &self,
         ctx: &Context<'_>,
@@ -430,12 +453,21 @@ impl Query {
 
     /// Searches consultations, recommendations, agreements, actions and names (Arabic-aware:
     /// hamza forms, taa marbuta, alef maqsura, tashkeel; Latin case and accents).
+    #[graphql(complexity = "AGGREGATE_COST + child_complexity")]
     async fn search(
         &self,
         ctx: &Context<'_>,
         text: String,
     ) -> Result<async_graphql::Json<Vec<SearchHit>>> {
         access(ctx).read_models()?;
+        if text.chars().count() > MAX_SEARCH_TEXT {
+            return Err(ApiError::validation(
+                "text",
+                "TOO_LONG",
+                format!("search text must be at most {MAX_SEARCH_TEXT} characters"),
+            )
+            .into());
+        }
         let state = ctx.data::<ApiState>()?;
         let hits = queries::search(state.store.pool(), &text)
             .await
@@ -444,6 +476,7 @@ impl Query {
     }
 
     /// A stream's events with their metadata (actor, time, reason, hash, position).
+    #[graphql(complexity = "LOG_READ_COST + child_complexity")]
     async fn stream_events(
         &self,
         ctx: &Context<'_>,
@@ -483,6 +516,7 @@ impl Query {
 
     /// Who changed a recommendation, an agreement, a participant or an action, when and why: the
     /// events of its stream that name it (all events, for an action).
+    #[graphql(complexity = "LOG_READ_COST + child_complexity")]
     async fn history(
         &self,
         ctx: &Context<'_>,

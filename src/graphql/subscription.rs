@@ -14,8 +14,10 @@ use uuid::Uuid;
 
 use super::types::{Consultation, Event};
 use super::ApiState;
+use crate::auth::Access;
 use crate::commands::consultation_state;
 use crate::error::ApiError;
+use crate::http::logthrottle::Throttle;
 use crate::store::{Store, StoredEvent};
 
 /// How often a subscriber looks at the feed when no wake-up came.
@@ -43,7 +45,11 @@ impl Follow {
                     let _ = tokio::time::timeout(POLL, self.head.changed()).await;
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "subscription could not read the feed; retrying");
+                    // Every subscriber retries each second: one line a second says it for all.
+                    static FEED: Throttle = Throttle::per_second();
+                    if let Some(suppressed) = FEED.allow("subscription feed unreadable") {
+                        tracing::warn!(%error, suppressed, "subscription could not read the feed; retrying");
+                    }
                     tokio::time::sleep(POLL).await;
                 }
             }
@@ -96,6 +102,45 @@ async fn region_of(
     region
 }
 
+/// The permissions a subscription was opened with, checked again before each event it delivers:
+/// a token revoked or changed since ends the stream (its socket is closed by the HTTP edge too).
+struct Permit {
+    store: Store,
+    access: Access,
+    /// The log head when the token was last found valid: a token changes only through an
+    /// append, so until the head moves the answer stands.
+    valid_at: Option<i64>,
+}
+
+impl Permit {
+    fn new(ctx: &Context<'_>, store: &Store) -> Permit {
+        Permit {
+            store: store.clone(),
+            access: super::access(ctx).clone(),
+            valid_at: None,
+        }
+    }
+
+    /// Whether the subscriber may still receive events. A read error says no: the stream ends
+    /// and the client resubscribes, rather than events flowing unchecked.
+    async fn allows(&mut self) -> bool {
+        let Access::Token(principal) = &self.access else {
+            return true; // anonymous public read: the server's flag, fixed for its life
+        };
+        let head = *self.store.watch_head().borrow();
+        if self.valid_at == Some(head) {
+            return true;
+        }
+        match crate::auth::still_valid(self.store.pool(), principal).await {
+            Ok(true) => {
+                self.valid_at = Some(head);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The subscription root.
 pub struct Subscription;
 
@@ -113,12 +158,16 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Event>> {
         super::access(ctx).read_log()?;
         let follow = follow(ctx, after).await?;
+        let permit = Permit::new(ctx, &follow.store);
         let filters = (stream_id, event_type, region, HashMap::new());
         Ok(stream::unfold(
-            (follow, filters),
-            |(mut follow, mut f)| async move {
+            (follow, filters, permit),
+            |(mut follow, mut f, mut permit)| async move {
                 loop {
                     let event = follow.next().await?;
+                    if !permit.allows().await {
+                        return None;
+                    }
                     if f.0.is_some_and(|s| s != event.stream_id)
                         || f.1.as_ref().is_some_and(|t| *t != event.event_type)
                     {
@@ -130,33 +179,48 @@ impl Subscription {
                             continue;
                         }
                     }
-                    return Some((Event::from(event), (follow, f)));
+                    return Some((Event::from(event), (follow, f, permit)));
                 }
             },
         ))
     }
 
-    /// The consultation each time an event changes it, as of that event.
+    /// The consultation each time an event changes it, as of that event. With `after`, the
+    /// states since that position are replayed first: past states are the log's, so `after`
+    /// needs the same right as `consultation(asOfVersion:)` (auditor or admin).
     async fn consultation_changed(
         &self,
         ctx: &Context<'_>,
         id: Uuid,
         after: Option<i64>,
     ) -> Result<impl Stream<Item = Consultation>> {
-        super::access(ctx).read_models()?;
+        // One rule for a capability, whatever the transport: reading past states is reading
+        // the log.
+        if after.is_some() {
+            super::access(ctx).read_log()?;
+        } else {
+            super::access(ctx).read_models()?;
+        }
         let follow = follow(ctx, after).await?;
-        Ok(stream::unfold(follow, move |mut follow| async move {
-            loop {
-                let event = follow.next().await?;
-                if event.stream_id != id {
-                    continue;
+        let permit = Permit::new(ctx, &follow.store);
+        Ok(stream::unfold(
+            (follow, permit),
+            move |(mut follow, mut permit)| async move {
+                loop {
+                    let event = follow.next().await?;
+                    if event.stream_id != id {
+                        continue;
+                    }
+                    if !permit.allows().await {
+                        return None;
+                    }
+                    let state = consultation_state(&follow.store, id, Some(event.version)).await;
+                    if let Ok(Some(c)) = state.map(|s| s.consultation) {
+                        let c = Consultation::from_state(c, event.version, event.position);
+                        return Some((c, (follow, permit)));
+                    }
                 }
-                let state = consultation_state(&follow.store, id, Some(event.version)).await;
-                if let Ok(Some(c)) = state.map(|s| s.consultation) {
-                    let c = Consultation::from_state(c, event.version, event.position);
-                    return Some((c, follow));
-                }
-            }
-        }))
+            },
+        ))
     }
 }

@@ -1,6 +1,10 @@
 //! Authentication at the edge: the bearer token of each request becomes an [`Access`], failed
-//! attempts are logged (never the token) and limited per client address, and WebSocket clients
-//! may authenticate in `connection_init` instead of a header.
+//! attempts are logged (never the token) and limited per client address and token id, and
+//! WebSocket clients authenticate in `connection_init` through the same check and limiter.
+//!
+//! WebSockets are also watched for their whole life: `connection_init` must come within
+//! [`INIT_TIMEOUT`] (close code 4408, as graphql-transport-ws says), and a connection whose
+//! token is revoked or changed is closed within a second (close code 4403).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -10,38 +14,52 @@ use std::time::{Duration, Instant};
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
 
+use super::logthrottle::Throttle;
 use super::{error_body, negotiate, HttpState, Media};
-use crate::auth::{self, Access, Refusal};
+use crate::auth::{self, Access, Principal, Refusal};
 use crate::error::{ApiError, Code};
-use crate::store::Pool;
 
-/// Failed authentications allowed per client address in one window.
+/// Failed authentications allowed per client address and token id in one window.
 pub const MAX_FAILURES: u32 = 10;
 /// The window.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Most (address, token id) pairs tracked at once; past it the oldest window is forgotten.
+pub const MAX_TRACKED: usize = 10_000;
+/// How long a WebSocket may stay open without `connection_init`.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often an open WebSocket's token is checked again (also on every append of this process).
+pub const RECHECK: Duration = Duration::from_millis(250);
 
-/// Counts failed authentications per client address.
+/// Whose failures are counted together: a client address and the token id it presented (`None`
+/// for bearers that are not token-shaped). Keyed this way, wrong guesses from an office's shared
+/// address lock out the token guessed at, not every colleague's valid token.
+pub type FailureKey = (IpAddr, Option<Uuid>);
+
+/// Counts failed authentications per [`FailureKey`].
 #[derive(Debug, Default)]
 pub struct FailureLimiter {
-    failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    failures: Mutex<HashMap<FailureKey, (Instant, u32)>>,
 }
 
 impl FailureLimiter {
-    /// Whether `address` used up its failures in the current window.
-    pub fn blocked(&self, address: IpAddr) -> bool {
+    /// Whether `key` used up its failures in the current window.
+    pub fn blocked(&self, key: FailureKey) -> bool {
         let Ok(mut failures) = self.failures.lock() else {
             return false;
         };
-        match failures.get(&address) {
+        match failures.get(&key) {
             Some((since, _)) if since.elapsed() > FAILURE_WINDOW => {
-                failures.remove(&address);
+                failures.remove(&key);
                 false
             }
             Some((_, count)) => *count >= MAX_FAILURES,
@@ -49,19 +67,101 @@ impl FailureLimiter {
         }
     }
 
-    /// Records a failure of `address`.
-    pub fn failed(&self, address: IpAddr) {
+    /// Records a failure of `key`.
+    pub fn failed(&self, key: FailureKey) {
         if let Ok(mut failures) = self.failures.lock() {
-            // Forget finished windows before the map can grow large.
-            if failures.len() >= 10_000 {
+            if failures.len() >= MAX_TRACKED && !failures.contains_key(&key) {
+                // Forget finished windows; if every one is live, the oldest goes, so memory stays
+                // bounded whatever a client sends.
                 failures.retain(|_, (since, _)| since.elapsed() <= FAILURE_WINDOW);
+                if failures.len() >= MAX_TRACKED {
+                    let oldest = failures.iter().min_by_key(|(_, (since, _))| *since);
+                    if let Some(oldest) = oldest.map(|(k, _)| *k) {
+                        failures.remove(&oldest);
+                    }
+                }
             }
-            let entry = failures.entry(address).or_insert((Instant::now(), 0));
+            let entry = failures.entry(key).or_insert((Instant::now(), 0));
             if entry.0.elapsed() > FAILURE_WINDOW {
                 *entry = (Instant::now(), 0);
             }
-            entry.1 += 1;
+            entry.1 = entry.1.saturating_add(1);
         }
+    }
+}
+
+/// The client address of a request (absent in in-process tests).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+/// Why a bearer was not accepted, with what the client is told.
+struct Refused {
+    status: StatusCode,
+    error: ApiError,
+}
+
+/// Checks a bearer for a client: the one rule for HTTP requests and WebSocket
+/// `connection_init`. Only a wrong or malformed token counts as a failure; a database error is
+/// `INTERNAL` (503) and locks nobody out.
+async fn admit(
+    state: &HttpState,
+    address: Option<IpAddr>,
+    token: Option<&str>,
+) -> Result<Access, Refused> {
+    let Some(token) = token else {
+        return Ok(Access::Anonymous {
+            public_read: state.public_read,
+        });
+    };
+    let key = address.map(|a| (a, auth::token_id(token)));
+    if let Some(key) = key.filter(|k| state.failures.blocked(*k)) {
+        throttled_warn("authentication refused: too many failures", key.0);
+        return Err(Refused {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            error: ApiError::new(
+                Code::LimitExceeded,
+                "too many failed authentications with this token from this address; wait a minute",
+            ),
+        });
+    }
+    match auth::authenticate(state.store.pool(), token).await {
+        Ok(Ok(principal)) => Ok(Access::Token(principal)),
+        Ok(Err(refusal)) => {
+            // One message for every refusal: a client must not learn which ids exist or were
+            // revoked. The log keeps the reason (never the token).
+            let counted = matches!(refusal, Refusal::Malformed | Refusal::Unknown);
+            if let (Some(key), true) = (key, counted) {
+                state.failures.failed(key);
+            }
+            let reason = match refusal {
+                Refusal::Malformed => "authentication failed: malformed token",
+                Refusal::Unknown => "authentication failed: unknown token or wrong secret",
+                Refusal::Revoked => "authentication failed: revoked token",
+            };
+            if let Some(address) = address {
+                throttled_warn(reason, address);
+            }
+            Err(Refused {
+                status: StatusCode::UNAUTHORIZED,
+                error: ApiError::new(
+                    Code::Unauthenticated,
+                    "authentication failed: invalid or revoked token",
+                ),
+            })
+        }
+        Err(error) => Err(Refused {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: ApiError::from(error),
+        }),
+    }
+}
+
+/// Logs a refusal at most once a second per message, with how many were left out meanwhile:
+/// under attack, thousands of identical lines a second would drown the log.
+fn throttled_warn(message: &'static str, address: IpAddr) {
+    static REFUSALS: Throttle = Throttle::per_second();
+    if let Some(suppressed) = REFUSALS.allow(message) {
+        tracing::warn!(%address, suppressed, "{message}");
     }
 }
 
@@ -72,29 +172,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
 }
 
-/// What a presented token is worth.
-async fn check(pool: &Pool, public_read: bool, token: Option<&str>) -> Result<Access, ApiError> {
-    let Some(token) = token else {
-        return Ok(Access::Anonymous { public_read });
-    };
-    match auth::authenticate(pool, token).await? {
-        Ok(principal) => Ok(Access::Token(principal)),
-        Err(refusal) => {
-            let why = match refusal {
-                Refusal::Malformed => "malformed token",
-                Refusal::Unknown => "unknown token or wrong secret",
-                Refusal::Revoked => "revoked token",
-            };
-            Err(ApiError::new(
-                Code::Unauthenticated,
-                format!("authentication failed: {why}"),
-            ))
-        }
-    }
-}
-
 /// Middleware: turns the request's token into an [`Access`] extension, or answers
-/// `UNAUTHENTICATED` (401), or `LIMIT_EXCEEDED` (429) for an address with too many failures.
+/// `UNAUTHENTICATED` (401), `LIMIT_EXCEEDED` (429) for a token with too many failures from this
+/// address, or `INTERNAL` (503) when the tokens cannot be read.
 pub async fn authenticate(
     State(state): State<HttpState>,
     mut request: Request,
@@ -106,77 +186,116 @@ pub async fn authenticate(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| a.ip());
     let token = bearer(request.headers()).map(str::to_owned);
-    if token.is_some() {
-        if let Some(address) = address.filter(|a| state.failures.blocked(*a)) {
-            tracing::warn!(%address, "authentication refused: too many failures");
-            return error_body(
-                StatusCode::TOO_MANY_REQUESTS,
-                media,
-                ApiError::new(
-                    Code::LimitExceeded,
-                    "too many failed authentications from this address; wait a minute",
-                ),
-            );
-        }
-    }
-    match check(state.store.pool(), state.public_read, token.as_deref()).await {
+    match admit(&state, address, token.as_deref()).await {
         Ok(access) => {
             request.extensions_mut().insert(access);
+            request.extensions_mut().insert(ClientAddress(address));
             next.run(request).await
         }
-        Err(error) => {
-            // The token itself is never logged.
-            tracing::warn!(address = ?address, reason = %error.message, "authentication failed");
-            if let Some(address) = address {
-                state.failures.failed(address);
-            }
-            let status = if error.code == Code::Unauthenticated {
-                StatusCode::UNAUTHORIZED
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
-            };
-            error_body(status, media, error)
-        }
+        Err(refused) => error_body(refused.status, media, refused.error),
     }
 }
 
 /// The WebSocket endpoint (`graphql-transport-ws` and the older `graphql-ws`). A token in
-/// `connection_init`'s payload (`{"Authorization": "Bearer ..."}`) replaces the upgrade request's.
+/// `connection_init`'s payload (`{"Authorization": "Bearer ..."}`) replaces the upgrade request's,
+/// through the same check and failure limiter as HTTP.
 pub async fn websocket(
     State(state): State<HttpState>,
     Extension(access): Extension<Access>,
+    Extension(ClientAddress(address)): Extension<ClientAddress>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let schema = state.schema.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = payload
-                        .get("Authorization")
-                        .or_else(|| payload.get("authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned());
-                    let access = match token {
-                        None => access,
-                        Some(token) => {
-                            let public_read = state.public_read;
-                            match check(state.store.pool(), public_read, Some(&token)).await {
-                                Ok(access) => access,
-                                Err(error) => {
-                                    tracing::warn!(reason = %error.message, "websocket authentication failed");
-                                    return Err(async_graphql::Error::new(error.message));
-                                }
-                            }
-                        }
-                    };
-                    let mut data = Data::default();
-                    data.insert(access);
-                    Ok(data)
-                })
-                .serve()
-        })
+        .on_upgrade(move |socket| serve_socket(state, socket, protocol, access, address))
         .into_response()
+}
+
+/// Serves one WebSocket: async-graphql speaks the protocol, writing through a channel, while a
+/// watcher may close the socket itself (init timeout, revoked token).
+async fn serve_socket(
+    state: HttpState,
+    socket: WebSocket,
+    protocol: GraphQLProtocol,
+    access: Access,
+    address: Option<IpAddr>,
+) {
+    let (mut sink, stream) = socket.split();
+    let (out, mut outgoing) = mpsc::channel::<Message>(16);
+    let out = futures_util::sink::unfold(out, |out, message: Message| async move {
+        out.send(message)
+            .await
+            .map_err(|_| axum::Error::new("socket closed"))?;
+        Ok::<_, axum::Error>(out)
+    });
+    let (admitted, mut admission) = watch::channel(None::<Access>);
+    let schema = state.schema.clone();
+    let init_state = state.clone();
+    let graphql = GraphQLWebSocket::new_with_pair(out, stream, schema, protocol)
+        .on_connection_init(move |payload| async move {
+            let token = payload
+                .get("Authorization")
+                .or_else(|| payload.get("authorization"))
+                .and_then(|v| v.as_str())
+                .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned());
+            let access = match token {
+                None => access,
+                Some(token) => admit(&init_state, address, Some(&token))
+                    .await
+                    .map_err(|refused| async_graphql::Error::new(refused.error.message))?,
+            };
+            let _ = admitted.send(Some(access.clone()));
+            let mut data = Data::default();
+            data.insert(access);
+            Ok(data)
+        })
+        .serve();
+    let store = state.store.clone();
+    let watcher = async move {
+        // In a block of its own: the watch's read guard must be gone before the next await.
+        let principal: Option<Principal> = {
+            let granted =
+                tokio::time::timeout(INIT_TIMEOUT, admission.wait_for(Option::is_some)).await;
+            match granted {
+                Err(_) => return (4408, "Connection initialisation timeout"),
+                Ok(Err(_)) => None, // the protocol ended first
+                Ok(Ok(access)) => match &*access {
+                    Some(Access::Token(principal)) => Some(principal.clone()),
+                    _ => None,
+                },
+            }
+        };
+        let Some(principal) = principal else {
+            return std::future::pending().await;
+        };
+        let mut head = store.watch_head();
+        loop {
+            let _ = tokio::time::timeout(RECHECK, head.changed()).await;
+            // A read error keeps the socket: an outage is not a revocation.
+            if let Ok(false) = auth::still_valid(store.pool(), &principal).await {
+                return (4403, "Forbidden: the token was revoked or changed");
+            }
+        }
+    };
+    tokio::pin!(graphql, watcher);
+    let mut protocol_ended = false;
+    loop {
+        tokio::select! {
+            _ = &mut graphql, if !protocol_ended => protocol_ended = true,
+            (code, reason) = &mut watcher, if !protocol_ended => {
+                let frame = CloseFrame { code, reason: reason.into() };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                return;
+            }
+            message = outgoing.recv() => {
+                // None: the protocol ended and everything it queued (its own close) was sent.
+                let Some(message) = message else { return };
+                let closing = matches!(message, Message::Close(_));
+                if sink.send(message).await.is_err() || closing {
+                    return;
+                }
+            }
+        }
+    }
 }

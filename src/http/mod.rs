@@ -2,7 +2,9 @@
 //! the WebSocket subscription endpoint, health, readiness and metrics.
 
 pub mod guard;
+pub mod logthrottle;
 pub mod metrics;
+pub mod serve;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +24,7 @@ use tracing::Instrument;
 
 use crate::auth::Access;
 use crate::error::{ApiError, Code};
-use crate::graphql::ShuraSchema;
+use crate::graphql::{limits, ShuraSchema};
 use crate::store::Store;
 use metrics::Metrics;
 
@@ -35,11 +37,16 @@ pub struct Limits {
     pub request_timeout: Duration,
 }
 
+/// Default of [`Limits::max_body_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Default of [`Limits::request_timeout`], in seconds.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_body_bytes: 1024 * 1024,
-            request_timeout: Duration::from_secs(30),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            request_timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
         }
     }
 }
@@ -59,6 +66,8 @@ pub struct HttpState {
     pub public_read: bool,
     /// Failed authentications per client address.
     pub failures: Arc<guard::FailureLimiter>,
+    /// The bearer token `/metrics` requires, if any (see [`metrics::authorized`]).
+    pub metrics_token: Option<Arc<str>>,
 }
 
 /// The routes.
@@ -176,6 +185,13 @@ async fn graphql_get(
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
+    if let Some(refused) = params
+        .variables
+        .as_deref()
+        .and_then(|v| limits::check_json_nesting(v.as_bytes()).err())
+    {
+        return refuse(media, &refused);
+    }
     let variables = match params.variables.as_deref().map(serde_json::from_str) {
         None => None,
         Some(Ok(v)) => Some(v),
@@ -227,9 +243,25 @@ async fn graphql_post(
             ApiError::validation("Content-Type", "UNSUPPORTED", "send application/json"),
         );
     }
-    let bytes: Bytes = match axum::body::to_bytes(body, state.limits.max_body_bytes).await {
-        Ok(bytes) => bytes,
+    // Bounded in time as well as size: a body trickled a byte a minute must not hold a
+    // connection (and its place under the cap) for ever.
+    let read = axum::body::to_bytes(body, state.limits.max_body_bytes);
+    let bytes: Bytes = match tokio::time::timeout(state.limits.request_timeout, read).await {
+        Ok(Ok(bytes)) => bytes,
         Err(_) => {
+            return error_body(
+                StatusCode::REQUEST_TIMEOUT,
+                media,
+                ApiError::new(
+                    Code::LimitExceeded,
+                    format!(
+                        "the request body did not arrive within {:?}",
+                        state.limits.request_timeout
+                    ),
+                ),
+            )
+        }
+        Ok(Err(_)) => {
             return error_body(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 media,
@@ -243,6 +275,10 @@ async fn graphql_post(
             )
         }
     };
+    // Counted flat before serde recurses into it.
+    if let Err(refused) = limits::check_json_nesting(&bytes) {
+        return refuse(media, &refused);
+    }
     let request: PostBody = match serde_json::from_slice(&bytes) {
         Ok(request) => request,
         Err(e) => {
@@ -284,6 +320,11 @@ struct Call {
     media: Media,
     method: Method,
     access: Access,
+}
+
+/// A request refused by [`limits`] before it ran.
+fn refuse(media: Media, refused: &limits::Refused) -> Response {
+    error_body(StatusCode::BAD_REQUEST, media, refused.to_api_error())
 }
 
 fn not_acceptable() -> Response {
@@ -348,6 +389,13 @@ async fn execute(
         method,
         access,
     } = call;
+    // Before anything parses the document: the parser recurses once per nesting level.
+    if let Err(refused) = limits::check_document_text(&query) {
+        return refuse(media, &refused);
+    }
+    if let Some(Err(error)) = variables.as_ref().map(limits::check_variables) {
+        return error_body(StatusCode::BAD_REQUEST, media, error);
+    }
     let op_type = operation_type(&query, operation_name.as_deref());
     if method == Method::GET && op_type.is_some_and(|t| t != OperationType::Query) {
         let mut response = error_body(
@@ -375,7 +423,8 @@ async fn execute(
         request = request.variables(Variables::from_json(variables));
     }
     let started = Instant::now();
-    let span = tracing::info_span!("graphql", operation = %name);
+    // The client's name, bounded as in /metrics: a 500 kB name must not ride on every log line.
+    let span = tracing::info_span!("graphql", operation = %metrics::label(&name));
     let run = state.schema.execute(request).instrument(span);
     // A request past its deadline is abandoned, and one that finished past it (the timer's
     // resolution is a millisecond) is answered the same way: the limit means the same whatever
@@ -424,6 +473,15 @@ async fn execute(
 }
 
 async fn ready(State(state): State<HttpState>) -> Response {
+    // Without its writer the process can serve reads but never another write: not ready, and
+    // `serve` exits non-zero so that a supervisor restarts it.
+    if !state.store.writer_alive() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the writer stopped\n",
+        )
+            .into_response();
+    }
     match state.store.head().await {
         Ok(head) => (
             StatusCode::OK,
@@ -441,7 +499,15 @@ async fn ready(State(state): State<HttpState>) -> Response {
     }
 }
 
-async fn metrics_text(State(state): State<HttpState>) -> Response {
+async fn metrics_text(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    if !metrics::authorized(state.metrics_token.as_deref(), &headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
+            "/metrics needs Authorization: Bearer <the --metrics-token of this server>\n",
+        )
+            .into_response();
+    }
     let head = *state.store.watch_head().borrow();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -108,6 +108,26 @@ impl Server {
         }
     }
 
+    /// The server's resident memory, in KiB (from /proc), or 0 where unreadable.
+    pub fn rss_kib(&self) -> u64 {
+        let Some(pid) = self.child.id() else { return 0 };
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kib| kib.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Stops the server (SIGKILL is enough for tests).
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
@@ -182,7 +202,68 @@ impl Subscriber {
         subscriber
     }
 
-    async fn next_message(&mut self) -> Value {
+    /// Opens a graphql-transport-ws connection and sends nothing.
+    pub async fn connect(addr: &str) -> Subscriber {
+        let mut request = format!("ws://{addr}/graphql/ws")
+            .into_client_request()
+            .expect("request");
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket");
+        Subscriber { socket }
+    }
+
+    /// Sends `connection_init` with `token`; returns the server's answer: `Ok(())` for
+    /// `connection_ack`, else the close code and reason.
+    pub async fn init(&mut self, token: Option<&str>) -> Result<(), (u16, String)> {
+        let payload = match token {
+            Some(t) => json!({ "Authorization": format!("Bearer {t}") }),
+            None => json!({}),
+        };
+        let init = json!({"type": "connection_init", "payload": payload}).to_string();
+        if self.socket.send(Message::text(init)).await.is_err() {
+            return Err((0, "send failed".into()));
+        }
+        loop {
+            match tokio::time::timeout(Duration::from_secs(15), self.socket.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    let message: Value = serde_json::from_str(text.as_str()).expect("JSON");
+                    if message["type"] == "connection_ack" {
+                        return Ok(());
+                    }
+                }
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Err(frame.map_or((0, String::new()), |f| {
+                        (u16::from(f.code), f.reason.to_string())
+                    }))
+                }
+                Ok(Some(Ok(_))) => {}
+                _ => return Err((0, "closed without a close frame".into())),
+            }
+        }
+    }
+
+    /// Waits at most `within` for the server to close the connection; returns the close code
+    /// (0 for a close without a frame), or `None` if it stayed open.
+    pub async fn closed_within(&mut self, within: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return None,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Some(frame.map_or(0, |f| u16::from(f.code)))
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(_))) | Ok(None) => return Some(0),
+            }
+        }
+    }
+
+    pub async fn next_message(&mut self) -> Value {
         loop {
             let message = tokio::time::timeout(Duration::from_secs(15), self.socket.next())
                 .await
