@@ -1,5 +1,5 @@
 //! Assembles the service: store with read models, GraphQL schema, HTTP routes; and serves it
-//! with graceful shutdown.
+//! within connection limits ([`ConnectionLimits`]) with graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use axum::Router;
 
 use crate::graphql::{self, ApiState};
 use crate::http::metrics::Metrics;
+pub use crate::http::serve::ConnectionLimits;
 use crate::http::{self as edge, HttpState, Limits};
 use crate::projections::ReadModels;
 use crate::seeds;
@@ -25,6 +26,10 @@ pub struct AppConfig {
     pub limits: Limits,
     /// Let anonymous clients read the read models (never the log or contact details).
     pub public_read: bool,
+    /// Bounds on open connections and on how long they may stay idle.
+    pub connections: ConnectionLimits,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 impl AppConfig {
@@ -35,6 +40,8 @@ impl AppConfig {
             seed_if_empty: false,
             limits: Limits::default(),
             public_read: false,
+            connections: ConnectionLimits::default(),
+            metrics_token: None,
         }
     }
 }
@@ -45,6 +52,8 @@ pub struct App {
     pub router: Router,
     /// The store behind them.
     pub store: Store,
+    /// The connection limits [`serve`] applies.
+    pub connections: ConnectionLimits,
 }
 
 /// Opens the store (migrations applied), seeds an empty log if asked, and builds the routes.
@@ -74,24 +83,53 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
         limits: config.limits,
         public_read: config.public_read,
         failures: Default::default(),
+        metrics_token: config.metrics_token.map(Arc::from),
     });
-    Ok(App { router, store })
+    Ok(App {
+        router,
+        store,
+        connections: config.connections,
+    })
 }
 
-/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+/// Serves until SIGTERM or Ctrl-C within the app's connection limits, then lets in-flight
+/// requests finish.
 pub async fn serve(app: App, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-    tracing::info!(%addr, "serving GraphQL at /graphql (GraphiQL in a browser), subscriptions at /graphql/ws");
-    let service = app
-        .router
-        .into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    // The address bound (the port chosen, for `:0`).
+    let addr = listener.local_addr().unwrap_or(addr);
+    let limits = app.connections;
+    tracing::info!(
+        %addr,
+        max_connections = limits.max_connections,
+        header_timeout_secs = limits.header_timeout.as_secs(),
+        idle_timeout_secs = limits.idle_timeout.as_secs(),
+        "serving GraphQL at /graphql (GraphiQL in a browser), subscriptions at /graphql/ws"
+    );
+    // A writer that stopped (it survives a panicking batch, so this is never expected) leaves a
+    // process that can read but never write: `/readyz` says so at once, and the process stops
+    // with an error, so that its supervisor starts a new one.
+    let writer_stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = {
+        let writer = app.store.writer_stopped();
+        let flag = writer_stopped.clone();
+        async move {
+            tokio::select! {
+                _ = shutdown_signal() => {}
+                _ = writer => {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    tracing::error!("the writer stopped: shutting down to be restarted");
+                }
+            }
+        }
+    };
+    crate::http::serve::serve(listener, app.router, limits, stop).await;
     app.store.close().await;
+    if writer_stopped.load(std::sync::atomic::Ordering::SeqCst) {
+        anyhow::bail!("the writer stopped; exiting so that a supervisor restarts the service");
+    }
     Ok(())
 }
 

@@ -47,6 +47,61 @@ pub enum Command {
         /// contact details): for public dashboards.
         #[arg(long)]
         public_read: bool,
+        /// Most connections open at once, WebSockets included. A connection past it is
+        /// answered at once `503 Service Unavailable` (`Connection: close`) and closed. Keep the
+        /// process's open-file limit (`ulimit -n`) above it.
+        #[arg(
+            long,
+            default_value_t = crate::http::serve::DEFAULT_MAX_CONNECTIONS,
+            value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000),
+        )]
+        max_connections: usize,
+        /// Seconds a client has to send a request's headers (from connecting, for the first
+        /// request; from its first byte, for later ones on a kept-alive connection); past it the
+        /// connection is closed without an answer.
+        #[arg(
+            long,
+            default_value_t = crate::http::serve::DEFAULT_HEADER_TIMEOUT_SECS,
+            value_parser = clap::value_parser!(u64).range(1..=86_400),
+        )]
+        header_timeout_secs: u64,
+        /// Seconds a kept-alive connection may wait for its next request, and a request may go
+        /// without a byte received or sent (a stalled upload or download); past it the
+        /// connection is closed. Keep it above the request timeout (30 s): a query computing
+        /// sends nothing meanwhile.
+        #[arg(
+            long,
+            default_value_t = crate::http::serve::DEFAULT_IDLE_TIMEOUT_SECS,
+            value_parser = clap::value_parser!(u64).range(1..=86_400),
+        )]
+        idle_timeout_secs: u64,
+        /// Require `Authorization: Bearer TOKEN` on /metrics (others get 401). Without it,
+        /// /metrics is open to anyone who can reach the port. Prefer the environment variable:
+        /// command lines are visible to other users of the machine.
+        #[arg(
+            long,
+            env = "SHURA_METRICS_TOKEN",
+            hide_env_values = true,
+            value_name = "TOKEN",
+            value_parser = non_empty_token,
+        )]
+        metrics_token: Option<String>,
+        /// Largest GraphQL request body, in bytes; a larger one is answered `413` with
+        /// `LIMIT_EXCEEDED`.
+        #[arg(
+            long,
+            default_value_t = crate::http::DEFAULT_MAX_BODY_BYTES,
+            value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1_024..=64 * 1024 * 1024),
+        )]
+        max_body_bytes: usize,
+        /// Seconds a GraphQL request may take (reading its body included); past it the client
+        /// gets `504` (`408` while the body is still arriving) with `LIMIT_EXCEEDED`.
+        #[arg(
+            long,
+            default_value_t = crate::http::DEFAULT_REQUEST_TIMEOUT_SECS,
+            value_parser = clap::value_parser!(u64).range(1..=3_600),
+        )]
+        request_timeout_secs: u64,
     },
     /// Manage API tokens.
     Token {
@@ -148,11 +203,19 @@ pub async fn main() -> ExitCode {
     }
 }
 
+/// Logs to standard error: `RUST_LOG` filters (default `info`), `LOG_FORMAT=json` for JSON
+/// lines. Colours only on a terminal (and not with `NO_COLOR`): in a file or a pipe, escape codes
+/// are noise that breaks `grep` and log collectors.
 fn init_tracing() {
+    use std::io::IsTerminal;
+    // PostgreSQL's notices ("relation ... already exists, skipping", on every start's migration
+    // check) are not news: shown only when asked for through RUST_LOG.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx::postgres::notice=warn"));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
@@ -183,10 +246,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             addr,
             no_seed,
             public_read,
+            max_connections,
+            header_timeout_secs,
+            idle_timeout_secs,
+            metrics_token,
+            max_body_bytes,
+            request_timeout_secs,
         } => {
             let mut config = crate::app::AppConfig::new(&cli.database_url);
             config.seed_if_empty = !no_seed;
             config.public_read = public_read;
+            config.connections = crate::app::ConnectionLimits {
+                max_connections,
+                header_timeout: std::time::Duration::from_secs(header_timeout_secs),
+                idle_timeout: std::time::Duration::from_secs(idle_timeout_secs),
+            };
+            config.metrics_token = metrics_token;
+            config.limits = crate::http::Limits {
+                max_body_bytes,
+                request_timeout: std::time::Duration::from_secs(request_timeout_secs),
+            };
+            if config.connections.idle_timeout < config.limits.request_timeout {
+                // A query computing reads and writes nothing: it would be cut as a stall.
+                tracing::warn!(
+                    idle_timeout_secs,
+                    request_timeout_secs = config.limits.request_timeout.as_secs(),
+                    "--idle-timeout-secs is below the request timeout: slow requests will be \
+                     closed as stalled before their timeout answers them"
+                );
+            }
             let app = crate::app::build(config).await?;
             if crate::auth::list_tokens(app.store.pool()).await?.is_empty() {
                 let issued = crate::auth::create_token(
@@ -360,6 +448,19 @@ async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses an empty `--metrics-token`: it would look like protection and be none.
+fn non_empty_token(text: &str) -> Result<String, String> {
+    let token = text.trim();
+    if token.is_empty() {
+        Err(
+            "the metrics token must not be empty (leave the option out to keep /metrics open)"
+                .into(),
+        )
+    } else {
+        Ok(token.to_owned())
+    }
+}
+
 fn parse_anchor(text: &str) -> anyhow::Result<LogHead> {
     let (position, hash) = text
         .split_once(':')
@@ -401,6 +502,35 @@ mod tests {
             "postgres://root@127.0.0.1/test"
         );
         assert_eq!(redact("sqlite://shura.db"), "sqlite://shura.db");
+    }
+
+    #[test]
+    fn serve_flags_have_their_documented_defaults_and_bounds() {
+        let parse = |extra: &[&str]| {
+            let args = [&["shura", "serve"][..], extra].concat();
+            Cli::try_parse_from(args)
+        };
+        let Ok(Cli {
+            command:
+                Command::Serve {
+                    max_connections,
+                    header_timeout_secs,
+                    idle_timeout_secs,
+                    ..
+                },
+            ..
+        }) = parse(&[])
+        else {
+            panic!("serve parses without options");
+        };
+        assert_eq!(
+            (max_connections, header_timeout_secs, idle_timeout_secs),
+            (1024, 10, 60)
+        );
+        assert!(parse(&["--max-connections", "0"]).is_err());
+        assert!(parse(&["--header-timeout-secs", "0"]).is_err());
+        assert!(parse(&["--metrics-token", " "]).is_err());
+        assert!(parse(&["--max-connections", "50", "--idle-timeout-secs", "1"]).is_ok());
     }
 
     #[test]

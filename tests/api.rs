@@ -2,12 +2,21 @@
 //! error code, concurrency, pagination, the dashboard against a hand count, time travel, limits,
 //! statement counts, and subscriptions across processes.
 
+#[path = "api/abuse.rs"]
+mod abuse;
 #[path = "api/access.rs"]
 mod access;
 mod common;
+#[path = "api/connections.rs"]
+mod connections;
 #[path = "api/mutations.rs"]
 mod mutations;
 
+use abuse::{
+    any_request_gets_a_coded_answer, authentication_failures_are_keyed_and_outages_lock_out_nobody,
+    hostile_documents_are_refused_before_they_run, hostile_values_are_refused_with_the_field,
+    websockets_are_held_to_the_same_rules,
+};
 use access::{
     a_revoked_token_stops_at_once, an_editor_cannot_reach_another_region_even_with_an_id,
     failed_authentications_are_limited_per_address, public_read_opens_read_models_only,
@@ -15,6 +24,12 @@ use access::{
     tokens_from_the_command_line_and_the_first_start,
 };
 
+use connections::{
+    a_metrics_token_closes_metrics_to_others, connections_past_the_cap_are_refused_clearly,
+    idle_kept_alive_connections_are_closed_after_the_idle_timeout,
+    metrics_stay_small_whatever_operation_names_clients_send,
+    slow_request_heads_are_closed_after_the_header_timeout,
+};
 use mutations::{every_mutation_has_a_happy_path, every_mutation_names_the_missing_field};
 
 use std::collections::HashSet;
@@ -34,6 +49,11 @@ use uuid::Uuid;
 
 on_both_backends!(
     graphql_over_http_rules,
+    connections_past_the_cap_are_refused_clearly,
+    slow_request_heads_are_closed_after_the_header_timeout,
+    idle_kept_alive_connections_are_closed_after_the_idle_timeout,
+    metrics_stay_small_whatever_operation_names_clients_send,
+    a_metrics_token_closes_metrics_to_others,
     mutations_return_the_entity_and_errors_carry_codes,
     concurrent_mutations_with_one_expected_version_have_one_winner,
     pages_have_no_duplicates_or_holes,
@@ -52,6 +72,11 @@ on_both_backends!(
     a_revoked_token_stops_at_once,
     failed_authentications_are_limited_per_address,
     tokens_from_the_command_line_and_the_first_start,
+    hostile_documents_are_refused_before_they_run,
+    hostile_values_are_refused_with_the_field,
+    authentication_failures_are_keyed_and_outages_lock_out_nobody,
+    websockets_are_held_to_the_same_rules,
+    any_request_gets_a_coded_answer,
 );
 
 /// The service and an admin token for it.
