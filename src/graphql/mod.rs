@@ -2,6 +2,7 @@
 //! views, over the read models and the log.
 
 pub mod cache;
+pub mod enums;
 pub mod limits;
 pub mod mutation;
 pub mod query;
