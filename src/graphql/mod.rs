@@ -6,6 +6,7 @@ pub mod enums;
 pub mod limits;
 pub mod mutation;
 pub mod query;
+pub mod scalars;
 pub mod subscription;
 pub mod types;
 
@@ -19,8 +20,13 @@ pub use mutation::Mutation;
 pub use query::Query;
 pub use subscription::Subscription;
 
+/// The query root: the parts of the graph, each in its own module, merged into one type.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(Query);
+
 /// The served schema.
-pub type ShuraSchema = Schema<Query, Mutation, Subscription>;
+pub type ShuraSchema = Schema<QueryRoot, Mutation, Subscription>;
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
@@ -59,7 +65,7 @@ pub fn schema(state: ApiState) -> ShuraSchema {
         },
         tokio::spawn,
     );
-    Schema::build(Query, Mutation, Subscription)
+    Schema::build(QueryRoot::default(), Mutation, Subscription)
         .data(state)
         .data(loader)
         .data(cache::ConsultationCache::default())
@@ -71,5 +77,7 @@ pub fn schema(state: ApiState) -> ShuraSchema {
 
 /// The schema's SDL, as `schema/schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, Subscription).finish().sdl()
+    Schema::build(QueryRoot::default(), Mutation, Subscription)
+        .finish()
+        .sdl()
 }

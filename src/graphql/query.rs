@@ -139,9 +139,10 @@ pub struct ConsultationFilter {
 }
 
 /// The query root.
+#[derive(Default)]
 pub struct Query;
 
-#[Object]
+#[Object(name = "CoreQuery")]
 impl Query {
     /// Consultations, filtered, sorted by start date, in Relay pages.
     #[graphql(
