@@ -5,7 +5,8 @@
 use async_graphql::Enum;
 
 /// What kind of gathering a consultation is.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::consultation::ConsultationKind")]
 pub enum ConsultationKind {
     /// A regional consultation meeting (لقاء تشاوري جهوي).
@@ -26,7 +27,8 @@ pub enum ConsultationKind {
 
 /// Where a consultation is in its lifecycle:
 /// planned -> held -> closed, and planned|held -> cancelled.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::consultation::ConsultationStatus")]
 pub enum ConsultationStatus {
     /// Announced, not yet held.
@@ -40,7 +42,8 @@ pub enum ConsultationStatus {
 }
 
 /// A participant's role in the meeting.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::consultation::ParticipantRole")]
 pub enum ParticipantRole {
     /// Chaired it (ترأس).
@@ -66,7 +69,8 @@ pub enum ParticipantRole {
 }
 
 /// Whether a participant was there.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::consultation::Attendance")]
 pub enum Attendance {
     /// Invited; attendance not (yet) known.
@@ -78,7 +82,8 @@ pub enum Attendance {
 }
 
 /// What kind of agreement was signed.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::consultation::AgreementKind")]
 pub enum AgreementKind {
     /// اتفاقية إطار.
@@ -97,7 +102,8 @@ pub enum AgreementKind {
 
 /// Whether an agreement was signed at the consultation, only announced, or
 /// is an earlier agreement recalled for context.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::consultation::AgreementStatus")]
 pub enum AgreementStatus {
     /// Signed at (or recorded with) this consultation.
@@ -109,7 +115,8 @@ pub enum AgreementStatus {
 }
 
 /// What kind of point was raised.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::consultation::PointKind")]
 pub enum PointKind {
     /// Something said or presented.
@@ -133,7 +140,8 @@ pub enum PointKind {
 }
 
 /// Where an action stands.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::action::ActionStatus")]
 pub enum ActionStatus {
     /// Not started yet.
@@ -149,7 +157,8 @@ pub enum ActionStatus {
 }
 
 /// What kind of body an organisation is.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::organisation::OrganisationKind")]
 pub enum OrganisationKind {
     /// A ministry (وزارة).
@@ -207,7 +216,8 @@ pub enum OrganisationKind {
 }
 
 /// What a token's holder may do.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::token::Role")]
 pub enum Role {
     /// Everything.
@@ -221,7 +231,8 @@ pub enum Role {
 }
 
 /// A day of the week, as stated in a source ("يوم الثلاثاء", a Tuesday).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[graphql(remote = "crate::domain::common::Weekday")]
 pub enum Weekday {
     /// Monday.
@@ -241,7 +252,8 @@ pub enum Weekday {
 }
 
 /// What became of a recommendation (the recommendation it was merged into is its own field).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 pub enum RecommendationStatus {
     /// Made at the meeting, not yet decided on.
     Proposed,
