@@ -65,12 +65,15 @@ pub struct ConsultationFilter {
     pub region: Option<String>,
     pub kind: Option<String>,
     pub status: Option<String>,
-    /// First day, `YYYY-MM-DD` (consultations starting on or after).
+    /// First day, `YYYY-MM-DD`: consultations whose start can be on or after it, compared at
+    /// the precision the start is known to (a start known as November 2025 can be on or after
+    /// 3 November 2025); a start without a known year is never compared.
     pub from: Option<String>,
-    /// Last day, `YYYY-MM-DD` (consultations starting on or before).
+    /// Last day, `YYYY-MM-DD`: consultations whose start can be on or before it (same rule).
     pub to: Option<String>,
     pub theme: Option<String>,
-    /// An organisation or person taking part (as participant or agreement party).
+    /// An organisation or person taking part: as participant, organiser, agreement party or
+    /// signatory.
     pub stakeholder: Option<Uuid>,
     pub search: Option<String>,
 }
@@ -94,11 +97,14 @@ pub struct Page<T> {
 macro_rules! consultation_where {
     () => {
         " WHERE ($1 IS NULL OR region = $1) AND ($2 IS NULL OR kind = $2) \
-          AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR start_date >= $4) \
-          AND ($5 IS NULL OR start_date <= $5) \
+          AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR start_last >= $4) \
+          AND ($5 IS NULL OR start_first <= $5) \
           AND ($6 IS NULL OR id IN (SELECT consultation_id FROM rm_themes WHERE theme = $6)) \
           AND ($7 IS NULL OR id IN (SELECT consultation_id FROM rm_participants \
-               WHERE person_id = $7 OR organisation_id = $7)) \
+               WHERE person_id = $7 OR organisation_id = $7) \
+               OR id IN (SELECT consultation_id FROM rm_organisers WHERE organisation_id = $7) \
+               OR id IN (SELECT consultation_id FROM rm_agreement_parties \
+               WHERE organisation_id = $7 OR signatory_person_id = $7)) \
           AND ($8 IS NULL OR search LIKE $8 ESCAPE '\\') AND ($9 IS NULL OR search LIKE $9 ESCAPE '\\') \
           AND ($10 IS NULL OR search LIKE $10 ESCAPE '\\') AND ($11 IS NULL OR search LIKE $11 ESCAPE '\\')"
     };
@@ -122,13 +128,15 @@ macro_rules! bind_consultation_filter {
     };
 }
 
-/// A page of consultations, oldest (or newest, with `descending`) start first.
+/// A page of consultations, oldest (or newest, with `descending`) start first, with the count
+/// of all that match when `with_total`.
 pub async fn consultations(
     pool: &Pool,
     filter: &ConsultationFilter,
     descending: bool,
     first: i64,
     after: Option<&Cursor>,
+    with_total: bool,
 ) -> Result<Page<ConsultationRecord>> {
     const COUNT: &str = concat!(
         "SELECT COUNT(*) FROM rm_consultations",
@@ -140,23 +148,29 @@ pub async fn consultations(
     } else {
         filtered_consultations(pool, filter, descending, first, after).await?
     };
-    let total = if unfiltered {
+    let total = if !with_total {
+        None
+    } else if unfiltered {
         // Kept by the projector as it writes (`rm_counts`): one row, whatever the table's size.
         const COUNT_ALL: &str = "SELECT value FROM rm_counts WHERE name = 'consultations'";
-        on_pool!(pool, p => sqlx::query_scalar::<_, i64>(COUNT_ALL).fetch_optional(p).await?)
-            .unwrap_or(0)
+        Some(
+            on_pool!(pool, p => sqlx::query_scalar::<_, i64>(COUNT_ALL).fetch_optional(p).await?)
+                .unwrap_or(0),
+        )
     } else {
         let patterns = search_patterns(filter.search.as_deref())?;
-        on_pool!(pool, p => bind_consultation_filter!(sqlx::query_scalar::<_, i64>(COUNT), filter, patterns)
-        .fetch_one(p)
-        .await?)
+        Some(
+            on_pool!(pool, p => bind_consultation_filter!(sqlx::query_scalar::<_, i64>(COUNT), filter, patterns)
+            .fetch_one(p)
+            .await?),
+        )
     };
     let has_next = rows.len() as i64 > first;
     rows.truncate(first as usize);
     Ok(Page {
         rows,
         has_next,
-        total: Some(total),
+        total,
     })
 }
 
@@ -242,14 +256,29 @@ async fn filtered_consultations(
     )
 }
 
+/// The two texts of a statement over a list of ids: `$ids` stands for the list, read with
+/// `json_each` on SQLite and as a `uuid[]` on PostgreSQL (see [`fetch_by_ids`]).
+macro_rules! by_ids {
+    ($($part:tt),* $(,)?) => {
+        (
+            concat!($(by_ids!(@sqlite $part)),*),
+            concat!($(by_ids!(@postgres $part)),*),
+        )
+    };
+    (@sqlite "IN $ids") => { " IN (SELECT value FROM json_each($1))" };
+    (@postgres "IN $ids") => { " = ANY($1)" };
+    (@sqlite $part:tt) => { $part };
+    (@postgres $part:tt) => { $part };
+}
+
 /// The documents of the given consultations (those that exist), with one statement: pages
 /// read them only for the consultations their caller has not parsed yet.
 pub async fn consultation_docs(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ConsultationDoc>> {
-    const SQLITE: &str = "SELECT id, version, position, doc FROM rm_consultations \
-        WHERE id IN (SELECT value FROM json_each($1))";
-    const POSTGRES: &str = "SELECT id, version, position, doc FROM rm_consultations \
-        WHERE id = ANY($1)";
-    fetch_by_ids(pool, SQLITE, POSTGRES, ids).await
+    const SQL: (&str, &str) = by_ids!(
+        "SELECT id, version, position, doc FROM rm_consultations WHERE id",
+        "IN $ids"
+    );
+    fetch_by_ids(pool, SQL.0, SQL.1, ids).await
 }
 
 /// Runs a statement whose one parameter is a list of ids: one statement whatever the list's
@@ -285,6 +314,40 @@ where
     })
 }
 
+/// Runs a statement whose parameters are a list of ids (`$1`) and a number (`$2`), like
+/// [`fetch_by_ids`].
+async fn fetch_by_ids_and<T>(
+    pool: &Pool,
+    sqlite: &'static str,
+    postgres: &'static str,
+    ids: &[Uuid],
+    number: i64,
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    Ok(match pool {
+        Pool::Sqlite(c) => {
+            let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
+            sqlx::query_as::<_, T>(sqlite)
+                .bind(ids)
+                .bind(number)
+                .fetch_all(c)
+                .await?
+        }
+        Pool::Postgres(c) => {
+            sqlx::query_as::<_, T>(postgres)
+                .bind(ids)
+                .bind(number)
+                .fetch_all(c)
+                .await?
+        }
+    })
+}
+
 /// A recommendation, agreement, organisation or person row as lists return it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EntityRecord {
@@ -307,37 +370,74 @@ pub struct RecommendationFilter {
     pub theme: Option<String>,
     pub region: Option<String>,
     pub search: Option<String>,
+    /// Made at a consultation whose start can be on or after this day (as
+    /// [`ConsultationFilter::from`]).
+    pub from: Option<String>,
+    /// Made at a consultation whose start can be on or before this day.
+    pub to: Option<String>,
 }
 
-/// A page of recommendations in id order.
+macro_rules! recommendation_where {
+    () => {
+        " WHERE ($1 IS NULL OR consultation_id = $1) \
+        AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR region = $3) \
+        AND ($4 IS NULL OR id IN (SELECT recommendation_id FROM rm_themes WHERE theme = $4)) \
+        AND ($5 IS NULL OR search LIKE $5 ESCAPE '\\') AND ($6 IS NULL OR search LIKE $6 ESCAPE '\\') \
+        AND ($7 IS NULL OR search LIKE $7 ESCAPE '\\') AND ($8 IS NULL OR search LIKE $8 ESCAPE '\\') \
+        AND ($9 IS NULL OR consultation_id IN (SELECT id FROM rm_consultations WHERE start_last >= $9)) \
+        AND ($10 IS NULL OR consultation_id IN (SELECT id FROM rm_consultations WHERE start_first <= $10))"
+    };
+}
+
+macro_rules! bind_recommendation_filter {
+    ($query:expr, $filter:expr, $p:expr) => {
+        $query
+            .bind($filter.consultation.map(DbUuid))
+            .bind(&$filter.status)
+            .bind(&$filter.region)
+            .bind(&$filter.theme)
+            .bind(&$p[0])
+            .bind(&$p[1])
+            .bind(&$p[2])
+            .bind(&$p[3])
+            .bind(&$filter.from)
+            .bind(&$filter.to)
+    };
+}
+
+/// A page of recommendations in id order, with the count of all that match when `with_total`.
 pub async fn recommendations(
     pool: &Pool,
     filter: &RecommendationFilter,
     first: i64,
     after: Option<Uuid>,
+    with_total: bool,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: &str = "SELECT id, NULL AS version, consultation_id, status, region, text AS title, position, doc \
-        FROM rm_recommendations WHERE ($1 IS NULL OR consultation_id = $1) \
-        AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR region = $3) \
-        AND ($4 IS NULL OR id IN (SELECT recommendation_id FROM rm_themes WHERE theme = $4)) \
-        AND ($5 IS NULL OR search LIKE $5 ESCAPE '\\') AND ($6 IS NULL OR search LIKE $6 ESCAPE '\\') \
-        AND ($7 IS NULL OR search LIKE $7 ESCAPE '\\') AND ($8 IS NULL OR search LIKE $8 ESCAPE '\\') \
-        AND ($9 IS NULL OR id > $9) ORDER BY id LIMIT $10";
+    const SQL: &str = concat!(
+        "SELECT id, NULL AS version, consultation_id, status, region, text AS title, position, \
+         doc FROM rm_recommendations",
+        recommendation_where!(),
+        " AND ($11 IS NULL OR id > $11) ORDER BY id LIMIT $12"
+    );
+    const COUNT: &str = concat!(
+        "SELECT COUNT(*) FROM rm_recommendations",
+        recommendation_where!()
+    );
     let p = search_patterns(filter.search.as_deref())?;
-    let mut rows = on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL)
-        .bind(filter.consultation.map(DbUuid))
-        .bind(&filter.status)
-        .bind(&filter.region)
-        .bind(&filter.theme)
-        .bind(&p[0])
-        .bind(&p[1])
-        .bind(&p[2])
-        .bind(&p[3])
+    let mut rows = on_pool!(pool, c => bind_recommendation_filter!(sqlx::query_as::<_, EntityRecord>(SQL), filter, p)
         .bind(after.map(DbUuid))
         .bind(first + 1)
         .fetch_all(c)
         .await?);
-    Ok(page(&mut rows, first))
+    let mut page = page(&mut rows, first);
+    if with_total {
+        page.total = Some(
+            on_pool!(pool, c => bind_recommendation_filter!(sqlx::query_scalar::<_, i64>(COUNT), filter, p)
+            .fetch_one(c)
+            .await?),
+        );
+    }
+    Ok(page)
 }
 
 /// Filters of the agreement list.
@@ -345,32 +445,73 @@ pub async fn recommendations(
 pub struct AgreementFilter {
     pub consultation: Option<Uuid>,
     pub status: Option<String>,
+    pub kind: Option<String>,
     pub region: Option<String>,
     pub programme: Option<String>,
+    /// An organisation party to it (itself, or through the participant that is the party).
+    pub party: Option<Uuid>,
+    /// Words of the title, programme or objectives.
+    pub search: Option<String>,
 }
 
-/// A page of agreements in id order.
+macro_rules! agreement_where {
+    () => {
+        " WHERE ($1 IS NULL OR consultation_id = $1) \
+        AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR kind = $3) \
+        AND ($4 IS NULL OR region = $4) AND ($5 IS NULL OR programme = $5) \
+        AND ($6 IS NULL OR id IN (SELECT agreement_id FROM rm_agreement_parties \
+             WHERE organisation_id = $6)) \
+        AND ($7 IS NULL OR search LIKE $7 ESCAPE '\\') AND ($8 IS NULL OR search LIKE $8 ESCAPE '\\') \
+        AND ($9 IS NULL OR search LIKE $9 ESCAPE '\\') AND ($10 IS NULL OR search LIKE $10 ESCAPE '\\')"
+    };
+}
+
+macro_rules! bind_agreement_filter {
+    ($query:expr, $filter:expr, $p:expr) => {
+        $query
+            .bind($filter.consultation.map(DbUuid))
+            .bind(&$filter.status)
+            .bind(&$filter.kind)
+            .bind(&$filter.region)
+            .bind(&$filter.programme)
+            .bind($filter.party.map(DbUuid))
+            .bind(&$p[0])
+            .bind(&$p[1])
+            .bind(&$p[2])
+            .bind(&$p[3])
+    };
+}
+
+/// A page of agreements in id order, with the count of all that match when `with_total`.
 pub async fn agreements(
     pool: &Pool,
     filter: &AgreementFilter,
     first: i64,
     after: Option<Uuid>,
+    with_total: bool,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: &str =
+    const SQL: &str = concat!(
         "SELECT id, NULL AS version, consultation_id, status, region, title, position, doc \
-        FROM rm_agreements WHERE ($1 IS NULL OR consultation_id = $1) \
-        AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR region = $3) \
-        AND ($4 IS NULL OR programme = $4) AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6";
-    let mut rows = on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL)
-        .bind(filter.consultation.map(DbUuid))
-        .bind(&filter.status)
-        .bind(&filter.region)
-        .bind(&filter.programme)
+         FROM rm_agreements",
+        agreement_where!(),
+        " AND ($11 IS NULL OR id > $11) ORDER BY id LIMIT $12"
+    );
+    const COUNT: &str = concat!("SELECT COUNT(*) FROM rm_agreements", agreement_where!());
+    let p = search_patterns(filter.search.as_deref())?;
+    let mut rows = on_pool!(pool, c => bind_agreement_filter!(sqlx::query_as::<_, EntityRecord>(SQL), filter, p)
         .bind(after.map(DbUuid))
         .bind(first + 1)
         .fetch_all(c)
         .await?);
-    Ok(page(&mut rows, first))
+    let mut page = page(&mut rows, first);
+    if with_total {
+        page.total = Some(
+            on_pool!(pool, c => bind_agreement_filter!(sqlx::query_scalar::<_, i64>(COUNT), filter, p)
+            .fetch_one(c)
+            .await?),
+        );
+    }
+    Ok(page)
 }
 
 /// Filters of the stakeholder lists.
@@ -381,46 +522,83 @@ pub struct StakeholderFilter {
     pub search: Option<String>,
 }
 
-/// A page of organisations in id order.
+macro_rules! organisation_where {
+    () => {
+        " WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR region = $2) \
+        AND ($3 IS NULL OR search LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR search LIKE $4 ESCAPE '\\') \
+        AND ($5 IS NULL OR search LIKE $5 ESCAPE '\\') AND ($6 IS NULL OR search LIKE $6 ESCAPE '\\')"
+    };
+}
+
+macro_rules! bind_organisation_filter {
+    ($query:expr, $filter:expr, $p:expr) => {
+        $query
+            .bind(&$filter.kind)
+            .bind(&$filter.region)
+            .bind(&$p[0])
+            .bind(&$p[1])
+            .bind(&$p[2])
+            .bind(&$p[3])
+    };
+}
+
+/// A page of organisations in id order, with the count of all that match when `with_total`.
 pub async fn organisations(
     pool: &Pool,
     filter: &StakeholderFilter,
     first: i64,
     after: Option<Uuid>,
+    with_total: bool,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: &str = "SELECT id, version, NULL AS consultation_id, kind AS status, region, name AS title, \
-        position, doc FROM rm_organisations WHERE ($1 IS NULL OR kind = $1) \
-        AND ($2 IS NULL OR region = $2) \
-        AND ($3 IS NULL OR search LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR search LIKE $4 ESCAPE '\\') \
-        AND ($5 IS NULL OR search LIKE $5 ESCAPE '\\') AND ($6 IS NULL OR search LIKE $6 ESCAPE '\\') \
-        AND ($7 IS NULL OR id > $7) ORDER BY id LIMIT $8";
+    const SQL: &str = concat!(
+        "SELECT id, version, NULL AS consultation_id, kind AS status, region, name AS title, \
+         position, doc FROM rm_organisations",
+        organisation_where!(),
+        " AND ($7 IS NULL OR id > $7) ORDER BY id LIMIT $8"
+    );
+    const COUNT: &str = concat!(
+        "SELECT COUNT(*) FROM rm_organisations",
+        organisation_where!()
+    );
     let p = search_patterns(filter.search.as_deref())?;
-    let mut rows = on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL)
-        .bind(&filter.kind)
-        .bind(&filter.region)
-        .bind(&p[0])
-        .bind(&p[1])
-        .bind(&p[2])
-        .bind(&p[3])
+    let mut rows = on_pool!(pool, c => bind_organisation_filter!(sqlx::query_as::<_, EntityRecord>(SQL), filter, p)
         .bind(after.map(DbUuid))
         .bind(first + 1)
         .fetch_all(c)
         .await?);
-    Ok(page(&mut rows, first))
+    let mut page = page(&mut rows, first);
+    if with_total {
+        page.total = Some(
+            on_pool!(pool, c => bind_organisation_filter!(sqlx::query_scalar::<_, i64>(COUNT), filter, p)
+            .fetch_one(c)
+            .await?),
+        );
+    }
+    Ok(page)
 }
 
-/// A page of people in id order.
+macro_rules! person_where {
+    () => {
+        " WHERE ($1 IS NULL OR search LIKE $1 ESCAPE '\\') AND ($2 IS NULL OR search LIKE $2 ESCAPE '\\') \
+        AND ($3 IS NULL OR search LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR search LIKE $4 ESCAPE '\\')"
+    };
+}
+
+/// A page of people in id order, with the count of all that match when `with_total`.
 pub async fn people(
     pool: &Pool,
     filter: &StakeholderFilter,
     first: i64,
     after: Option<Uuid>,
+    with_total: bool,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: &str = "SELECT id, version, NULL AS consultation_id, NULL AS status, NULL AS region, \
-        name AS title, position, doc FROM rm_people \
-        WHERE ($1 IS NULL OR search LIKE $1 ESCAPE '\\') AND ($2 IS NULL OR search LIKE $2 ESCAPE '\\') \
-        AND ($3 IS NULL OR search LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR search LIKE $4 ESCAPE '\\') \
-        AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6";
+    const SQL: &str = concat!(
+        "SELECT id, version, NULL AS consultation_id, NULL AS status, NULL AS region, \
+         name AS title, position, doc FROM rm_people",
+        person_where!(),
+        " AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6"
+    );
+    const COUNT: &str = concat!("SELECT COUNT(*) FROM rm_people", person_where!());
     let p = search_patterns(filter.search.as_deref())?;
     let mut rows = on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL)
         .bind(&p[0])
@@ -431,7 +609,17 @@ pub async fn people(
         .bind(first + 1)
         .fetch_all(c)
         .await?);
-    Ok(page(&mut rows, first))
+    let mut page = page(&mut rows, first);
+    if with_total {
+        page.total = Some(on_pool!(pool, c => sqlx::query_scalar::<_, i64>(COUNT)
+            .bind(&p[0])
+            .bind(&p[1])
+            .bind(&p[2])
+            .bind(&p[3])
+            .fetch_one(c)
+            .await?));
+    }
+    Ok(page)
 }
 
 /// An action row as lists return it.
@@ -464,35 +652,154 @@ pub struct ActionFilter {
     pub overdue_on: Option<String>,
 }
 
-/// A page of actions in id order.
-pub async fn actions(
-    pool: &Pool,
-    filter: &ActionFilter,
-    first: i64,
-    after: Option<Uuid>,
-) -> Result<Page<ActionRecord>> {
-    const SQL: &str = "SELECT id, version, position, consultation_id, owner_id, status, progress, \
-        due_date, region, title, doc FROM rm_actions WHERE ($1 IS NULL OR consultation_id = $1) \
+macro_rules! action_where {
+    () => {
+        " WHERE ($1 IS NULL OR consultation_id = $1) \
         AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR owner_id = $3) \
         AND ($4 IS NULL OR region = $4) \
         AND ($5 IS NULL OR id IN (SELECT l.action_id FROM rm_action_links l \
              JOIN rm_themes t ON t.recommendation_id = l.recommendation_id WHERE t.theme = $5)) \
         AND ($6 IS NULL OR due_date < $6) \
-        AND ($7 IS NULL OR (due_date < $7 AND status NOT IN ('done', 'cancelled'))) \
-        AND ($8 IS NULL OR id > $8) ORDER BY id LIMIT $9";
-    let mut rows = on_pool!(pool, c => sqlx::query_as::<_, ActionRecord>(SQL)
-        .bind(filter.consultation.map(DbUuid))
-        .bind(&filter.status)
-        .bind(filter.owner.map(DbUuid))
-        .bind(&filter.region)
-        .bind(&filter.theme)
-        .bind(&filter.due_before)
-        .bind(&filter.overdue_on)
+        AND ($7 IS NULL OR (due_date < $7 AND status NOT IN ('done', 'cancelled')))"
+    };
+}
+
+macro_rules! bind_action_filter {
+    ($query:expr, $filter:expr) => {
+        $query
+            .bind($filter.consultation.map(DbUuid))
+            .bind(&$filter.status)
+            .bind($filter.owner.map(DbUuid))
+            .bind(&$filter.region)
+            .bind(&$filter.theme)
+            .bind(&$filter.due_before)
+            .bind(&$filter.overdue_on)
+    };
+}
+
+/// A page of actions in id order, with the count of all that match when `with_total`.
+pub async fn actions(
+    pool: &Pool,
+    filter: &ActionFilter,
+    first: i64,
+    after: Option<Uuid>,
+    with_total: bool,
+) -> Result<Page<ActionRecord>> {
+    const SQL: &str = concat!(
+        "SELECT id, version, position, consultation_id, owner_id, status, progress, due_date, \
+         region, title, doc FROM rm_actions",
+        action_where!(),
+        " AND ($8 IS NULL OR id > $8) ORDER BY id LIMIT $9"
+    );
+    const COUNT: &str = concat!("SELECT COUNT(*) FROM rm_actions", action_where!());
+    let mut rows = on_pool!(pool, c => bind_action_filter!(sqlx::query_as::<_, ActionRecord>(SQL), filter)
         .bind(after.map(DbUuid))
         .bind(first + 1)
         .fetch_all(c)
         .await?);
-    Ok(page(&mut rows, first))
+    let mut page = page(&mut rows, first);
+    if with_total {
+        page.total = Some(
+            on_pool!(pool, c => bind_action_filter!(sqlx::query_scalar::<_, i64>(COUNT), filter)
+            .fetch_one(c)
+            .await?),
+        );
+    }
+    Ok(page)
+}
+
+/// A key figure row as lists return it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KeyFigureRecord {
+    pub id: DbUuid,
+    pub consultation_id: DbUuid,
+    pub region: Option<String>,
+    pub position: i64,
+    pub doc: String,
+}
+
+/// Filters of the key figure list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyFigureFilter {
+    pub consultation: Option<Uuid>,
+    /// The figure's region, or its consultation's when it states none.
+    pub region: Option<String>,
+    pub unit: Option<String>,
+    /// Words of the indicator (or of the figure as stated).
+    pub indicator: Option<String>,
+    /// Figures whose period (or `as_of` date) can reach this day or later; an open period
+    /// reaches every later day; figures with no known year are never compared.
+    pub from: Option<String>,
+    /// Figures whose period (or `as_of` date) can start on or before this day.
+    pub to: Option<String>,
+}
+
+macro_rules! key_figure_where {
+    () => {
+        " WHERE ($1 IS NULL OR consultation_id = $1) \
+        AND ($2 IS NULL OR region = $2) AND ($3 IS NULL OR unit = $3) \
+        AND ($4 IS NULL OR search LIKE $4 ESCAPE '\\') AND ($5 IS NULL OR search LIKE $5 ESCAPE '\\') \
+        AND ($6 IS NULL OR search LIKE $6 ESCAPE '\\') AND ($7 IS NULL OR search LIKE $7 ESCAPE '\\') \
+        AND ($8 IS NULL OR (period_first IS NOT NULL AND (period_last IS NULL OR period_last >= $8))) \
+        AND ($9 IS NULL OR period_first <= $9)"
+    };
+}
+
+macro_rules! bind_key_figure_filter {
+    ($query:expr, $filter:expr, $p:expr) => {
+        $query
+            .bind($filter.consultation.map(DbUuid))
+            .bind(&$filter.region)
+            .bind(&$filter.unit)
+            .bind(&$p[0])
+            .bind(&$p[1])
+            .bind(&$p[2])
+            .bind(&$p[3])
+            .bind(&$filter.from)
+            .bind(&$filter.to)
+    };
+}
+
+/// Where a key figure page starts: after this figure of this consultation (figure ids are
+/// unique within their consultation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyFigureCursor {
+    pub id: Uuid,
+    pub consultation: Uuid,
+}
+
+/// A page of key figures in (id, consultation) order, with the count of all that match when
+/// `with_total`.
+pub async fn key_figures(
+    pool: &Pool,
+    filter: &KeyFigureFilter,
+    first: i64,
+    after: Option<KeyFigureCursor>,
+    with_total: bool,
+) -> Result<Page<KeyFigureRecord>> {
+    const SQL: &str = concat!(
+        "SELECT id, consultation_id, region, position, doc FROM rm_key_figures",
+        key_figure_where!(),
+        " AND ($10 IS NULL OR (id, consultation_id) > ($10, $11)) \
+         ORDER BY id, consultation_id LIMIT $12"
+    );
+    const COUNT: &str = concat!("SELECT COUNT(*) FROM rm_key_figures", key_figure_where!());
+    let p = search_patterns(filter.indicator.as_deref())?;
+    let mut rows = on_pool!(pool, c => bind_key_figure_filter!(sqlx::query_as::<_, KeyFigureRecord>(SQL), filter, p)
+        .bind(after.map(|a| DbUuid(a.id)))
+        .bind(after.map(|a| DbUuid(a.consultation)))
+        .bind(first + 1)
+        .fetch_all(c)
+        .await?);
+    let mut page = page(&mut rows, first);
+    if with_total {
+        page.total = Some(
+            on_pool!(pool, c => bind_key_figure_filter!(sqlx::query_scalar::<_, i64>(COUNT), filter, p)
+            .fetch_one(c)
+            .await?),
+        );
+    }
+    Ok(page)
 }
 
 fn page<T>(rows: &mut Vec<T>, first: i64) -> Page<T> {
@@ -507,13 +814,191 @@ fn page<T>(rows: &mut Vec<T>, first: i64) -> Page<T> {
 
 /// The actions of many consultations in one statement (the API's batch loader), by consultation.
 pub async fn actions_of(pool: &Pool, consultations: &[Uuid]) -> Result<Vec<ActionRecord>> {
-    const SQLITE: &str = "SELECT id, version, position, consultation_id, owner_id, status, \
-        progress, due_date, region, title, doc FROM rm_actions \
-        WHERE consultation_id IN (SELECT value FROM json_each($1)) ORDER BY id";
-    const POSTGRES: &str = "SELECT id, version, position, consultation_id, owner_id, status, \
-        progress, due_date, region, title, doc FROM rm_actions \
-        WHERE consultation_id = ANY($1) ORDER BY id";
-    fetch_by_ids(pool, SQLITE, POSTGRES, consultations).await
+    const SQL: (&str, &str) = by_ids!(
+        "SELECT id, version, position, consultation_id, owner_id, status, progress, due_date, \
+         region, title, doc FROM rm_actions WHERE consultation_id",
+        "IN $ids",
+        " ORDER BY id"
+    );
+    fetch_by_ids(pool, SQL.0, SQL.1, consultations).await
+}
+
+/// The actions with these ids (those that exist), in one statement.
+pub async fn actions_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ActionRecord>> {
+    const SQL: (&str, &str) = by_ids!(
+        "SELECT id, version, position, consultation_id, owner_id, status, progress, due_date, \
+         region, title, doc FROM rm_actions WHERE id",
+        "IN $ids"
+    );
+    fetch_by_ids(pool, SQL.0, SQL.1, ids).await
+}
+
+/// The consultation rows (without documents) with these ids, in one statement.
+pub async fn consultations_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ConsultationRecord>> {
+    const SQL: (&str, &str) = by_ids!(
+        "SELECT id, version, position, kind, status, region, start_date, month, title, \
+         COALESCE(start_date, '') AS sort_key FROM rm_consultations WHERE id",
+        "IN $ids"
+    );
+    fetch_by_ids(pool, SQL.0, SQL.1, ids).await
+}
+
+/// The organisations with these ids, in one statement.
+pub async fn organisations_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<EntityRecord>> {
+    const SQL: (&str, &str) = by_ids!(
+        "SELECT id, version, NULL AS consultation_id, kind AS status, region, name AS title, \
+         position, doc FROM rm_organisations WHERE id",
+        "IN $ids"
+    );
+    fetch_by_ids(pool, SQL.0, SQL.1, ids).await
+}
+
+/// The people with these ids, in one statement.
+pub async fn people_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<EntityRecord>> {
+    const SQL: (&str, &str) = by_ids!(
+        "SELECT id, version, NULL AS consultation_id, NULL AS status, NULL AS region, \
+         name AS title, position, doc FROM rm_people WHERE id",
+        "IN $ids"
+    );
+    fetch_by_ids(pool, SQL.0, SQL.1, ids).await
+}
+
+/// The recommendations with these ids, in one statement.
+pub async fn recommendations_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<EntityRecord>> {
+    const SQL: (&str, &str) = by_ids!(
+        "SELECT id, NULL AS version, consultation_id, status, region, text AS title, position, \
+         doc FROM rm_recommendations WHERE id",
+        "IN $ids"
+    );
+    fetch_by_ids(pool, SQL.0, SQL.1, ids).await
+}
+
+/// The agreements with these ids, in one statement.
+pub async fn agreements_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<EntityRecord>> {
+    const SQL: (&str, &str) = by_ids!(
+        "SELECT id, NULL AS version, consultation_id, status, region, title, position, doc \
+         FROM rm_agreements WHERE id",
+        "IN $ids"
+    );
+    fetch_by_ids(pool, SQL.0, SQL.1, ids).await
+}
+
+/// A participant row: the participant's document and its consultation's region.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ParticipantRecord {
+    pub consultation_id: DbUuid,
+    pub participant_id: DbUuid,
+    pub region: Option<String>,
+    pub doc: String,
+}
+
+/// The participants with these ids in any consultation (participant ids are unique within
+/// their consultation only: callers keep the consultation they want), in one statement.
+pub async fn participants_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ParticipantRecord>> {
+    const SQL: (&str, &str) = by_ids!(
+        "SELECT consultation_id, participant_id, region, doc FROM rm_participants \
+         WHERE participant_id",
+        "IN $ids"
+    );
+    fetch_by_ids(pool, SQL.0, SQL.1, ids).await
+}
+
+/// A reverse edge read for many entities at once: which ids each one leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Related {
+    /// An organisation's direct children, by id.
+    Children,
+    /// The people with a post in an organisation, by id.
+    People,
+    /// The people with a post not ended in an organisation, by id.
+    CurrentPeople,
+    /// The consultations an organisation took part in (participant, organiser or agreement
+    /// party), earliest start first.
+    OrganisationConsultations,
+    /// The consultations a person took part in (participant or signatory), earliest start
+    /// first.
+    PersonConsultations,
+    /// The actions an organisation owns, by id.
+    ActionsOwned,
+    /// The actions that follow up a recommendation, by id.
+    RecommendationActions,
+}
+
+/// For each of `ids`, the first `limit` ids it leads to by `edge`, as `(from, to)` pairs, in
+/// one statement.
+pub async fn related(
+    pool: &Pool,
+    edge: Related,
+    ids: &[Uuid],
+    limit: i64,
+) -> Result<Vec<(DbUuid, DbUuid)>> {
+    const CHILDREN: (&str, &str) = by_ids!(
+        "SELECT parent_id, id FROM (SELECT parent_id, id, ROW_NUMBER() OVER \
+         (PARTITION BY parent_id ORDER BY id) AS n FROM rm_organisations WHERE parent_id",
+        "IN $ids",
+        ") t WHERE n <= $2 ORDER BY parent_id, id"
+    );
+    const PEOPLE: (&str, &str) = by_ids!(
+        "SELECT organisation_id, person_id FROM (SELECT organisation_id, person_id, \
+         ROW_NUMBER() OVER (PARTITION BY organisation_id ORDER BY person_id) AS n FROM \
+         (SELECT DISTINCT organisation_id, person_id FROM rm_posts WHERE organisation_id",
+        "IN $ids",
+        ") d) t WHERE n <= $2 ORDER BY organisation_id, person_id"
+    );
+    const CURRENT_PEOPLE: (&str, &str) = by_ids!(
+        "SELECT organisation_id, person_id FROM (SELECT organisation_id, person_id, \
+         ROW_NUMBER() OVER (PARTITION BY organisation_id ORDER BY person_id) AS n FROM \
+         (SELECT DISTINCT organisation_id, person_id FROM rm_posts WHERE ended = 0 \
+         AND organisation_id",
+        "IN $ids",
+        ") d) t WHERE n <= $2 ORDER BY organisation_id, person_id"
+    );
+    const ORGANISATION_CONSULTATIONS: (&str, &str) = by_ids!(
+        "SELECT who, id FROM (SELECT s.who, c.id, ROW_NUMBER() OVER (PARTITION BY s.who \
+         ORDER BY COALESCE(c.start_date, ''), c.id) AS n FROM \
+         (SELECT organisation_id AS who, consultation_id AS cid FROM rm_participants \
+         WHERE organisation_id",
+        "IN $ids",
+        " UNION SELECT organisation_id, consultation_id FROM rm_organisers WHERE organisation_id",
+        "IN $ids",
+        " UNION SELECT organisation_id, consultation_id FROM rm_agreement_parties \
+         WHERE organisation_id",
+        "IN $ids",
+        ") s JOIN rm_consultations c ON c.id = s.cid) t WHERE n <= $2 ORDER BY who, n"
+    );
+    const PERSON_CONSULTATIONS: (&str, &str) = by_ids!(
+        "SELECT who, id FROM (SELECT s.who, c.id, ROW_NUMBER() OVER (PARTITION BY s.who \
+         ORDER BY COALESCE(c.start_date, ''), c.id) AS n FROM \
+         (SELECT person_id AS who, consultation_id AS cid FROM rm_participants WHERE person_id",
+        "IN $ids",
+        " UNION SELECT signatory_person_id, consultation_id FROM rm_agreement_parties \
+         WHERE signatory_person_id",
+        "IN $ids",
+        ") s JOIN rm_consultations c ON c.id = s.cid) t WHERE n <= $2 ORDER BY who, n"
+    );
+    const ACTIONS_OWNED: (&str, &str) = by_ids!(
+        "SELECT owner_id, id FROM (SELECT owner_id, id, ROW_NUMBER() OVER \
+         (PARTITION BY owner_id ORDER BY id) AS n FROM rm_actions WHERE owner_id",
+        "IN $ids",
+        ") t WHERE n <= $2 ORDER BY owner_id, id"
+    );
+    const RECOMMENDATION_ACTIONS: (&str, &str) = by_ids!(
+        "SELECT recommendation_id, action_id FROM (SELECT recommendation_id, action_id, \
+         ROW_NUMBER() OVER (PARTITION BY recommendation_id ORDER BY action_id) AS n \
+         FROM rm_action_links WHERE recommendation_id",
+        "IN $ids",
+        ") t WHERE n <= $2 ORDER BY recommendation_id, action_id"
+    );
+    let (sqlite, postgres) = match edge {
+        Related::Children => CHILDREN,
+        Related::People => PEOPLE,
+        Related::CurrentPeople => CURRENT_PEOPLE,
+        Related::OrganisationConsultations => ORGANISATION_CONSULTATIONS,
+        Related::PersonConsultations => PERSON_CONSULTATIONS,
+        Related::ActionsOwned => ACTIONS_OWNED,
+        Related::RecommendationActions => RECOMMENDATION_ACTIONS,
+    };
+    fetch_by_ids_and(pool, sqlite, postgres, ids, limit).await
 }
 
 /// One action row by id.
@@ -555,4 +1040,35 @@ pub async fn consultation_region(pool: &Pool, id: Uuid) -> Result<Option<String>
         .await?)
         .flatten(),
     )
+}
+
+/// What kind of entity an id names, for `node(id)`: `consultation`, `organisation`, `person`,
+/// `action`, `recommendation` or `agreement`, in that order of preference when (against the
+/// odds) the same id names several.
+pub async fn kind_of(pool: &Pool, id: Uuid) -> Result<Option<String>> {
+    const SQL: &str = "SELECT kind FROM (\
+        SELECT 1 AS preference, 'consultation' AS kind FROM rm_consultations WHERE id = $1 \
+        UNION ALL SELECT 2, 'organisation' FROM rm_organisations WHERE id = $1 \
+        UNION ALL SELECT 3, 'person' FROM rm_people WHERE id = $1 \
+        UNION ALL SELECT 4, 'action' FROM rm_actions WHERE id = $1 \
+        UNION ALL SELECT 5, 'recommendation' FROM rm_recommendations WHERE id = $1 \
+        UNION ALL SELECT 6, 'agreement' FROM rm_agreements WHERE id = $1) k \
+        ORDER BY preference LIMIT 1";
+    Ok(on_pool!(pool, c => sqlx::query_scalar::<_, String>(SQL)
+        .bind(DbUuid(id))
+        .fetch_optional(c)
+        .await?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn id_lists_are_spelt_for_each_backend() {
+        let (sqlite, postgres) = by_ids!("SELECT id FROM t WHERE id", "IN $ids", " ORDER BY id");
+        assert_eq!(
+            sqlite,
+            "SELECT id FROM t WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id"
+        );
+        assert_eq!(postgres, "SELECT id FROM t WHERE id = ANY($1) ORDER BY id");
+    }
 }

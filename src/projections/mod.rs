@@ -6,7 +6,10 @@
 //! `position`: the global position of the last event that changed it. Rows of a consultation's
 //! participants, recommendations and agreements carry their own `position` (the last event that
 //! changed that participant, recommendation or agreement); their `region` and `month` columns are
-//! copies of the consultation's.
+//! copies of the consultation's. Key figures keep the event that recorded them; agreement
+//! parties their agreement's position; organisers and posts, like action links, the last event
+//! of their stream. A consultation row also keeps the first and last day its start can be
+//! (`start_first`, `start_last`), which date filters compare.
 
 pub mod lists;
 pub mod queries;
@@ -19,7 +22,7 @@ use std::collections::HashMap;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::domain::{action, consultation, organisation, person, token, DomainEvent};
+use crate::domain::{action, consultation, organisation, person, token, DomainEvent, PartialDate};
 use crate::store::{BoxFuture, ProjectedEvent, Projector, StoreError, Tx};
 use rows::{display, doc, minor_units, partial_text, search_of, tag};
 
@@ -89,7 +92,7 @@ fn decode<E: DomainEvent>(event: &ProjectedEvent) -> Result<E, StoreError> {
 /// per run (a replay page: a few statements instead of several per stream).
 #[derive(Default)]
 struct Page {
-    consultations: Vec<rows::ConsultationRow>,
+    consultations: Vec<sql::ConsultationWrite>,
     /// Consultations seen for the first time: `rm_counts` grows by this many.
     created: i64,
     /// Consultations that had rows already: their child rows are written again, and their
@@ -99,8 +102,14 @@ struct Page {
     recommendations: Vec<sql::RecommendationRow>,
     themes: Vec<sql::ThemeRow>,
     agreements: Vec<sql::AgreementRow>,
+    organisers: Vec<sql::OrganiserRow>,
+    parties: Vec<sql::PartyRow>,
+    key_figures: Vec<sql::KeyFigureRow>,
     organisations: Vec<rows::OrganisationRow>,
     people: Vec<rows::PersonRow>,
+    /// People that had rows already: their posts are written again.
+    reposted: Vec<Uuid>,
+    posts: Vec<sql::PostRow>,
     actions: Vec<rows::ActionRow>,
     /// Actions that had rows already: their links are written again.
     relinked: Vec<Uuid>,
@@ -122,6 +131,9 @@ impl Page {
         sql::insert_recommendations(tx, &self.recommendations).await?;
         sql::insert_themes(tx, &self.themes).await?;
         sql::insert_agreements(tx, &self.agreements).await?;
+        sql::insert_organisers(tx, &self.organisers).await?;
+        sql::insert_parties(tx, &self.parties).await?;
+        sql::insert_key_figures(tx, &self.key_figures).await?;
         for (id, region) in &self.replaced {
             sql::set_actions_region(tx, *id, region.as_deref()).await?;
         }
@@ -131,7 +143,11 @@ impl Page {
         }
         sql::insert_links(tx, &self.links).await?;
         sql::upsert_organisations(tx, &self.organisations).await?;
-        sql::upsert_people(tx, &self.people).await
+        sql::upsert_people(tx, &self.people).await?;
+        for id in &self.reposted {
+            sql::delete_posts(tx, *id).await?;
+        }
+        sql::insert_posts(tx, &self.posts).await
     }
 }
 
@@ -189,6 +205,10 @@ async fn fold_consultation(
         let child = decoded.child_id();
         let before = child.and_then(|id| Child::of(state.consultation.as_ref(), id));
         state = consultation::apply(state, &decoded);
+        // A key figure is recorded once and never changed: its row keeps that event.
+        if let consultation::Event::KeyFigureRecorded { key_figure } = &decoded {
+            positions.insert(key_figure.key_figure_id, event.position);
+        }
         if let Some(id) = child {
             let after = Child::of(state.consultation.as_ref(), id);
             if after.is_some() && after != before {
@@ -199,7 +219,12 @@ async fn fold_consultation(
     let Some(c) = &state.consultation else {
         return Ok(());
     };
-    let row = rows::ConsultationRow::of(c, last.version, last.position);
+    let mut row = rows::ConsultationRow::of(c, last.version, last.position);
+    // Points raised are found by the list's text filter too.
+    if !c.points.is_empty() {
+        let points = search_of(c.points.iter().map(|p| &p.text), &[]);
+        row.search = format!("{} {points}", row.search);
+    }
     if created {
         page.created = page.created.saturating_add(1);
     }
@@ -245,6 +270,7 @@ async fn fold_consultation(
     page.agreements.extend(c.agreements.iter().map(|a| {
         let mut texts = vec![&a.title];
         texts.extend(a.programme.iter());
+        texts.extend(a.objectives.iter());
         sql::AgreementRow {
             id: a.agreement_id,
             consultation_id: id,
@@ -270,7 +296,67 @@ async fn fold_consultation(
             doc: doc(a),
         }
     }));
-    page.consultations.push(row);
+    page.organisers
+        .extend(c.organisers.iter().map(|organisation| sql::OrganiserRow {
+            consultation_id: id,
+            organisation_id: *organisation,
+            position: last.position,
+        }));
+    page.parties.extend(c.agreements.iter().flat_map(|a| {
+        let position = position_of(a.agreement_id);
+        a.parties
+            .iter()
+            .zip(0_i64..)
+            .map(move |(p, party)| sql::PartyRow {
+                agreement_id: a.agreement_id,
+                party,
+                consultation_id: id,
+                organisation_id: p.organisation_id.or_else(|| {
+                    p.participant_id
+                        .and_then(|participant| c.participant(participant))
+                        .and_then(|participant| participant.organisation_id)
+                }),
+                participant_id: p.participant_id,
+                signatory_person_id: p.signatory_person_id,
+                position,
+            })
+    }));
+    page.key_figures.extend(c.key_figures.iter().map(|k| {
+        let mut texts = vec![&k.indicator];
+        texts.extend(k.stated.iter());
+        let (first, last_day) = match (&k.period, &k.as_of) {
+            (Some(period), _) => (
+                period.start.earliest(),
+                period.end.as_ref().and_then(PartialDate::latest),
+            ),
+            (None, Some(as_of)) => (as_of.earliest(), as_of.latest()),
+            (None, None) => (None, None),
+        };
+        sql::KeyFigureRow {
+            consultation_id: id,
+            id: k.key_figure_id,
+            region: k
+                .region
+                .as_ref()
+                .map(|r| r.as_str().to_owned())
+                .or_else(|| region.clone()),
+            indicator: display(&k.indicator),
+            unit: k.unit.clone(),
+            value: k.value.to_string(),
+            period_first: first.map(rows::day),
+            // Without a known first day, the figure is undated: no last day either.
+            period_last: first.and(last_day).map(rows::day),
+            search: search_of(texts, &[&k.unit]),
+            position: position_of(k.key_figure_id),
+            doc: doc(k),
+        }
+    }));
+    let start = &c.details.schedule.start;
+    page.consultations.push(sql::ConsultationWrite {
+        row,
+        start_first: start.earliest().map(rows::day),
+        start_last: start.latest().map(rows::day),
+    });
     Ok(())
 }
 
@@ -328,8 +414,9 @@ async fn fold_person(
     page: &mut Page,
 ) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
+    let existing = may_exist(first);
     let mut state = person::State {
-        person: if may_exist(first) {
+        person: if existing {
             parse_doc(sql::person_doc(tx, first.stream_id).await?, first)?
         } else {
             None
@@ -340,6 +427,16 @@ async fn fold_person(
         state = person::apply(state, &decode(event)?);
     }
     if let Some(p) = &state.person {
+        if existing {
+            page.reposted.push(p.id);
+        }
+        page.posts.extend(p.posts.iter().map(|post| sql::PostRow {
+            person_id: p.id,
+            post_id: post.post_id,
+            organisation_id: post.organisation_id,
+            ended: post.ended,
+            position: last.position,
+        }));
         page.people
             .push(rows::PersonRow::of(p, last.version, last.position));
     }

@@ -91,23 +91,33 @@ pub async fn upsert_token(
 pub async fn child_positions(tx: &mut Tx, consultation_id: Uuid) -> Result<Vec<(DbUuid, i64)>> {
     const SQL: &str = "SELECT participant_id, position FROM rm_participants WHERE consultation_id = $1 \
                        UNION ALL SELECT id, position FROM rm_recommendations WHERE consultation_id = $1 \
-                       UNION ALL SELECT id, position FROM rm_agreements WHERE consultation_id = $1";
+                       UNION ALL SELECT id, position FROM rm_agreements WHERE consultation_id = $1 \
+                       UNION ALL SELECT id, position FROM rm_key_figures WHERE consultation_id = $1";
     Ok(on_tx!(tx, c => sqlx::query_as::<_, (DbUuid, i64)>(SQL)
         .bind(DbUuid(consultation_id))
         .fetch_all(c)
         .await?))
 }
 
+/// A consultation row and the bounds of its start (`YYYY-MM-DD`, `None` without a known year),
+/// which date filters compare.
+pub struct ConsultationWrite {
+    pub row: ConsultationRow,
+    pub start_first: Option<String>,
+    pub start_last: Option<String>,
+}
+
 /// Inserts or replaces consultation rows, one statement per [`ROWS_PER_INSERT`] (each id at
 /// most once).
-pub async fn upsert_consultations(tx: &mut Tx, rows: &[ConsultationRow]) -> Result<()> {
+pub async fn upsert_consultations(tx: &mut Tx, rows: &[ConsultationWrite]) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         on_tx!(tx, c => {
             let mut query = sqlx::QueryBuilder::new(
                 "INSERT INTO rm_consultations (id, version, position, kind, status, region, \
-                 start_date, month, title, search, doc) ",
+                 start_date, month, title, search, doc, start_first, start_last) ",
             );
-            query.push_values(chunk, |mut b, r| {
+            query.push_values(chunk, |mut b, w| {
+                let r = &w.row;
                 b.push_bind(DbUuid(r.id))
                     .push_bind(r.version)
                     .push_bind(r.position)
@@ -118,14 +128,17 @@ pub async fn upsert_consultations(tx: &mut Tx, rows: &[ConsultationRow]) -> Resu
                     .push_bind(&r.month)
                     .push_bind(&r.title)
                     .push_bind(&r.search)
-                    .push_bind(&r.doc);
+                    .push_bind(&r.doc)
+                    .push_bind(&w.start_first)
+                    .push_bind(&w.start_last);
             });
             query.push(
                 " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
                  position = excluded.position, kind = excluded.kind, status = excluded.status, \
                  region = excluded.region, start_date = excluded.start_date, \
                  month = excluded.month, title = excluded.title, search = excluded.search, \
-                 doc = excluded.doc",
+                 doc = excluded.doc, start_first = excluded.start_first, \
+                 start_last = excluded.start_last",
             );
             query.build().execute(c).await.map(|_| ())?
         });
@@ -148,6 +161,9 @@ pub async fn delete_children(tx: &mut Tx, consultation_id: Uuid) -> Result<()> {
         "DELETE FROM rm_recommendations WHERE consultation_id = $1",
         "DELETE FROM rm_themes WHERE consultation_id = $1",
         "DELETE FROM rm_agreements WHERE consultation_id = $1",
+        "DELETE FROM rm_organisers WHERE consultation_id = $1",
+        "DELETE FROM rm_agreement_parties WHERE consultation_id = $1",
+        "DELETE FROM rm_key_figures WHERE consultation_id = $1",
     ] {
         on_tx!(tx, c => sqlx::query(sql).bind(DbUuid(consultation_id)).execute(c).await.map(|_| ())?);
     }
@@ -314,6 +330,143 @@ pub async fn insert_agreements(tx: &mut Tx, rows: &[AgreementRow]) -> Result<()>
     Ok(())
 }
 
+/// An organiser of a consultation.
+pub struct OrganiserRow {
+    pub consultation_id: Uuid,
+    pub organisation_id: Uuid,
+    pub position: i64,
+}
+
+/// Inserts organiser rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn insert_organisers(tx: &mut Tx, rows: &[OrganiserRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_organisers (consultation_id, organisation_id, position) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.consultation_id))
+                    .push_bind(DbUuid(r.organisation_id))
+                    .push_bind(r.position);
+            });
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
+    Ok(())
+}
+
+/// A party to an agreement, `party` being its index among the agreement's parties.
+pub struct PartyRow {
+    pub agreement_id: Uuid,
+    pub party: i64,
+    pub consultation_id: Uuid,
+    pub organisation_id: Option<Uuid>,
+    pub participant_id: Option<Uuid>,
+    pub signatory_person_id: Option<Uuid>,
+    pub position: i64,
+}
+
+/// Inserts party rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn insert_parties(tx: &mut Tx, rows: &[PartyRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_agreement_parties (agreement_id, party, consultation_id, \
+                 organisation_id, participant_id, signatory_person_id, position) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.agreement_id))
+                    .push_bind(r.party)
+                    .push_bind(DbUuid(r.consultation_id))
+                    .push_bind(r.organisation_id.map(DbUuid))
+                    .push_bind(r.participant_id.map(DbUuid))
+                    .push_bind(r.signatory_person_id.map(DbUuid))
+                    .push_bind(r.position);
+            });
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
+    Ok(())
+}
+
+/// A key figure row.
+pub struct KeyFigureRow {
+    pub consultation_id: Uuid,
+    pub id: Uuid,
+    pub region: Option<String>,
+    pub indicator: String,
+    pub unit: String,
+    pub value: String,
+    pub period_first: Option<String>,
+    pub period_last: Option<String>,
+    pub search: String,
+    pub position: i64,
+    pub doc: String,
+}
+
+/// Inserts key figure rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn insert_key_figures(tx: &mut Tx, rows: &[KeyFigureRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_key_figures (consultation_id, id, region, indicator, unit, \
+                 value, period_first, period_last, search, position, doc) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.consultation_id))
+                    .push_bind(DbUuid(r.id))
+                    .push_bind(&r.region)
+                    .push_bind(&r.indicator)
+                    .push_bind(&r.unit)
+                    .push_bind(&r.value)
+                    .push_bind(&r.period_first)
+                    .push_bind(&r.period_last)
+                    .push_bind(&r.search)
+                    .push_bind(r.position)
+                    .push_bind(&r.doc);
+            });
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
+    Ok(())
+}
+
+/// A post held by a person in an organisation.
+pub struct PostRow {
+    pub person_id: Uuid,
+    pub post_id: Uuid,
+    pub organisation_id: Uuid,
+    pub ended: bool,
+    pub position: i64,
+}
+
+/// Removes a person's post rows before they are written again.
+pub async fn delete_posts(tx: &mut Tx, person_id: Uuid) -> Result<()> {
+    const SQL: &str = "DELETE FROM rm_posts WHERE person_id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(DbUuid(person_id)).execute(c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Inserts post rows, one statement per [`ROWS_PER_INSERT`].
+pub async fn insert_posts(tx: &mut Tx, rows: &[PostRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_posts (person_id, post_id, organisation_id, ended, position) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.person_id))
+                    .push_bind(DbUuid(r.post_id))
+                    .push_bind(DbUuid(r.organisation_id))
+                    .push_bind(i64::from(r.ended))
+                    .push_bind(r.position);
+            });
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
+    Ok(())
+}
+
 /// Copies a consultation's region onto its actions.
 pub async fn set_actions_region(
     tx: &mut Tx,
@@ -473,6 +626,10 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
         "DELETE FROM rm_action_links",
         "DELETE FROM rm_tokens",
         "DELETE FROM rm_counts",
+        "DELETE FROM rm_organisers",
+        "DELETE FROM rm_agreement_parties",
+        "DELETE FROM rm_key_figures",
+        "DELETE FROM rm_posts",
     ] {
         execute(tx, sql).await?;
     }
@@ -485,7 +642,7 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
 pub async fn analyze(tx: &mut Tx) -> Result<()> {
     const SQL: &str = "ANALYZE rm_consultations, rm_participants, rm_recommendations, rm_themes, \
         rm_agreements, rm_organisations, rm_people, rm_actions, rm_action_links, rm_tokens, \
-        rm_counts";
+        rm_counts, rm_organisers, rm_agreement_parties, rm_key_figures, rm_posts";
     if let Tx::Postgres(c) = tx {
         sqlx::query(SQL).execute(&mut **c).await?;
     }
@@ -495,11 +652,12 @@ pub async fn analyze(tx: &mut Tx) -> Result<()> {
 /// Every read-model row as one line of text (unsorted).
 pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
     // One column per row: `table|col|col...`, NULL shown as `~`.
-    const QUERIES: [&str; 11] = [
+    const QUERIES: [&str; 15] = [
         "SELECT 'consultation|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
          CAST(position AS TEXT) || '|' || kind || '|' || status || '|' || COALESCE(region, '~') \
          || '|' || COALESCE(start_date, '~') || '|' || COALESCE(month, '~') || '|' || title || \
-         '|' || search || '|' || doc FROM rm_consultations",
+         '|' || search || '|' || doc || '|' || COALESCE(start_first, '~') || '|' || \
+         COALESCE(start_last, '~') FROM rm_consultations",
         "SELECT 'participant|' || CAST(consultation_id AS TEXT) || '|' || \
          CAST(participant_id AS TEXT) || '|' || COALESCE(CAST(person_id AS TEXT), '~') || '|' || \
          COALESCE(CAST(organisation_id AS TEXT), '~') || '|' || role || '|' || attendance || '|' \
@@ -535,6 +693,20 @@ pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
          CAST(position AS TEXT) || '|' || name || '|' || role || '|' || regions || '|' || \
          secret_hash || '|' || CAST(revoked AS TEXT) FROM rm_tokens",
         "SELECT 'count|' || name || '|' || CAST(value AS TEXT) FROM rm_counts",
+        "SELECT 'organiser|' || CAST(consultation_id AS TEXT) || '|' || \
+         CAST(organisation_id AS TEXT) || '|' || CAST(position AS TEXT) FROM rm_organisers",
+        "SELECT 'party|' || CAST(agreement_id AS TEXT) || '|' || CAST(party AS TEXT) || '|' || \
+         CAST(consultation_id AS TEXT) || '|' || COALESCE(CAST(organisation_id AS TEXT), '~') || \
+         '|' || COALESCE(CAST(participant_id AS TEXT), '~') || '|' || \
+         COALESCE(CAST(signatory_person_id AS TEXT), '~') || '|' || CAST(position AS TEXT) \
+         FROM rm_agreement_parties",
+        "SELECT 'key_figure|' || CAST(consultation_id AS TEXT) || '|' || CAST(id AS TEXT) || '|' \
+         || COALESCE(region, '~') || '|' || indicator || '|' || unit || '|' || value || '|' || \
+         COALESCE(period_first, '~') || '|' || COALESCE(period_last, '~') || '|' || search || \
+         '|' || CAST(position AS TEXT) || '|' || doc FROM rm_key_figures",
+        "SELECT 'post|' || CAST(person_id AS TEXT) || '|' || CAST(post_id AS TEXT) || '|' || \
+         CAST(organisation_id AS TEXT) || '|' || CAST(ended AS TEXT) || '|' || \
+         CAST(position AS TEXT) FROM rm_posts",
     ];
     let mut lines = Vec::new();
     for sql in QUERIES {

@@ -91,13 +91,28 @@ impl Pool {
         }
     }
 
-    /// Applies the embedded migrations of this backend.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    /// Applies the embedded migrations of this backend; returns how many were new.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let before = self.applied_migrations().await;
         match self {
             Pool::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
             Pool::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
-        Ok(())
+        let after = self.applied_migrations().await;
+        Ok(after.saturating_sub(before))
+    }
+
+    /// Migrations recorded as applied (0 before the first, when sqlx's table does not exist).
+    async fn applied_migrations(&self) -> usize {
+        const SQL: &str = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
+        let count = match self {
+            Pool::Sqlite(p) => sqlx::query_scalar::<_, i64>(SQL).fetch_one(p).await,
+            Pool::Postgres(p) => sqlx::query_scalar::<_, i64>(SQL).fetch_one(p).await,
+        };
+        count
+            .ok()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0)
     }
 
     /// Starts a transaction.

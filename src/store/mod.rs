@@ -100,7 +100,7 @@ impl Store {
     /// Connects, applies pending migrations, and starts the writer.
     pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
         let pool = Pool::connect(&config.database_url, config.max_connections).await?;
-        pool.migrate().await?;
+        let migrated = pool.migrate().await?;
         let position = sql::read_head(&pool).await?.position;
         let head = Arc::new(watch::Sender::new(position));
         let listener_stop = match &pool {
@@ -116,7 +116,7 @@ impl Store {
             head.clone(),
             commits.clone(),
         );
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(Inner {
                 pool,
                 writer,
@@ -127,7 +127,19 @@ impl Store {
                 listener_stop: std::sync::Mutex::new(listener_stop),
                 commits,
             }),
-        })
+        };
+        // A new migration may add read-model tables or columns that only a replay can fill
+        // (they derive from the documents): read models are projections, so an upgrade rebuilds
+        // them once rather than serving half-filled ones.
+        if migrated > 0 && position > 0 && store.inner.projector.is_some() {
+            tracing::info!(
+                migrations = migrated,
+                events = position,
+                "new migrations on an existing log: rebuilding the read models"
+            );
+            store.rebuild_read_models(true).await?;
+        }
+        Ok(store)
     }
 
     /// The connection pool, for the read models and for tests that need raw SQL.
