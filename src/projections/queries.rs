@@ -1,178 +1,266 @@
-//! Reads over the read models: search and the dashboard's figures.
+//! Reads over the read models: the dashboard's figures and ranked search.
 //!
 //! Text ordering is done here, not in SQL, because the two backends collate text differently;
-//! the database only filters and counts.
+//! the database only filters, counts and sums. Each reading is one statement whatever the size
+//! of the read models: the dashboard's counts, its budgets and its due actions are one
+//! statement each, a search is one.
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::search::{like_escape, matches_all, query_terms};
+use super::lists::{ActionRecord, ConsultationRecord, EntityRecord};
+use super::rows::{all_languages, day};
+use super::search::{fold, query_terms, score, word_patterns};
 use crate::domain::common::minor_digits;
+use crate::domain::Text;
 use crate::store::{on_pool, DbUuid, Pool, StoreError};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// One search result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SearchHit {
-    /// `consultation`, `recommendation`, `agreement`, `organisation`, `person` or `action`.
-    pub kind: &'static str,
-    /// The entity's id.
-    pub id: Uuid,
-    /// The consultation it belongs to, for recommendations, agreements and actions.
-    pub consultation_id: Option<Uuid>,
-    /// Its title, text or name as shown.
-    pub title: String,
+// ---------------------------------------------------------------------------------------------
+// The dashboard
+// ---------------------------------------------------------------------------------------------
+
+/// How many days ahead "due soon" looks, today included.
+pub const DUE_SOON_DAYS: u64 = 30;
+
+/// The most overdue (and due-soon) actions a dashboard lists.
+pub const MAX_DUE_ACTIONS: i64 = 100;
+
+/// Which consultations a dashboard counts; every group of the dashboard counts what belongs to
+/// them. All optional, combined with AND.
+///
+/// - `region`: the consultation's region code.
+/// - `from`/`to`: the consultation's start can be within the period, as far as it is known
+///   (the rule of the consultation list's `from`/`to`, so a count and the list it sums agree):
+///   some day the start can be lies between `from` and `to`, both included. A start known to
+///   the day is compared by day; one known to the month is inside when its month meets the
+///   period (a consultation "in November 2025" is inside `from: 2025-11-03, to: 2025-11-30`,
+///   and inside `to: 2025-11-01`); one known to the year, when its year does. A start whose
+///   year is not known ("a Tuesday") is in no bounded period.
+/// - `theme`: consultations with a recommendation of that theme; recommendations are then
+///   those of the theme (grouped by all their themes) and actions those following up on one.
+///
+/// Recommendations, agreements and actions belong to a consultation and are counted with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardFilter {
+    /// Region code, e.g. `MA-03`.
+    pub region: Option<String>,
+    /// First day of the period.
+    pub from: Option<NaiveDate>,
+    /// Last day of the period.
+    pub to: Option<NaiveDate>,
+    /// Recommendation theme, e.g. `export`.
+    pub theme: Option<String>,
 }
 
-/// Searches titles, recommendation texts, agreements, names and actions. Every word of the query
-/// must occur (after folding: Arabic hamza, taa marbuta, alef maqsura, tashkeel and tatweel; Latin
-/// case and accents).
-pub async fn search(pool: &Pool, query: &str) -> Result<Vec<SearchHit>> {
-    let terms = query_terms(query);
-    let Some(longest) = terms.first() else {
-        return Ok(Vec::new());
+/// Binds `$1` to `$4` of [`scope!`]: region, first and last day, theme.
+macro_rules! bind_scope {
+    ($query:expr, $filter:expr) => {
+        $query
+            .bind(&$filter.region)
+            .bind($filter.from.map(day))
+            .bind($filter.to.map(day))
+            .bind(&$filter.theme)
     };
-    let pattern = format!("%{}%", like_escape(longest));
-    const SOURCES: [(&str, &str); 6] = [
-        (
-            "consultation",
-            "SELECT id, NULL, title, search FROM rm_consultations WHERE search LIKE $1 ESCAPE '\\'",
-        ),
-        (
-            "recommendation",
-            "SELECT id, consultation_id, text, search FROM rm_recommendations \
-             WHERE search LIKE $1 ESCAPE '\\'",
-        ),
-        (
-            "agreement",
-            "SELECT id, consultation_id, title, search FROM rm_agreements \
-             WHERE search LIKE $1 ESCAPE '\\'",
-        ),
-        (
-            "organisation",
-            "SELECT id, NULL, name, search FROM rm_organisations WHERE search LIKE $1 ESCAPE '\\'",
-        ),
-        (
-            "person",
-            "SELECT id, NULL, name, search FROM rm_people WHERE search LIKE $1 ESCAPE '\\'",
-        ),
-        (
-            "action",
-            "SELECT id, consultation_id, title, search FROM rm_actions \
-             WHERE search LIKE $1 ESCAPE '\\'",
-        ),
-    ];
-    let mut hits = Vec::new();
-    for (kind, sql) in SOURCES {
-        let rows = on_pool!(pool, p => sqlx::query_as::<_, (DbUuid, Option<DbUuid>, String, String)>(sql)
-            .bind(&pattern)
-            .fetch_all(p)
-            .await?);
-        hits.extend(
-            rows.into_iter()
-                .filter(|(_, _, _, search)| matches_all(search, &terms))
-                .map(|(id, consultation, title, _)| SearchHit {
-                    kind,
-                    id: id.0,
-                    consultation_id: consultation.map(|c| c.0),
-                    title,
-                }),
-        );
-    }
-    hits.sort_by(|a, b| (a.kind, &a.title, a.id).cmp(&(b.kind, &b.title, b.id)));
-    Ok(hits)
 }
 
-/// A count per key, sorted by key.
+/// The consultations a dashboard counts, as the CTE `scope` (see [`DashboardFilter`]):
+/// `start_first` and `start_last` are the earliest and latest day the start can be (NULL when
+/// its year is not known).
+macro_rules! scope {
+    () => {
+        "WITH scope AS (SELECT c.id, c.status, c.region, c.month FROM rm_consultations c \
+         WHERE ($1 IS NULL OR c.region = $1) AND ($2 IS NULL OR c.start_last >= $2) \
+         AND ($3 IS NULL OR c.start_first <= $3) AND ($4 IS NULL OR c.id IN \
+         (SELECT t.consultation_id FROM rm_themes t WHERE t.theme = $4)))"
+    };
+}
+
+/// The actions a dashboard counts (`a`): those of the consultations in `scope`, and with a theme,
+/// those following up on a recommendation of it.
+macro_rules! actions_in_scope {
+    () => {
+        "a.consultation_id IN (SELECT id FROM scope) AND ($4 IS NULL OR a.id IN \
+         (SELECT l.action_id FROM rm_action_links l JOIN rm_themes t \
+         ON t.recommendation_id = l.recommendation_id WHERE t.theme = $4))"
+    };
+}
+
+/// A count per key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Count {
-    /// What was counted (a status, a region code, a theme, a month `YYYY-MM`).
-    pub key: String,
+    /// What was counted: a status, a region code, a theme, a month `YYYY-MM`; `None` when not
+    /// known (a consultation without a region, a start whose month is not known).
+    pub key: Option<String>,
     /// How many.
     pub count: i64,
 }
 
-/// An action past its due date and not finished.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OverdueAction {
-    /// The action.
-    pub id: Uuid,
-    /// Its consultation.
-    pub consultation_id: Uuid,
-    /// Its title.
-    pub title: String,
-    /// The latest day it was due.
-    pub due_date: String,
-    /// Its status.
-    pub status: String,
-    /// Its progress, 0-100.
-    pub progress: i64,
-}
-
-/// Budget committed (signed agreements) for one region, programme and currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Budget {
-    /// Region code of the consultation, when known.
-    pub region: Option<String>,
-    /// Programme named by the agreement, when any.
-    pub programme: Option<String>,
-    /// ISO 4217 currency.
-    pub currency: String,
-    /// Exact total.
-    pub amount: Decimal,
-    /// How many agreements.
-    pub agreements: i64,
-}
-
-/// The follow-up actions' progress in one figure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The follow-up actions' progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Progress {
     /// Actions in all.
     pub actions: i64,
     /// Actions done.
     pub done: i64,
-    /// Mean progress of all actions, 0-100 (0 when there is none).
+    /// Mean progress of all actions, 0-100, rounded down (0 when there is none).
     pub average: i64,
+    /// Unfinished actions certainly due before today.
+    pub overdue: i64,
+    /// Unfinished actions due from today to [`DUE_SOON_DAYS`] days ahead at the latest.
+    pub due_soon: i64,
 }
 
-/// Everything the dashboard shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Dashboard {
+/// The dashboard's counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DashboardCounts {
     /// Consultations by status.
     pub consultations_by_status: Vec<Count>,
-    /// Consultations by region code (`unknown` when none).
+    /// Consultations by region code.
     pub consultations_by_region: Vec<Count>,
-    /// Consultations by month of their start (`unknown` when the month is not known).
+    /// Consultations by month of their start.
     pub consultations_by_month: Vec<Count>,
     /// Recommendations by status.
     pub recommendations_by_status: Vec<Count>,
-    /// Recommendations by theme.
+    /// Recommendations by theme (one with two themes counts under each).
     pub recommendations_by_theme: Vec<Count>,
     /// Actions by status.
     pub actions_by_status: Vec<Count>,
-    /// Actions overdue on `today`.
-    pub overdue_actions: Vec<OverdueAction>,
-    /// Committed budget by region and programme.
-    pub budget: Vec<Budget>,
     /// Progress of the follow-up.
     pub progress: Progress,
 }
 
-async fn counts(pool: &Pool, sql: &'static str) -> Result<Vec<Count>> {
-    let rows =
-        on_pool!(pool, p => sqlx::query_as::<_, (Option<String>, i64)>(sql).fetch_all(p).await?);
-    let mut counts: Vec<Count> = rows
-        .into_iter()
-        .map(|(key, count)| Count {
-            key: key.unwrap_or_else(|| "unknown".to_owned()),
-            count,
+/// Sorts counts by key, unknown last.
+fn sorted(mut counts: Vec<Count>) -> Vec<Count> {
+    counts.sort_by(|a, b| (a.key.is_none(), &a.key).cmp(&(b.key.is_none(), &b.key)));
+    counts
+}
+
+/// The last day "due soon" reaches from `today`.
+fn due_soon_end(today: NaiveDate) -> Result<NaiveDate> {
+    today
+        .checked_add_days(Days::new(DUE_SOON_DAYS))
+        .ok_or_else(|| StoreError::validation("today", "is too late in the calendar"))
+}
+
+/// The sum of `counts`, checked.
+fn total<'a>(mut counts: impl Iterator<Item = &'a Count>) -> Result<i64> {
+    counts
+        .try_fold(0_i64, |sum, c| sum.checked_add(c.count))
+        .ok_or_else(|| StoreError::Overflow {
+            what: "the count of actions".to_owned(),
         })
-        .collect();
-    counts.sort_by(|a, b| a.key.cmp(&b.key));
+}
+
+/// Every count of the dashboard, with one statement.
+pub async fn dashboard_counts(
+    pool: &Pool,
+    filter: &DashboardFilter,
+    today: NaiveDate,
+) -> Result<DashboardCounts> {
+    const SQL: &str = concat!(
+                scope!(),
+                ", recs AS (SELECT r.id, r.status FROM rm_recommendations r \
+                 WHERE r.consultation_id IN (SELECT id FROM scope) AND ($4 IS NULL OR r.id IN \
+                 (SELECT t.recommendation_id FROM rm_themes t WHERE t.theme = $4))), \
+                 acts AS (SELECT a.status, a.progress, a.due_date FROM rm_actions a WHERE ",
+                actions_in_scope!(),
+                ") SELECT 'consultation_status' AS grp, status AS key, COUNT(*) AS n \
+                 FROM scope GROUP BY status \
+                 UNION ALL SELECT 'consultation_region', region, COUNT(*) FROM scope GROUP BY region \
+                 UNION ALL SELECT 'consultation_month', month, COUNT(*) FROM scope GROUP BY month \
+                 UNION ALL SELECT 'recommendation_status', status, COUNT(*) FROM recs \
+                 GROUP BY status \
+                 UNION ALL SELECT 'recommendation_theme', t.theme, COUNT(*) FROM rm_themes t \
+                 WHERE t.recommendation_id IN (SELECT id FROM recs) GROUP BY t.theme \
+                 UNION ALL SELECT 'action_status', status, COUNT(*) FROM acts GROUP BY status \
+                 UNION ALL SELECT 'action_progress', NULL, \
+                 CAST(COALESCE(SUM(progress), 0) AS BIGINT) FROM acts \
+                 UNION ALL SELECT 'action_overdue', NULL, COUNT(*) FROM acts \
+                 WHERE due_date < $5 AND status NOT IN ('done', 'cancelled') \
+                 UNION ALL SELECT 'action_due_soon', NULL, COUNT(*) FROM acts \
+                 WHERE due_date >= $5 AND due_date <= $6 AND status NOT IN ('done', 'cancelled')"
+            );
+    let (today_text, soon) = (day(today), day(due_soon_end(today)?));
+    let rows = on_pool!(pool, p => {
+        bind_scope!(
+            sqlx::query_as::<_, (String, Option<String>, i64)>(SQL),
+            filter
+        )
+        .bind(&today_text)
+        .bind(&soon)
+        .fetch_all(p)
+        .await?
+    });
+    let mut counts = DashboardCounts::default();
+    let mut progress_sum = 0_i64;
+    for (group, key, n) in rows {
+        let count = Count { key, count: n };
+        match group.as_str() {
+            "consultation_status" => counts.consultations_by_status.push(count),
+            "consultation_region" => counts.consultations_by_region.push(count),
+            "consultation_month" => counts.consultations_by_month.push(count),
+            "recommendation_status" => counts.recommendations_by_status.push(count),
+            "recommendation_theme" => counts.recommendations_by_theme.push(count),
+            "action_status" => counts.actions_by_status.push(count),
+            "action_progress" => progress_sum = n,
+            "action_overdue" => counts.progress.overdue = n,
+            "action_due_soon" => counts.progress.due_soon = n,
+            _ => {}
+        }
+    }
+    counts.progress.actions = total(counts.actions_by_status.iter())?;
+    counts.progress.done = total(
+        counts
+            .actions_by_status
+            .iter()
+            .filter(|c| c.key.as_deref() == Some("done")),
+    )?;
+    counts.progress.average = progress_sum
+        .checked_div(counts.progress.actions)
+        .unwrap_or(0);
+    counts.consultations_by_status = sorted(std::mem::take(&mut counts.consultations_by_status));
+    counts.consultations_by_region = sorted(std::mem::take(&mut counts.consultations_by_region));
+    counts.consultations_by_month = sorted(std::mem::take(&mut counts.consultations_by_month));
+    counts.recommendations_by_status =
+        sorted(std::mem::take(&mut counts.recommendations_by_status));
+    counts.recommendations_by_theme = sorted(std::mem::take(&mut counts.recommendations_by_theme));
+    counts.actions_by_status = sorted(std::mem::take(&mut counts.actions_by_status));
     Ok(counts)
+}
+
+/// Budget committed (signed agreements with a budget) under one key, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    /// The region code, or the programme as shown (Arabic first); `None` when there is none.
+    pub key: Option<String>,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Exact total, in the currency's major unit.
+    pub amount: Decimal,
+    /// How many agreements.
+    pub agreements: i64,
+    /// The programme in every language it was recorded in (programme groups only).
+    pub programme: Option<Text>,
+}
+
+/// An agreement document's programme.
+#[derive(Deserialize)]
+struct Programme {
+    #[serde(default)]
+    programme: Option<Text>,
+}
+
+/// Committed budgets by region and by programme.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Budgets {
+    /// By region of the consultation, then currency.
+    pub by_region: Vec<Budget>,
+    /// By programme, then currency.
+    pub by_programme: Vec<Budget>,
 }
 
 /// Minor units in a budget sum's part of billions.
@@ -195,108 +283,476 @@ fn budget_amount(currency: &str, billions: i64, rest: i64) -> Result<Decimal> {
     Ok(amount.normalize())
 }
 
-/// The dashboard's figures on `today` (for overdue actions).
-pub async fn dashboard(pool: &Pool, today: NaiveDate) -> Result<Dashboard> {
-    let consultations_by_status = counts(
-        pool,
-        "SELECT status, COUNT(*) FROM rm_consultations GROUP BY status",
-    )
-    .await?;
-    let consultations_by_region = counts(
-        pool,
-        "SELECT region, COUNT(*) FROM rm_consultations GROUP BY region",
-    )
-    .await?;
-    let consultations_by_month = counts(
-        pool,
-        "SELECT month, COUNT(*) FROM rm_consultations GROUP BY month",
-    )
-    .await?;
-    let recommendations_by_status = counts(
-        pool,
-        "SELECT status, COUNT(*) FROM rm_recommendations GROUP BY status",
-    )
-    .await?;
-    let recommendations_by_theme =
-        counts(pool, "SELECT theme, COUNT(*) FROM rm_themes GROUP BY theme").await?;
-    let actions_by_status = counts(
-        pool,
-        "SELECT status, COUNT(*) FROM rm_actions GROUP BY status",
-    )
-    .await?;
-
-    const OVERDUE: &str = "SELECT id, consultation_id, title, due_date, status, progress \
-        FROM rm_actions WHERE due_date < $1 AND status NOT IN ('done', 'cancelled')";
-    let today = super::rows::day(today);
-    let rows = on_pool!(pool, p => sqlx::query_as::<_, (DbUuid, DbUuid, String, String, String, i64)>(OVERDUE)
-        .bind(&today)
-        .fetch_all(p)
-        .await?);
-    let mut overdue_actions: Vec<OverdueAction> = rows
-        .into_iter()
-        .map(
-            |(id, consultation_id, title, due_date, status, progress)| OverdueAction {
-                id: id.0,
-                consultation_id: consultation_id.0,
-                title,
-                due_date,
-                status,
-                progress,
-            },
-        )
-        .collect();
-    overdue_actions.sort_by(|a, b| (&a.due_date, a.id).cmp(&(&b.due_date, b.id)));
-
+/// The committed budgets of the dashboard's consultations, by region and by programme, with one
+/// statement.
+pub async fn dashboard_budgets(pool: &Pool, filter: &DashboardFilter) -> Result<Budgets> {
     // Each agreement's minor units are summed in two parts (billions of minor units, and the
     // rest), so that neither SUM can overflow a BIGINT on either backend (SQLite's SUM fails on
-    // overflow) however many agreements there are; the parts are combined here in i128.
-    const BUDGET: &str = "SELECT region, programme, currency, \
-        CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
-        CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*) \
-        FROM rm_agreements WHERE status = 'signed' AND amount_minor IS NOT NULL \
-        GROUP BY region, programme, currency";
-    let rows = on_pool!(pool, p => sqlx::query_as::<_, (Option<String>, Option<String>, String, i64, i64, i64)>(BUDGET)
+    // overflow) however many agreements there are; the parts are combined in i128.
+    const SQL: &str = concat!(
+        scope!(),
+        ", signed AS (SELECT g.region, g.programme, g.currency, g.amount_minor, g.doc \
+                 FROM rm_agreements g WHERE g.status = 'signed' AND g.amount_minor IS NOT NULL \
+                 AND g.currency IS NOT NULL AND g.consultation_id IN (SELECT id FROM scope)) \
+                 SELECT 'region' AS grp, region AS key, currency, \
+                 CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
+                 CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*), CAST(NULL AS TEXT) \
+                 FROM signed GROUP BY region, currency \
+                 UNION ALL SELECT 'programme', programme, currency, \
+                 CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
+                 CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*), MIN(doc) \
+                 FROM signed GROUP BY programme, currency"
+    );
+    type Row = (
+        String,
+        Option<String>,
+        String,
+        i64,
+        i64,
+        i64,
+        Option<String>,
+    );
+    let rows = on_pool!(pool, p => {
+        bind_scope!(sqlx::query_as::<_, Row>(SQL), filter)
+            .fetch_all(p)
+            .await?
+    });
+    let mut budgets = Budgets::default();
+    for (group, key, currency, billions, rest, agreements, doc) in rows {
+        let amount = budget_amount(&currency, billions, rest)?;
+        // One agreement of the programme (they share its name as shown) gives its languages.
+        let programme = match doc {
+            Some(doc) => {
+                serde_json::from_str::<Programme>(&doc)
+                    .map_err(|e| StoreError::Corrupt {
+                        position: 0,
+                        reason: format!("an agreement of programme {key:?}: {e}"),
+                    })?
+                    .programme
+            }
+            None => None,
+        };
+        let budget = Budget {
+            key,
+            currency,
+            amount,
+            agreements,
+            programme,
+        };
+        if group == "region" {
+            budgets.by_region.push(budget);
+        } else {
+            budgets.by_programme.push(budget);
+        }
+    }
+    let order = |a: &Budget, b: &Budget| {
+        (a.key.is_none(), &a.key, &a.currency).cmp(&(b.key.is_none(), &b.key, &b.currency))
+    };
+    budgets.by_region.sort_by(order);
+    budgets.by_programme.sort_by(order);
+    Ok(budgets)
+}
+
+/// Unfinished actions that are overdue or due soon.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DueActions {
+    /// Certainly due before today (their latest possible due day has passed), the longest
+    /// overdue first.
+    pub overdue: Vec<ActionRecord>,
+    /// Due from today to [`DUE_SOON_DAYS`] days ahead at the latest, the soonest first.
+    pub due_soon: Vec<ActionRecord>,
+}
+
+/// The dashboard's overdue and due-soon actions, at most `limit` of each, with one statement.
+/// An action's `due_date` is the latest day it can be due, so a partial due date ("March
+/// 2025") is overdue only once it certainly is.
+pub async fn dashboard_due_actions(
+    pool: &Pool,
+    filter: &DashboardFilter,
+    today: NaiveDate,
+    limit: i64,
+) -> Result<DueActions> {
+    const SQL: &str = concat!(
+        scope!(),
+        " SELECT * FROM (SELECT a.id, a.version, a.position, a.consultation_id, \
+                 a.owner_id, a.status, a.progress, a.due_date, a.region, a.title, a.doc \
+                 FROM rm_actions a WHERE ",
+        actions_in_scope!(),
+        " AND a.status NOT IN ('done', 'cancelled') AND a.due_date < $5 \
+                 ORDER BY a.due_date, a.id LIMIT $7) AS o \
+                 UNION ALL SELECT * FROM (SELECT a.id, a.version, a.position, a.consultation_id, \
+                 a.owner_id, a.status, a.progress, a.due_date, a.region, a.title, a.doc \
+                 FROM rm_actions a WHERE ",
+        actions_in_scope!(),
+        " AND a.status NOT IN ('done', 'cancelled') AND a.due_date >= $5 \
+                 AND a.due_date <= $6 ORDER BY a.due_date, a.id LIMIT $7) AS s"
+    );
+    let (today_text, soon) = (day(today), day(due_soon_end(today)?));
+    let rows = on_pool!(pool, p => {
+        bind_scope!(sqlx::query_as::<_, ActionRecord>(SQL), filter)
+            .bind(&today_text)
+            .bind(&soon)
+            .bind(limit.clamp(0, MAX_DUE_ACTIONS))
+            .fetch_all(p)
+            .await?
+    });
+    let (mut overdue, mut due_soon): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|a| a.due_date.as_deref() < Some(today_text.as_str()));
+    let order =
+        |a: &ActionRecord, b: &ActionRecord| (&a.due_date, a.id.0).cmp(&(&b.due_date, b.id.0));
+    overdue.sort_by(order);
+    due_soon.sort_by(order);
+    Ok(DueActions { overdue, due_soon })
+}
+
+/// Everything the dashboard shows (its three statements), for callers that want it all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardFigures {
+    /// Counts and progress.
+    pub counts: DashboardCounts,
+    /// Committed budgets.
+    pub budgets: Budgets,
+    /// Overdue and due-soon actions, at most [`MAX_DUE_ACTIONS`] of each.
+    pub due: DueActions,
+}
+
+/// The whole dashboard for `filter`, overdue actions as of `today`.
+pub async fn dashboard_figures(
+    pool: &Pool,
+    filter: &DashboardFilter,
+    today: NaiveDate,
+) -> Result<DashboardFigures> {
+    Ok(DashboardFigures {
+        counts: dashboard_counts(pool, filter, today).await?,
+        budgets: dashboard_budgets(pool, filter).await?,
+        due: dashboard_due_actions(pool, filter, today, MAX_DUE_ACTIONS).await?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search
+// ---------------------------------------------------------------------------------------------
+
+/// How many of the most recently changed matching rows of each kind a search ranks.
+pub const SEARCH_CANDIDATES: i64 = 200;
+
+/// A search hit: a row of one of the six kinds, ready to be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HitRecord {
+    /// A consultation, with its document.
+    Consultation(ConsultationRecord, String),
+    /// A recommendation.
+    Recommendation(EntityRecord),
+    /// An agreement.
+    Agreement(EntityRecord),
+    /// A follow-up action.
+    Action(ActionRecord),
+    /// An organisation.
+    Organisation(EntityRecord),
+    /// A person.
+    Person(EntityRecord),
+}
+
+/// What a search hit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HitKind {
+    /// A consultation.
+    Consultation,
+    /// A recommendation.
+    Recommendation,
+    /// An agreement.
+    Agreement,
+    /// A follow-up action.
+    Action,
+    /// An organisation.
+    Organisation,
+    /// A person.
+    Person,
+}
+
+impl HitRecord {
+    /// What it is.
+    pub fn kind(&self) -> HitKind {
+        match self {
+            HitRecord::Consultation(..) => HitKind::Consultation,
+            HitRecord::Recommendation(_) => HitKind::Recommendation,
+            HitRecord::Agreement(_) => HitKind::Agreement,
+            HitRecord::Action(_) => HitKind::Action,
+            HitRecord::Organisation(_) => HitKind::Organisation,
+            HitRecord::Person(_) => HitKind::Person,
+        }
+    }
+}
+
+/// One ranked search result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankedHit {
+    /// Higher is better ([`super::search::score`]).
+    pub score: i64,
+    /// Global position of the last event that changed it (ties are broken by recency).
+    pub position: i64,
+    /// Its id.
+    pub id: Uuid,
+    /// Its title, text or name as shown.
+    pub title: String,
+    /// The row.
+    pub record: HitRecord,
+}
+
+/// A candidate row of any kind (the columns a kind lacks are NULL).
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct SearchRow {
+    hit: String,
+    id: DbUuid,
+    version: Option<i64>,
+    position: i64,
+    consultation_id: Option<DbUuid>,
+    owner_id: Option<DbUuid>,
+    sort: Option<String>,
+    status: Option<String>,
+    region: Option<String>,
+    start_date: Option<String>,
+    month: Option<String>,
+    progress: Option<i64>,
+    due_date: Option<String>,
+    title: String,
+    acronym: Option<String>,
+    search: String,
+    doc: String,
+}
+
+#[derive(Deserialize)]
+struct Titled {
+    title: Text,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    name: Text,
+}
+
+#[derive(Deserialize)]
+struct ConsultationTitle {
+    details: Titled,
+}
+
+impl SearchRow {
+    fn corrupt(&self, reason: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt {
+            position: self.position,
+            reason: format!("{} {}: {reason}", self.hit, self.id.0),
+        }
+    }
+
+    /// The folded words of its title: every language of a consultation's, agreement's or
+    /// action's title, an organisation's name and acronym; a recommendation's whole text and a
+    /// person's whole name.
+    fn folded_title(&self) -> Result<String> {
+        let parse = |doc: &str| -> Result<Text> {
+            Ok(match self.hit.as_str() {
+                "consultation" => {
+                    serde_json::from_str::<ConsultationTitle>(doc)
+                        .map_err(|e| self.corrupt(e))?
+                        .details
+                        .title
+                }
+                "organisation" => {
+                    serde_json::from_str::<Named>(doc)
+                        .map_err(|e| self.corrupt(e))?
+                        .name
+                }
+                _ => {
+                    serde_json::from_str::<Titled>(doc)
+                        .map_err(|e| self.corrupt(e))?
+                        .title
+                }
+            })
+        };
+        Ok(match self.hit.as_str() {
+            "recommendation" | "person" => self.search.clone(),
+            _ => {
+                let title = parse(&self.doc)?;
+                let acronym = self.acronym.as_deref().unwrap_or_default();
+                fold(&format!("{} {acronym}", all_languages(&title)))
+            }
+        })
+    }
+
+    fn entity(self) -> EntityRecord {
+        EntityRecord {
+            id: self.id,
+            version: self.version,
+            consultation_id: self.consultation_id,
+            status: if self.hit == "organisation" {
+                self.sort
+            } else {
+                self.status
+            },
+            region: self.region,
+            title: self.title,
+            position: self.position,
+            doc: self.doc,
+        }
+    }
+
+    fn record(self) -> Result<HitRecord> {
+        let missing = |what: &str| self.corrupt(format!("no {what}"));
+        Ok(match self.hit.as_str() {
+            "consultation" => {
+                let record = ConsultationRecord {
+                    id: self.id,
+                    version: self.version.ok_or_else(|| missing("version"))?,
+                    position: self.position,
+                    kind: self.sort.clone().ok_or_else(|| missing("kind"))?,
+                    status: self.status.clone().ok_or_else(|| missing("status"))?,
+                    region: self.region.clone(),
+                    start_date: self.start_date.clone(),
+                    month: self.month.clone(),
+                    title: self.title.clone(),
+                    sort_key: self.start_date.clone().unwrap_or_default(),
+                };
+                HitRecord::Consultation(record, self.doc)
+            }
+            "action" => HitRecord::Action(ActionRecord {
+                id: self.id,
+                version: self.version.ok_or_else(|| missing("version"))?,
+                position: self.position,
+                consultation_id: self
+                    .consultation_id
+                    .ok_or_else(|| missing("consultation"))?,
+                owner_id: self.owner_id.ok_or_else(|| missing("owner"))?,
+                status: self.status.clone().ok_or_else(|| missing("status"))?,
+                progress: self.progress.ok_or_else(|| missing("progress"))?,
+                due_date: self.due_date.clone(),
+                region: self.region.clone(),
+                title: self.title.clone(),
+                doc: self.doc,
+            }),
+            "recommendation" => HitRecord::Recommendation(self.entity()),
+            "agreement" => HitRecord::Agreement(self.entity()),
+            "organisation" => HitRecord::Organisation(self.entity()),
+            _ => HitRecord::Person(self.entity()),
+        })
+    }
+}
+
+/// The `WHERE` of a search branch: for each of up to four terms (`$1`..`$8`, unused ones NULL),
+/// its two [`word_patterns`].
+macro_rules! words_match {
+    () => {
+        " WHERE ($1 IS NULL OR search LIKE $1 ESCAPE '\\' OR search LIKE $2 ESCAPE '\\') \
+         AND ($3 IS NULL OR search LIKE $3 ESCAPE '\\' OR search LIKE $4 ESCAPE '\\') \
+         AND ($5 IS NULL OR search LIKE $5 ESCAPE '\\' OR search LIKE $6 ESCAPE '\\') \
+         AND ($7 IS NULL OR search LIKE $7 ESCAPE '\\' OR search LIKE $8 ESCAPE '\\') \
+         ORDER BY position DESC LIMIT $9"
+    };
+}
+
+/// The query terms the statement selects with (the longest four; the others are checked on the
+/// rows).
+const SQL_TERMS: usize = 4;
+
+/// Searches consultations, recommendations, agreements, actions, organisations and people, with
+/// one statement, and ranks the hits: every word of the query must begin a word of the text
+/// (after folding: Arabic hamza, taa marbuta, alef maqsura, tashkeel and tatweel, an Arabic
+/// word's proclitics; Latin case and accents), so "fes" finds "Fès" and "Fès-Meknès", not
+/// "professional". Ranked by [`score`] (an exact word over a prefix, the title over the rest of
+/// the text), then the most recently changed, then kind and id. At most `limit` hits; of each
+/// kind, the [`SEARCH_CANDIDATES`] most recently changed matching rows are ranked.
+pub async fn search(pool: &Pool, query: &str, limit: usize) -> Result<Vec<RankedHit>> {
+    const SQL: &str = concat!(
+        "SELECT * FROM (SELECT 'consultation' AS hit, id, version, position, \
+         CAST(NULL AS UUID) AS consultation_id, CAST(NULL AS UUID) AS owner_id, kind AS sort, \
+         status, region, start_date, month, CAST(NULL AS BIGINT) AS progress, \
+         CAST(NULL AS TEXT) AS due_date, title, CAST(NULL AS TEXT) AS acronym, search, doc \
+         FROM rm_consultations",
+        words_match!(),
+        ") AS c UNION ALL SELECT * FROM (SELECT 'recommendation', id, CAST(NULL AS BIGINT), \
+         position, consultation_id, CAST(NULL AS UUID), CAST(NULL AS TEXT), status, region, \
+         CAST(NULL AS TEXT), month, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), text, \
+         CAST(NULL AS TEXT), search, doc FROM rm_recommendations",
+        words_match!(),
+        ") AS r UNION ALL SELECT * FROM (SELECT 'agreement', id, CAST(NULL AS BIGINT), \
+         position, consultation_id, CAST(NULL AS UUID), kind, status, region, \
+         CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), \
+         title, CAST(NULL AS TEXT), search, doc FROM rm_agreements",
+        words_match!(),
+        ") AS g UNION ALL SELECT * FROM (SELECT 'action', id, version, position, \
+         consultation_id, owner_id, CAST(NULL AS TEXT), status, region, CAST(NULL AS TEXT), \
+         CAST(NULL AS TEXT), progress, due_date, title, CAST(NULL AS TEXT), search, doc \
+         FROM rm_actions",
+        words_match!(),
+        ") AS a UNION ALL SELECT * FROM (SELECT 'organisation', id, version, position, \
+         CAST(NULL AS UUID), CAST(NULL AS UUID), kind, CAST(NULL AS TEXT), region, \
+         CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), \
+         name, acronym, search, doc FROM rm_organisations",
+        words_match!(),
+        ") AS o UNION ALL SELECT * FROM (SELECT 'person', id, version, position, \
+         CAST(NULL AS UUID), CAST(NULL AS UUID), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+         CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), \
+         CAST(NULL AS TEXT), name, CAST(NULL AS TEXT), search, doc FROM rm_people",
+        words_match!(),
+        ") AS p"
+    );
+    let terms = query_terms(query);
+    if terms.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let mut patterns: [Option<String>; 2 * SQL_TERMS] = Default::default();
+    for (slots, term) in patterns.chunks_mut(2).zip(&terms) {
+        let (start, inner) = word_patterns(term);
+        slots[0] = Some(start);
+        slots[1] = Some(inner);
+    }
+    let rows = on_pool!(pool, p => sqlx::query_as::<_, SearchRow>(SQL)
+        .bind(&patterns[0])
+        .bind(&patterns[1])
+        .bind(&patterns[2])
+        .bind(&patterns[3])
+        .bind(&patterns[4])
+        .bind(&patterns[5])
+        .bind(&patterns[6])
+        .bind(&patterns[7])
+        .bind(SEARCH_CANDIDATES)
         .fetch_all(p)
         .await?);
-    let mut budget: Vec<Budget> = rows
-        .into_iter()
-        .map(
-            |(region, programme, currency, billions, rest, agreements)| {
-                let amount = budget_amount(&currency, billions, rest)?;
-                Ok(Budget {
-                    region,
-                    programme,
-                    currency,
-                    amount,
-                    agreements,
-                })
-            },
-        )
-        .collect::<Result<_>>()?;
-    budget.sort_by(|a, b| {
-        (&a.region, &a.programme, &a.currency).cmp(&(&b.region, &b.programme, &b.currency))
+    let mut ranked = Vec::new();
+    for row in rows {
+        let Some(points) = score(&row.folded_title()?, &row.search, &terms) else {
+            continue;
+        };
+        ranked.push((points, row));
+    }
+    let kind_order = |hit: &str| match hit {
+        "consultation" => 0,
+        "recommendation" => 1,
+        "agreement" => 2,
+        "action" => 3,
+        "organisation" => 4,
+        _ => 5,
+    };
+    ranked.sort_by(|(a_points, a), (b_points, b)| {
+        (b_points, b.position, kind_order(&a.hit), a.id.0).cmp(&(
+            a_points,
+            a.position,
+            kind_order(&b.hit),
+            b.id.0,
+        ))
     });
-
-    const PROGRESS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(progress), 0) AS BIGINT), \
-        CAST(COALESCE(SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-        FROM rm_actions";
-    let (actions, total, done) =
-        on_pool!(pool, p => sqlx::query_as::<_, (i64, i64, i64)>(PROGRESS).fetch_one(p).await?);
-    Ok(Dashboard {
-        consultations_by_status,
-        consultations_by_region,
-        consultations_by_month,
-        recommendations_by_status,
-        recommendations_by_theme,
-        actions_by_status,
-        overdue_actions,
-        budget,
-        progress: Progress {
-            actions,
-            done,
-            average: total.checked_div(actions).unwrap_or(0),
-        },
-    })
+    ranked.truncate(limit);
+    ranked
+        .into_iter()
+        .map(|(points, row)| {
+            Ok(RankedHit {
+                score: points,
+                position: row.position,
+                id: row.id.0,
+                title: row.title.clone(),
+                record: row.record()?,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -40,9 +40,113 @@ pub fn query_terms(query: &str) -> Vec<String> {
     terms
 }
 
-/// Whether folded `haystack` contains every term (each as a substring).
+/// Whether folded `haystack` has a word beginning with every term ([`word_match`]).
 pub fn matches_all(haystack: &str, terms: &[String]) -> bool {
-    terms.iter().all(|t| haystack.contains(t.as_str()))
+    terms.iter().all(|t| word_match(haystack, t).is_some())
+}
+
+/// How a query term met a word of a text: the word begins with the term, or is the term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WordMatch {
+    /// A word begins with the term ("fes" in "fesneau").
+    Prefix,
+    /// A word is the term ("fes" in "fes meknes").
+    Exact,
+}
+
+/// Arabic proclitics written joined to the next word, longest first: the article (ال), and the
+/// conjunctions and prepositions و، ف، ب، ك، ل with or without it (لل is ل + ال).
+const PROCLITICS: [&str; 13] = [
+    "وال", "فال", "بال", "كال", "ولل", "فلل", "ال", "لل", "و", "ف", "ب", "ك", "ل",
+];
+
+/// The shortest stem a proclitic may leave: shorter remainders are words of their own (بر، ول).
+const MIN_STEM: usize = 2;
+
+fn is_arabic(c: char) -> bool {
+    ('\u{0600}'..='\u{06FF}').contains(&c)
+}
+
+/// The forms of a folded word that a term is compared with: the word itself and, for an Arabic
+/// word, the word without each proclitic it may begin with ("بفاس" is also "فاس", "والاقتصاد"
+/// also "الاقتصاد" and "اقتصاد").
+fn word_forms(word: &str) -> impl Iterator<Item = &str> {
+    let arabic = word.chars().next().is_some_and(is_arabic);
+    let stems = PROCLITICS.iter().filter_map(move |clitic| {
+        let stem = word.strip_prefix(clitic).filter(|_| arabic)?;
+        (stem.chars().count() >= MIN_STEM).then_some(stem)
+    });
+    std::iter::once(word).chain(stems)
+}
+
+/// The forms of a folded query term: the term and, for an Arabic term with the article, the
+/// term without it ("الاقتصاد" also finds "اقتصاد"). Other proclitics are kept: a query's first
+/// letter is the user's.
+pub fn term_forms(term: &str) -> impl Iterator<Item = &str> {
+    let bare = term
+        .strip_prefix("ال")
+        .filter(|stem| stem.chars().next().is_some_and(is_arabic))
+        .filter(|stem| stem.chars().count() >= MIN_STEM);
+    std::iter::once(term).chain(bare)
+}
+
+/// The best way `term` (folded, one word) meets a word of folded `text`: `Exact` when a word,
+/// or an Arabic word without its proclitic, is the term; `Prefix` when one begins with it;
+/// `None` when no word does. Words are whole: "fes" meets "fes" and "fesneau", never
+/// "professional".
+pub fn word_match(text: &str, term: &str) -> Option<WordMatch> {
+    let mut best = None;
+    for word in text.split(' ') {
+        for form in word_forms(word) {
+            for wanted in term_forms(term) {
+                if form == wanted {
+                    return Some(WordMatch::Exact);
+                }
+                if form.starts_with(wanted) {
+                    best = Some(WordMatch::Prefix);
+                }
+            }
+        }
+    }
+    best
+}
+
+/// Points of one term's best match, so that an exact word outranks a prefix, and, among equal
+/// matches, the title outranks the rest of the text.
+fn points(in_title: Option<WordMatch>, anywhere: Option<WordMatch>) -> Option<i64> {
+    Some(match (in_title, anywhere?) {
+        (Some(WordMatch::Exact), _) => 4,
+        (_, WordMatch::Exact) => 3,
+        (Some(WordMatch::Prefix), _) => 2,
+        (None, WordMatch::Prefix) => 1,
+    })
+}
+
+/// The score of a text for the query `terms` (folded, [`query_terms`]): for each term, 4 for a
+/// word of the title that is the term, 3 for such a word elsewhere, 2 for a word of the title
+/// that begins with it, 1 for such a word elsewhere; summed over the terms. `None` when some
+/// term meets no word: every term must match. `title` and `text` are folded, `text` includes
+/// the title.
+pub fn score(title: &str, text: &str, terms: &[String]) -> Option<i64> {
+    terms.iter().try_fold(0_i64, |total, term| {
+        let p = points(word_match(title, term), word_match(text, term))?;
+        total.checked_add(p)
+    })
+}
+
+/// The two `LIKE ... ESCAPE '\'` patterns that select the texts where `term` may begin a word
+/// (checked exactly by [`word_match`]): at the start of the text or after a space; anywhere for
+/// an Arabic term, whose word may begin with a proclitic (and without its article, when it has
+/// one).
+pub fn word_patterns(term: &str) -> (String, String) {
+    if term.chars().any(is_arabic) {
+        let stem = term_forms(term).last().unwrap_or(term);
+        let anywhere = format!("%{}%", like_escape(stem));
+        (anywhere.clone(), anywhere)
+    } else {
+        let escaped = like_escape(term);
+        (format!("{escaped}%"), format!("% {escaped}%"))
+    }
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
@@ -132,6 +236,87 @@ mod tests {
             &fold("الاقتصاد"),
             &query_terms("الإقتصاد مكناس")
         ));
+    }
+
+    #[test]
+    fn terms_match_words_from_their_start() {
+        let fes = fold("fes");
+        assert_eq!(word_match(&fold("Fès"), &fes), Some(WordMatch::Exact));
+        assert_eq!(
+            word_match(&fold("Région Fès-Meknès"), &fes),
+            Some(WordMatch::Exact)
+        );
+        assert_eq!(word_match(&fold("Fesneau"), &fes), Some(WordMatch::Prefix));
+        assert_eq!(word_match(&fold("professional"), &fes), None);
+        assert_eq!(word_match(&fold("confession"), &fes), None);
+        assert!(!matches_all(
+            &fold("professional training"),
+            &query_terms("fes")
+        ));
+    }
+
+    #[test]
+    fn arabic_words_match_without_their_proclitics() {
+        // The article, and a preposition, on the text's word.
+        assert_eq!(
+            word_match(&fold("الاقتصاد"), &fold("اقتصاد")),
+            Some(WordMatch::Exact)
+        );
+        assert_eq!(
+            word_match(&fold("لقاء بفاس"), &fold("فاس")),
+            Some(WordMatch::Exact)
+        );
+        assert_eq!(
+            word_match(&fold("والاقتصاد"), &fold("الإقتصاد")),
+            Some(WordMatch::Exact)
+        );
+        assert_eq!(
+            word_match(&fold("للتنمية"), &fold("تنمي")),
+            Some(WordMatch::Prefix)
+        );
+        // The query's article is optional too; folding still applies.
+        assert_eq!(
+            word_match(&fold("اقتصاد المعرفة"), &fold("الإقتصاد")),
+            Some(WordMatch::Exact)
+        );
+        assert_eq!(
+            word_match(&fold("جهة فاس مكناس"), &fold("جهه")),
+            Some(WordMatch::Exact)
+        );
+        // A word inside another is not a match: "فاس" is not in "انفاس".
+        assert_eq!(word_match(&fold("انفاس"), &fold("فاس")), None);
+    }
+
+    #[test]
+    fn exact_words_outrank_prefixes_and_titles_the_rest() {
+        let terms = query_terms("fes");
+        let title_exact = score("fes meknes", "fes meknes export", &terms);
+        let body_exact = score("export", "export fes", &terms);
+        let title_prefix = score("fesneau", "fesneau export", &terms);
+        let body_prefix = score("export", "export fesneau", &terms);
+        assert_eq!(
+            (title_exact, body_exact, title_prefix, body_prefix),
+            (Some(4), Some(3), Some(2), Some(1))
+        );
+        assert_eq!(score("export", "export professional", &terms), None);
+        // Every term must match; points add up.
+        let two = query_terms("fes export");
+        assert_eq!(score("fes", "fes export", &two), Some(7));
+        assert_eq!(score("fes", "fes", &two), None);
+    }
+
+    #[test]
+    fn word_patterns_select_word_starts() {
+        assert_eq!(
+            word_patterns("fes"),
+            ("fes%".to_owned(), "% fes%".to_owned())
+        );
+        assert_eq!(
+            word_patterns("50%"),
+            ("50\\%%".to_owned(), "% 50\\%%".to_owned())
+        );
+        let any = "%اقتصاد%".to_owned();
+        assert_eq!(word_patterns("الاقتصاد"), (any.clone(), any));
     }
 
     #[test]
