@@ -145,7 +145,7 @@ pub enum CommandError {
 /// Pure decision functions of one aggregate, so that loading and appending are written once.
 trait Aggregate {
     type State: Default;
-    type Command;
+    type Command: Clone;
     type Event: DomainEvent;
     fn decide(state: &Self::State, command: Self::Command)
         -> Result<Vec<Self::Event>, DomainError>;
@@ -264,7 +264,42 @@ pub async fn execute(
     }
 }
 
+/// How many times a command sent without an expected version is decided again, on the latest
+/// state, when another write to its stream got in between its read and its append.
+pub const MAX_ATTEMPTS: usize = 10;
+
+/// Runs a command on its stream. Without an expected version the client asked for "the latest
+/// state", so a conflict (someone else wrote first) is not the client's: the command is decided
+/// again on the new state, at most [`MAX_ATTEMPTS`] times. With one, the conflict is the answer.
 async fn run<A: Aggregate>(
+    store: &Store,
+    stream_type: &str,
+    stream_id: Uuid,
+    command: A::Command,
+    context: CommandContext,
+) -> Result<CommandOutcome, CommandError> {
+    let mut attempt = 1;
+    loop {
+        let outcome = run_once::<A>(
+            store,
+            stream_type,
+            stream_id,
+            command.clone(),
+            context.clone(),
+        )
+        .await;
+        match outcome {
+            Err(CommandError::Store(StoreError::Conflict { .. }))
+                if context.expected_version.is_none() && attempt < MAX_ATTEMPTS =>
+            {
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+async fn run_once<A: Aggregate>(
     store: &Store,
     stream_type: &str,
     stream_id: Uuid,

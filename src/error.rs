@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::commands::CommandError;
 use crate::domain::DomainError;
-use crate::store::StoreError;
+use crate::store::{ExpectedVersion, StoreError};
 
 /// The stable error codes clients see in `extensions.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub struct ApiError {
     /// The broken rule's code, for `VALIDATION`.
     pub rule: Option<String>,
     /// Expected and actual versions, for `CONFLICT`.
-    pub versions: Option<(String, i64)>,
+    pub versions: Option<(Option<i64>, i64)>,
 }
 
 impl ApiError {
@@ -98,6 +98,16 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// This error as a request-level GraphQL error: no `locations`, since it points at no place
+    /// in the document (GraphQL locations start at line 1; a `0:0` would be a false one).
+    pub fn into_server_error(self) -> async_graphql::ServerError {
+        let mut error = self.extend().into_server_error(Default::default());
+        error.locations.clear();
+        error
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
         match &error {
@@ -116,7 +126,14 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict {
                 expected, actual, ..
             } => ApiError {
-                versions: Some((expected.to_string(), *actual)),
+                versions: Some((
+                    match expected {
+                        ExpectedVersion::Exact(v) => Some(*v),
+                        ExpectedVersion::NoStream => Some(0),
+                        ExpectedVersion::Any => None,
+                    },
+                    *actual,
+                )),
                 ..ApiError::new(Code::Conflict, error.to_string())
             },
             StoreError::IdempotencyMismatch { .. } => ApiError::validation(
@@ -152,7 +169,12 @@ impl ErrorExtensions for ApiError {
                 ext.set("rule", rule.as_str());
             }
             if let Some((expected, actual)) = &self.versions {
-                ext.set("expected", expected.as_str());
+                // Both numbers ("no stream yet" is version 0); null only for "any version",
+                // which never conflicts.
+                match expected {
+                    Some(expected) => ext.set("expected", *expected),
+                    None => ext.set("expected", async_graphql::Value::Null),
+                }
                 ext.set("actual", *actual);
             }
         })

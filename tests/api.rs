@@ -9,8 +9,14 @@ mod access;
 mod common;
 #[path = "api/connections.rs"]
 mod connections;
+#[path = "api/edge.rs"]
+mod edge;
+#[path = "api/graph.rs"]
+mod graph;
 #[path = "api/mutations.rs"]
 mod mutations;
+#[path = "api/recipes.rs"]
+mod recipes;
 
 use abuse::{
     any_request_gets_a_coded_answer, authentication_failures_are_keyed_and_outages_lock_out_nobody,
@@ -23,6 +29,16 @@ use access::{
     roles_by_mutations, roles_by_reads_and_personal_data,
     tokens_from_the_command_line_and_the_first_start,
 };
+use edge::{
+    answers_follow_graphql_over_http, graphiql_is_served_from_the_binary,
+    the_graphql_over_http_audit_passes, the_readme_first_steps_run,
+    the_standard_introspection_query_rebuilds_the_schema,
+};
+use graph::{
+    a_consultation_record_is_typed_and_linked, a_refused_field_is_null_and_its_parents_stay,
+    every_list_counts_and_filters_by_typed_values, int_arguments_outside_32_bits_are_refused,
+    partial_dates_are_compared_as_far_as_known, stakeholders_and_nodes_are_reached_by_id,
+};
 
 use connections::{
     a_metrics_token_closes_metrics_to_others, connections_past_the_cap_are_refused_clearly,
@@ -30,7 +46,14 @@ use connections::{
     metrics_stay_small_whatever_operation_names_clients_send,
     slow_request_heads_are_closed_after_the_header_timeout,
 };
-use mutations::{every_mutation_has_a_happy_path, every_mutation_names_the_missing_field};
+use mutations::{
+    every_mutation_has_a_happy_path, every_mutation_names_the_missing_field,
+    malformed_inputs_are_refused_in_the_api_terms,
+};
+use recipes::{
+    dashboard_recipes_answer_in_one_request,
+    the_dashboard_and_search_take_a_constant_number_of_statements,
+};
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -65,6 +88,7 @@ on_both_backends!(
     subscribers_get_appends_from_another_process_and_resume,
     every_mutation_has_a_happy_path,
     every_mutation_names_the_missing_field,
+    malformed_inputs_are_refused_in_the_api_terms,
     roles_by_mutations,
     roles_by_reads_and_personal_data,
     public_read_opens_read_models_only,
@@ -77,6 +101,19 @@ on_both_backends!(
     authentication_failures_are_keyed_and_outages_lock_out_nobody,
     websockets_are_held_to_the_same_rules,
     any_request_gets_a_coded_answer,
+    a_consultation_record_is_typed_and_linked,
+    stakeholders_and_nodes_are_reached_by_id,
+    every_list_counts_and_filters_by_typed_values,
+    partial_dates_are_compared_as_far_as_known,
+    a_refused_field_is_null_and_its_parents_stay,
+    int_arguments_outside_32_bits_are_refused,
+    answers_follow_graphql_over_http,
+    the_standard_introspection_query_rebuilds_the_schema,
+    graphiql_is_served_from_the_binary,
+    the_graphql_over_http_audit_passes,
+    the_readme_first_steps_run,
+    dashboard_recipes_answer_in_one_request,
+    the_dashboard_and_search_take_a_constant_number_of_statements,
 );
 
 /// The service and an admin token for it.
@@ -262,24 +299,24 @@ async fn graphql_over_http_rules(db: &TestDb) {
     assert!(metrics.contains("shura_append_conflicts_total 0"));
 }
 
-const REGISTER_ORG: &str = "mutation($input: JSON!, $key: String) {
+const REGISTER_ORG: &str = "mutation($input: RegisterOrganisationInput!, $key: String) {
     registerOrganisation(input: $input, idempotencyKey: $key) {
-        streamId version position appended replayed stakeholder { name kind }
+        streamId version position appended replayed stakeholder { name ... on Organisation { kind } }
     } }";
 
-const ADD_NOTE: &str = "mutation($input: JSON!, $v: Int) {
+const ADD_NOTE: &str = "mutation($input: AddContextNoteInput!, $v: Int) {
     addContextNote(input: $input, expectedVersion: $v) {
         version consultation { version contextNotes { en } } } }";
 
 async fn mutations_return_the_entity_and_errors_carry_codes(db: &TestDb) {
     let app = app(db, false).await;
-    let org = json!({"organisation_id": reference("org/t"), "name": {"ar": "مجلس جهة فاس مكناس"}, "kind": "regional_council"});
+    let org = json!({"organisationId": reference("org/t"), "name": {"ar": "مجلس جهة فاس مكناس"}, "kind": "REGIONAL_COUNCIL"});
     let (status, first) = gql(&app, REGISTER_ORG, json!({"input": org, "key": "k1"})).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     let result = &first["data"]["registerOrganisation"];
     assert_eq!(result["version"], 1);
     assert_eq!(result["stakeholder"]["name"], "مجلس جهة فاس مكناس");
-    assert_eq!(result["stakeholder"]["kind"], "regional_council");
+    assert_eq!(result["stakeholder"]["kind"], "REGIONAL_COUNCIL");
 
     // An idempotent retry answers the same, writes nothing.
     let (_, retry) = gql(&app, REGISTER_ORG, json!({"input": org, "key": "k1"})).await;
@@ -290,44 +327,59 @@ async fn mutations_return_the_entity_and_errors_carry_codes(db: &TestDb) {
     );
 
     // VALIDATION names the field and the rule: domain rules, malformed input, references.
-    let (_, blank) = gql(&app, REGISTER_ORG, json!({"input": {"organisation_id": Uuid::new_v4(), "name": {"ar": " "}, "kind": "agency"}})).await;
+    let (_, blank) = gql(
+        &app,
+        REGISTER_ORG,
+        json!({"input": {"organisationId": Uuid::new_v4(), "name": {"ar": " "}, "kind": "AGENCY"}}),
+    )
+    .await;
     assert_eq!(code(&blank), "VALIDATION");
-    assert_eq!(blank["errors"][0]["extensions"]["field"], "name.ar");
+    assert_eq!(blank["errors"][0]["extensions"]["field"], "input.name.ar");
     assert_eq!(blank["errors"][0]["extensions"]["rule"], "REQUIRED");
-    let (_, malformed) = gql(&app, REGISTER_ORG, json!({"input": {"organisation_id": Uuid::new_v4(), "name": {"ar": "x"}, "kind": "castle"}})).await;
+    let (_, malformed) = gql(
+        &app,
+        REGISTER_ORG,
+        json!({"input": {"organisationId": Uuid::new_v4(), "name": {"ar": "x"}, "kind": "CASTLE"}}),
+    )
+    .await;
     assert_eq!(code(&malformed), "VALIDATION");
-    assert_eq!(malformed["errors"][0]["extensions"]["field"], "input.kind");
-    let (_, orphan) = gql(&app, REGISTER_ORG, json!({"input": {"organisation_id": Uuid::new_v4(), "name": {"ar": "x"}, "kind": "agency", "parent_id": Uuid::new_v4()}})).await;
+    assert!(
+        malformed["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("\"input.kind\"")),
+        "{malformed}"
+    );
+    let (_, orphan) = gql(&app, REGISTER_ORG, json!({"input": {"organisationId": Uuid::new_v4(), "name": {"ar": "x"}, "kind": "AGENCY", "parentId": Uuid::new_v4()}})).await;
     assert_eq!(
         orphan["errors"][0]["extensions"]["rule"],
         "UNKNOWN_REFERENCE"
     );
     let (_, duplicate) = gql(&app, REGISTER_ORG, json!({"input": org, "key": "k2"})).await;
     assert_eq!(code(&duplicate), "VALIDATION");
-    let (_, reused) = gql(&app, REGISTER_ORG, json!({"input": {"organisation_id": Uuid::new_v4(), "name": {"ar": "y"}, "kind": "agency"}, "key": "k1"})).await;
+    let (_, reused) = gql(&app, REGISTER_ORG, json!({"input": {"organisationId": Uuid::new_v4(), "name": {"ar": "y"}, "kind": "AGENCY"}, "key": "k1"})).await;
     assert_eq!(
         reused["errors"][0]["extensions"]["rule"],
         "IDEMPOTENCY_KEY_REUSED"
     );
 
     // A consultation: the mutation returns the entity as of the new version.
-    let plan = "mutation($input: JSON!) { planConsultation(input: $input) { version consultation { id status title region } } }";
+    let plan = "mutation($input: PlanConsultationInput!) { planConsultation(input: $input) { version consultation { id status title region } } }";
     let c = reference("c/api");
     let (_, planned) = gql(
         &app,
         plan,
-        json!({"input": {"consultation_id": c, "kind": "workshop",
+        json!({"input": {"consultationId": c, "kind": "WORKSHOP",
         "title": {"ar": "ورشة"}, "schedule": {"start": {"year": 2025}}, "region": "MA-03"}}),
     )
     .await;
     assert_eq!(
-        planned["data"]["planConsultation"]["consultation"]["status"], "planned",
+        planned["data"]["planConsultation"]["consultation"]["status"], "PLANNED",
         "{planned}"
     );
     let (_, noted) = gql(
         &app,
         ADD_NOTE,
-        json!({"input": {"consultation_id": c, "note": {"en": "first"}}, "v": 1}),
+        json!({"input": {"consultationId": c, "note": {"en": "first"}}, "v": 1}),
     )
     .await;
     assert_eq!(noted["data"]["addContextNote"]["version"], 2, "{noted}");
@@ -339,12 +391,13 @@ async fn mutations_return_the_entity_and_errors_carry_codes(db: &TestDb) {
     let (_, stale) = gql(
         &app,
         ADD_NOTE,
-        json!({"input": {"consultation_id": c, "note": {"en": "late"}}, "v": 1}),
+        json!({"input": {"consultationId": c, "note": {"en": "late"}}, "v": 1}),
     )
     .await;
     assert_eq!(code(&stale), "CONFLICT");
     assert_eq!(stale["errors"][0]["extensions"]["actual"], 2);
-    assert_eq!(stale["errors"][0]["extensions"]["expected"], "1");
+    // Both versions are numbers.
+    assert_eq!(stale["errors"][0]["extensions"]["expected"], 1);
     // NOT_FOUND is not an error for a missing consultation: it is null.
     let (_, missing) = gql(
         &app,
@@ -363,11 +416,12 @@ async fn mutations_return_the_entity_and_errors_carry_codes(db: &TestDb) {
 async fn concurrent_mutations_with_one_expected_version_have_one_winner(db: &TestDb) {
     let app = app(db, false).await;
     let c = reference("c/race");
-    let plan = "mutation($input: JSON!) { planConsultation(input: $input) { version } }";
+    let plan =
+        "mutation($input: PlanConsultationInput!) { planConsultation(input: $input) { version } }";
     gql(
         &app,
         plan,
-        json!({"input": {"consultation_id": c, "kind": "workshop",
+        json!({"input": {"consultationId": c, "kind": "WORKSHOP",
         "title": {"fr": "Atelier"}, "schedule": {"start": {"year": 2025}}}}),
     )
     .await;
@@ -376,7 +430,7 @@ async fn concurrent_mutations_with_one_expected_version_have_one_winner(db: &Tes
         let router = app.app.router.clone();
         let bearer = format!("Bearer {}", app.admin);
         handles.push(tokio::spawn(async move {
-            let body = json!({"query": ADD_NOTE, "variables": {"input": {"consultation_id": c, "note": {"en": format!("note {n}")}}, "v": 1}}).to_string();
+            let body = json!({"query": ADD_NOTE, "variables": {"input": {"consultationId": c, "note": {"en": format!("note {n}")}}, "v": 1}}).to_string();
             let mut request = post(&body, "application/json");
             request.headers_mut().insert(header::AUTHORIZATION, bearer.parse().unwrap());
             let response = router.oneshot(request).await.unwrap();
@@ -399,15 +453,16 @@ async fn concurrent_mutations_with_one_expected_version_have_one_winner(db: &Tes
 
 async fn pages_have_no_duplicates_or_holes(db: &TestDb) {
     let app = app(db, true).await;
-    let plan = "mutation($input: JSON!) { planConsultation(input: $input) { version } }";
+    let plan =
+        "mutation($input: PlanConsultationInput!) { planConsultation(input: $input) { version } }";
     for n in 0..23 {
-        let (_, r) = gql(&app, plan, json!({"input": {"consultation_id": reference(&format!("c/page/{n}")),
-            "kind": "workshop", "title": {"fr": format!("Essai {n}")},
+        let (_, r) = gql(&app, plan, json!({"input": {"consultationId": reference(&format!("c/page/{n}")),
+            "kind": "WORKSHOP", "title": {"fr": format!("Essai {n}")},
             "schedule": {"start": {"year": 2020 + n % 5, "month": 1 + n % 12, "day": 1 + n % 28}}, "region": "MA-03"}})).await;
         assert!(r["errors"].is_null(), "{r}");
     }
     let page = "query($after: String, $desc: ConsultationSort) { consultations(first: 4, after: $after, sort: $desc) {
-        totalCount pageInfo { hasNextPage } edges { cursor node { id startDate } } } }";
+        totalCount pageInfo { hasNextPage } edges { cursor node { id schedule { start { earliest } } } } } }";
     for sort in ["START_DATE_ASC", "START_DATE_DESC"] {
         let (mut after, mut seen, mut dates) = (Value::Null, Vec::new(), Vec::new());
         loop {
@@ -417,7 +472,9 @@ async fn pages_have_no_duplicates_or_holes(db: &TestDb) {
             let edges = conn["edges"].as_array().unwrap();
             for edge in edges {
                 seen.push(edge["node"]["id"].as_str().unwrap().to_owned());
-                dates.push(edge["node"]["startDate"].as_str().unwrap_or("").to_owned());
+                // The first day the start can be (a start known to the month has no day).
+                let start = &edge["node"]["schedule"]["start"]["earliest"];
+                dates.push(start.as_str().unwrap_or("").to_owned());
             }
             if conn["pageInfo"]["hasNextPage"] != true {
                 break;
@@ -459,11 +516,12 @@ async fn pages_have_no_duplicates_or_holes(db: &TestDb) {
 async fn a_page_shows_changes_made_through_another_instance(db: &TestDb) {
     let (reader, writer) = (app(db, false).await, app(db, false).await);
     let c = reference("c/cached");
-    let plan = "mutation($input: JSON!) { planConsultation(input: $input) { version } }";
+    let plan =
+        "mutation($input: PlanConsultationInput!) { planConsultation(input: $input) { version } }";
     let (_, r) = gql(
         &writer,
         plan,
-        json!({"input": {"consultation_id": c, "kind": "workshop",
+        json!({"input": {"consultationId": c, "kind": "WORKSHOP",
         "title": {"fr": "Atelier"}, "schedule": {"start": {"year": 2025}}}}),
     )
     .await;
@@ -477,7 +535,7 @@ async fn a_page_shows_changes_made_through_another_instance(db: &TestDb) {
     let (_, r) = gql(
         &writer,
         ADD_NOTE,
-        json!({"input": {"consultation_id": c, "note": {"en": "later"}}, "v": 1}),
+        json!({"input": {"consultationId": c, "note": {"en": "later"}}, "v": 1}),
     )
     .await;
     assert!(r["errors"].is_null(), "{r}");
@@ -491,8 +549,20 @@ async fn a_page_shows_changes_made_through_another_instance(db: &TestDb) {
 
 async fn dashboard_matches_a_hand_count_of_the_seeds(db: &TestDb) {
     let app = app(db, true).await;
-    let (_, r) = gql(&app, "{ dashboard(today: \"2026-11-22\") }", json!({})).await;
+    let group = "{ key label fr: label(language: FR) count }";
+    let query = format!(
+        "{{ dashboard(today: \"2026-11-22\") {{ today
+        consultationsByStatus {group} consultationsByRegion {group} consultationsByMonth {group}
+        recommendationsByStatus {group} recommendationsByTheme {group} actionsByStatus {group}
+        overdueActions {{ id }} actionsDueSoon {{ id }}
+        committedBudgetByRegion {{ key fr: label(language: FR) total {{ amount currency }} agreements }}
+        committedBudgetByProgramme {{ key label en: label(language: EN) total {{ amount currency }} agreements }}
+        progress {{ actions done average overdue dueSoon }} }} }}"
+    );
+    let (_, r) = gql(&app, &query, json!({})).await;
+    assert!(r["errors"].is_null(), "{r}");
     let d = &r["data"]["dashboard"];
+    assert_eq!(d["today"], "2026-11-22");
     let counts = |key: &str| -> Vec<(String, i64)> {
         d[key]
             .as_array()
@@ -500,61 +570,156 @@ async fn dashboard_matches_a_hand_count_of_the_seeds(db: &TestDb) {
             .iter()
             .map(|c| {
                 (
-                    c["key"].as_str().unwrap().to_owned(),
+                    c["key"].as_str().unwrap_or("null").to_owned(),
                     c["count"].as_i64().unwrap(),
                 )
             })
             .collect()
     };
+    let labels = |key: &str, language: &str| -> Vec<String> {
+        d[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c[language].as_str().unwrap().to_owned())
+            .collect()
+    };
     // Five consultations: two in Fès-Meknès (001, 003), two in Rabat (000 at the ministry,
-    // 002 the National Industry Day), one in Casablanca (004); all held and closed.
+    // 002 the National Industry Day), one in Casablanca (004); all held and closed. Keys are
+    // what the filters take (the enum's value, the region code); labels are for reading.
+    assert_eq!(counts("consultationsByStatus"), vec![("CLOSED".into(), 5)]);
     assert_eq!(
-        counts("consultations_by_status"),
-        vec![("closed".into(), 5)]
+        (
+            labels("consultationsByStatus", "label"),
+            labels("consultationsByStatus", "fr")
+        ),
+        (vec!["مختتم".to_owned()], vec!["clôturée".to_owned()])
     );
     assert_eq!(
-        counts("consultations_by_region"),
+        counts("consultationsByRegion"),
         vec![
             ("MA-03".into(), 2),
             ("MA-04".into(), 2),
             ("MA-06".into(), 1)
         ]
     );
-    // Known months: October 2017 (000), November 2024 (001), November 2025 (002); 003 and 004
-    // give only "a Tuesday".
     assert_eq!(
-        counts("consultations_by_month"),
+        labels("consultationsByRegion", "fr"),
+        vec!["Fès-Meknès", "Rabat-Salé-Kénitra", "Casablanca-Settat"]
+    );
+    // Known months: October 2017 (000), November 2024 (001), November 2025 (002); 003 and 004
+    // give only "a Tuesday": no key, last.
+    assert_eq!(
+        counts("consultationsByMonth"),
         vec![
             ("2017-10".into(), 1),
             ("2024-11".into(), 1),
             ("2025-11".into(), 1),
-            ("unknown".into(), 2)
+            ("null".into(), 2)
         ]
     );
+    assert_eq!(
+        labels("consultationsByMonth", "label")[2..],
+        ["نونبر 2025", "تاريخ غير محدد"]
+    );
+    assert_eq!(labels("consultationsByMonth", "fr")[0], "octobre 2017");
     // Five recommendations in 001, four in 003.
     assert_eq!(
-        counts("recommendations_by_status"),
-        vec![("proposed".into(), 9)]
+        counts("recommendationsByStatus"),
+        vec![("PROPOSED".into(), 9)]
     );
+    let themes = counts("recommendationsByTheme");
+    assert_eq!(themes.iter().map(|(_, n)| n).sum::<i64>(), 19, "{themes:?}");
+    assert!(
+        themes.contains(&("export-development".into(), 2)),
+        "{themes:?}"
+    );
+    assert!(themes.contains(&("governance".into(), 2)), "{themes:?}");
     // Committed budgets of signed agreements: 900 million MAD (002, innovation support
-    // programme) and 250 million MAD (004, CTI plan 2022-2025); the 290 million of the previous
-    // plan is not a new commitment.
-    let budget = d["budget"].as_array().unwrap();
-    let amounts: Vec<(&str, &str)> = budget
-        .iter()
-        .map(|b| (b["region"].as_str().unwrap(), b["amount"].as_str().unwrap()))
-        .collect();
+    // programme) and 250 million MAD (004, CTI plan 2022-2025, its own programme); the 290
+    // million of the previous plan is not a new commitment.
+    let budgets = |key: &str, language: &str| -> Vec<(String, String, String, i64)> {
+        d[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b[language].as_str().unwrap().to_owned(),
+                    b["total"]["amount"].as_str().unwrap().to_owned(),
+                    b["total"]["currency"].as_str().unwrap().to_owned(),
+                    b["agreements"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let total = |label: &str, amount: &str, agreements: i64| {
+        (
+            label.to_owned(),
+            amount.to_owned(),
+            "MAD".to_owned(),
+            agreements,
+        )
+    };
     assert_eq!(
-        amounts,
-        vec![("MA-04", "900000000"), ("MA-06", "250000000")]
+        budgets("committedBudgetByRegion", "fr"),
+        vec![
+            total("Rabat-Salé-Kénitra", "900000000", 1),
+            total("Casablanca-Settat", "250000000", 1)
+        ]
+    );
+    assert_eq!(
+        budgets("committedBudgetByProgramme", "en"),
+        vec![
+            total(
+                "Industrial Technical Centres Development Plan 2022-2025",
+                "250000000",
+                1
+            ),
+            total("Industrial Innovation Support Programme", "900000000", 1)
+        ]
+    );
+    assert_eq!(
+        d["committedBudgetByProgramme"][1]["key"], "برنامج دعم الابتكار الصناعي",
+        "the key is the programme as shown, Arabic first"
     );
     // One follow-up action (004's objective contracts), not started, no due date.
-    assert_eq!(counts("actions_by_status"), vec![("not_started".into(), 1)]);
-    assert_eq!(d["overdue_actions"], json!([]));
+    assert_eq!(counts("actionsByStatus"), vec![("NOT_STARTED".into(), 1)]);
+    assert_eq!(
+        (&d["overdueActions"], &d["actionsDueSoon"]),
+        (&json!([]), &json!([]))
+    );
+    assert_eq!(
+        d["progress"],
+        json!({"actions": 1, "done": 0, "average": 0, "overdue": 0, "dueSoon": 0})
+    );
+    // Arguments out of their range are refused, naming them.
+    for (query, expected) in [
+        (
+            "{ dashboard(region: \"MA-13\") { today } }",
+            ("VALIDATION", Some("region")),
+        ),
+        (
+            "{ dashboard(from: \"2025-02-01\", to: \"2025-01-31\") { today } }",
+            ("VALIDATION", Some("to")),
+        ),
+        (
+            "{ dashboard { overdueActions(first: 0) { id } } }",
+            ("LIMIT_EXCEEDED", None),
+        ),
+        (
+            "{ search(text: \"fes\", first: 51) { score } }",
+            ("LIMIT_EXCEEDED", None),
+        ),
+    ] {
+        let (_, r) = gql(&app, query, json!({})).await;
+        let field = r["errors"][0]["extensions"]["field"].as_str();
+        assert_eq!((code(&r), field), expected, "{query}: {r}");
+    }
     // Agreements: five signed on the National Industry Day, one in 004.
     let (_, a) = gql(
         &app,
-        "{ agreements(status: \"signed\", first: 50) { edges { node { id } } } }",
+        "{ agreements(status: SIGNED, first: 50) { edges { node { id } } } }",
         json!({}),
     )
     .await;
@@ -571,12 +736,12 @@ async fn consultations_as_they_were(db: &TestDb) {
         version status participants { role } recommendations { id } } }";
     let (_, now) = gql(&app, q, json!({"id": id})).await;
     let now = &now["data"]["consultation"];
-    assert_eq!(now["status"], "closed", "{now}");
+    assert_eq!(now["status"], "CLOSED", "{now}");
     let (_, first) = gql(&app, q, json!({"id": id, "v": 1})).await;
     let first = &first["data"]["consultation"];
     assert_eq!(
         (first["version"].as_i64(), first["status"].as_str()),
-        (Some(1), Some("planned"))
+        (Some(1), Some("PLANNED"))
     );
     assert_eq!(first["participants"], json!([]));
     let (_, events) = gql(
@@ -621,7 +786,7 @@ async fn limits_answer_limit_exceeded(db: &TestDb) {
         "VALIDATION",
         "unknown fields fail validation first: {r}"
     );
-    let nested = "{ consultations { edges { node { actions { details } recommendations { text { ar } } participants { capacity { ar } } } } } }";
+    let nested = "{ consultations { edges { node { actions { reports { progress } } recommendations { text { ar } } participants { capacity { ar } } } } } }";
     let (_, ok) = gql(&app, nested, json!({})).await;
     assert!(ok["errors"].is_null(), "{ok}");
     let complex = format!("{{ {} }}", (0..60).map(|i| format!("a{i}: consultations(first: 100) {{ edges {{ node {{ id title recommendations {{ id }} }} }} }}")).collect::<Vec<_>>().join(" "));
@@ -636,7 +801,7 @@ async fn limits_answer_limit_exceeded(db: &TestDb) {
     let (status, _, body) = send(
         &slow,
         post(
-            &json!({"query": "{ dashboard }"}).to_string(),
+            &json!({"query": "{ dashboard { progress { actions } } }"}).to_string(),
             "application/json",
         ),
     )
@@ -647,34 +812,92 @@ async fn limits_answer_limit_exceeded(db: &TestDb) {
     let app = api(AppConfig::new(&db.url)).await;
     let (_, r) = gql(&app, &complex, json!({})).await;
     assert_eq!(code(&r), "LIMIT_EXCEEDED", "{r}");
+    // Thirteen levels of real fields: refused (introspection's `ofType` chains are not counted:
+    // the tools' own query nests them; see the_standard_introspection_query_rebuilds_the_schema).
     let too_deep = format!(
-        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
-        "ofType { ".repeat(14),
-        "}".repeat(14)
+        "{{ organisation(id: \"{}\") {{ {} id {} }} }}",
+        uuid::Uuid::nil(),
+        "parent { ".repeat(12),
+        "}".repeat(12)
     );
     let (_, r) = gql(&app, &too_deep, json!({})).await;
     assert_eq!(code(&r), "LIMIT_EXCEEDED", "{r}");
+    let deep_enough = format!(
+        "{{ organisation(id: \"{}\") {{ {} id {} }} }}",
+        uuid::Uuid::nil(),
+        "parent { ".repeat(10),
+        "}".repeat(10)
+    );
+    let (_, r) = gql(&app, &deep_enough, json!({})).await;
+    assert!(r["errors"].is_null(), "{r}");
 }
 
 /// A page of 20 consultations with participants, recommendations and actions, counted from the
 /// statements a real server logs (sqlx logs every statement at debug level).
 async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
     let seeded = app(db, true).await;
-    let plan = "mutation($input: JSON!) { planConsultation(input: $input) { version } }";
-    let action = "mutation($input: JSON!) { createAction(input: $input) { version } }";
+    let plan =
+        "mutation($input: PlanConsultationInput!) { planConsultation(input: $input) { version } }";
+    let action = "mutation($input: CreateActionInput!) { createAction(input: $input) { version } }";
     let owner = reference("org/mic");
     for n in 0..20 {
         let c = reference(&format!("c/n1/{n}"));
-        gql(&seeded, plan, json!({"input": {"consultation_id": c, "kind": "workshop",
+        gql(&seeded, plan, json!({"input": {"consultationId": c, "kind": "WORKSHOP",
             "title": {"fr": format!("Atelier {n}")}, "schedule": {"start": {"year": 2026, "month": 1}}}})).await;
         let (_, r) = gql(
             &seeded,
             action,
-            json!({"input": {"action_id": reference(&format!("a/n1/{n}")),
-            "consultation_id": c, "title": {"fr": "Suivi"}, "owner_organisation_id": owner}}),
+            json!({"input": {"actionId": reference(&format!("a/n1/{n}")),
+            "consultationId": c, "title": {"fr": "Suivi"}, "ownerOrganisationId": owner}}),
         )
         .await;
         assert!(r["errors"].is_null(), "{r}");
+    }
+    // Each of them with a named participant who signs an agreement for their organisation.
+    let run = |command: Value| {
+        let store = seeded.app.store.clone();
+        async move {
+            let parsed = serde_json::from_value(command.clone()).expect("a command");
+            let context = shura::commands::CommandContext::new(Actor::new("test", "Test"));
+            shura::commands::execute(&store, parsed, context)
+                .await
+                .unwrap_or_else(|e| panic!("{command}: {e}"));
+        }
+    };
+    let signer = reference("person/n1");
+    run(
+        json!({"aggregate": "person", "type": "register_person", "person_id": signer,
+        "name": {"latin": "Signataire"}}),
+    )
+    .await;
+    run(
+        json!({"aggregate": "person", "type": "start_post", "person_id": signer,
+        "post_id": reference("post/n1"), "organisation_id": owner, "title": {"fr": "Directeur"}}),
+    )
+    .await;
+    for n in 0..20 {
+        let (c, p) = (
+            reference(&format!("c/n1/{n}")),
+            reference(&format!("p/n1/{n}")),
+        );
+        run(
+            json!({"aggregate": "consultation", "type": "add_organiser", "consultation_id": c,
+            "organisation_id": reference("org/direction-promotion-economie-sociale")}),
+        )
+        .await;
+        run(
+            json!({"aggregate": "consultation", "type": "register_participant",
+            "consultation_id": c, "participant_id": p, "person_id": signer,
+            "organisation_id": owner, "role": "signatory", "attendance": "invited"}),
+        )
+        .await;
+        run(
+            json!({"aggregate": "consultation", "type": "record_agreement",
+            "consultation_id": c, "agreement_id": reference(&format!("ag/n1/{n}")),
+            "title": {"fr": "Convention"}, "kind": "memorandum",
+            "parties": [{"participant_id": p, "signatory_person_id": signer}]}),
+        )
+        .await;
     }
     let token = seeded.admin.clone();
     drop(seeded);
@@ -686,7 +909,6 @@ async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
     .await;
     server.token = Some(token);
     let query = "{ consultations(first: 20) { totalCount edges { node { id participants { role } recommendations { id } agreements { id } actions { id title } } } } }";
-    let mut counts = Vec::new();
     // A first request opens the pool's connections (their set-up statements are not the page's);
     // it reads no consultation, so the first page below finds no parsed document.
     server
@@ -695,10 +917,9 @@ async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
             json!({}),
         )
         .await;
+    let mut counts = Vec::new();
     for _ in 0..3 {
-        let before = server.log.lock().unwrap().len();
-        let (status, body) = server.graphql(query, json!({})).await;
-        assert_eq!(status, 200);
+        let (count, body) = statements_of(&server, query).await;
         let nodes = body["data"]["consultations"]["edges"]
             .as_array()
             .unwrap_or_else(|| panic!("{body}"));
@@ -706,25 +927,94 @@ async fn a_page_of_twenty_takes_a_constant_number_of_statements(db: &TestDb) {
         assert!(nodes
             .iter()
             .any(|n| !n["node"]["actions"].as_array().unwrap().is_empty()));
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let log = server.log.lock().unwrap();
-        // Opening a new pool connection runs its set-up PRAGMAs once: not the page's statements.
-        let statements: Vec<&String> = log[before..]
-            .iter()
-            .filter(|l| l.contains("sqlx::query") && !l.contains("PRAGMA "))
-            .collect();
-        if statements.len() > 5 {
-            eprintln!("{statements:#?}");
-        }
-        counts.push(statements.len());
+        counts.push(count);
     }
-    server.stop().await;
     // The token check, the page, the total count, and one batched load of the actions: 4
     // statements, whatever the page size, plus one batched read of the documents the process
     // has not parsed yet (the first time).
     assert_eq!(counts, vec![5, 4, 4], "statements per request");
+
+    // Every edge of the graph on the same page (the newest consultations: the 20 above, each
+    // with an organiser that has a parent and a child, a named participant who signs, and an
+    // action). Each kind of key is read with one statement per depth of the query where it is
+    // asked for, whatever the page's size: a pass of the request's resolution asks for a whole
+    // depth at once, and its batches are read when it pauses. Depths reached by different
+    // branches (the organisers' parents, the actions' owners) share a statement or not as their
+    // reads return together or not: hence a range, the same for 20 as for 5.
+    let graph = "query($first: Int) { consultations(first: $first, sort: START_DATE_DESC) {
+        totalCount edges { node { id
+        organisers { name parent { name } children { name } people { name }
+            consultations { title } actionsOwned { title } }
+        participants { role person { name posts { title { fr } organisation { name } } }
+            organisation { name } }
+        recommendations { id proposer { role } }
+        agreements { id budget { amount } parties { organisation { name } signatory { name } role } }
+        keyFigures { value } points { speakers { role } }
+        actions { id title owner { name } consultation { title } recommendations { id }
+            agreement { id } } } } } }";
+    // The first reads documents this process has not parsed yet.
+    statements_of_with(&server, graph, json!({ "first": 20 })).await;
+    let mut measured: Vec<(usize, usize)> = Vec::new();
+    for first in [20, 5, 20, 5, 20, 5] {
+        let (count, body) = statements_of_with(&server, graph, json!({ "first": first })).await;
+        assert!(body["errors"].is_null(), "{body}");
+        let nodes = body["data"]["consultations"]["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(nodes.len(), first);
+        let text = body.to_string();
+        for edge in [
+            "\"owner\":{\"name\"",
+            "\"signatory\":{\"name\"",
+            "\"parent\":{\"name\"",
+            "\"posts\":[{",
+            "\"children\":[{",
+        ] {
+            assert!(text.contains(edge), "{edge} in {text}");
+        }
+        measured.push((first, count));
+    }
+    server.stop().await;
+    eprintln!("statements per page of the whole graph (page size, statements): {measured:?}");
+    assert!(
+        measured
+            .iter()
+            .all(|(_, count)| (MIN_GRAPH_STATEMENTS..=MAX_GRAPH_STATEMENTS).contains(count)),
+        "{measured:?}: not within {MIN_GRAPH_STATEMENTS}-{MAX_GRAPH_STATEMENTS}"
+    );
 }
 
+/// The statements of a page of consultations with every edge of the graph, whatever its size:
+/// the token, the page and the count; then organisations, people and actions for the page's
+/// nodes; then the organisers' parents, their four lists (children, people, consultations,
+/// actions owned) and the actions' consultations; then the nodes of those lists not read yet in
+/// the request. 13 or 14 here when the depths share their statements, at most 20 when none do;
+/// fewer than 10 would mean the log was not read.
+const MIN_GRAPH_STATEMENTS: usize = 10;
+/// See [`MIN_GRAPH_STATEMENTS`].
+const MAX_GRAPH_STATEMENTS: usize = 20;
+
+/// Runs `query` on `server` and counts the SQL statements it logged (sqlx logs each at debug).
+async fn statements_of(server: &Server, query: &str) -> (usize, Value) {
+    statements_of_with(server, query, json!({})).await
+}
+
+async fn statements_of_with(server: &Server, query: &str, variables: Value) -> (usize, Value) {
+    let before = server.log.lock().unwrap().len();
+    let (status, body) = server.graphql(query, variables).await;
+    assert_eq!(status, 200, "{body}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = server.log.lock().unwrap();
+    // Opening a new pool connection runs its set-up PRAGMAs once: not the page's statements.
+    let statements: Vec<&String> = log[before..]
+        .iter()
+        .filter(|l| l.contains("sqlx::query") && !l.contains("PRAGMA "))
+        .collect();
+    if std::env::var_os("SHOW_STATEMENTS").is_some() {
+        eprintln!("{statements:#?}");
+    }
+    (statements.len(), body)
+}
 async fn subscribers_get_appends_from_another_process_and_resume(db: &TestDb) {
     let store = db.domain_store().await;
     let token = admin_token(&store).await;
@@ -764,8 +1054,8 @@ async fn subscribers_get_appends_from_another_process_and_resume(db: &TestDb) {
     }
     assert_eq!(rest, (after + 11..=total).collect::<Vec<_>>());
     // A write through the server itself arrives too, and nothing else.
-    let (_, r) = server.graphql("mutation($i: JSON!) { registerOrganisation(input: $i) { position } }",
-        json!({"i": {"organisation_id": Uuid::new_v4(), "name": {"fr": "Nouvelle"}, "kind": "agency"}})).await;
+    let (_, r) = server.graphql("mutation($i: RegisterOrganisationInput!) { registerOrganisation(input: $i) { position } }",
+        json!({"i": {"organisationId": Uuid::new_v4(), "name": {"fr": "Nouvelle"}, "kind": "AGENCY"}})).await;
     let position = r["data"]["registerOrganisation"]["position"]
         .as_i64()
         .unwrap();

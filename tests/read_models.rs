@@ -9,7 +9,9 @@ use shura::commands::{
     consultation_state, execute, AnyCommand, CommandContext, CommandError, CommandOutcome,
 };
 use shura::domain::DomainError;
-use shura::projections::queries::{dashboard, search};
+use shura::projections::queries::{
+    dashboard_figures, search, DashboardFigures, DashboardFilter, HitKind, RankedHit,
+};
 use shura::seeds::reference;
 use shura::store::{Actor, Store, StoreError};
 use uuid::Uuid;
@@ -27,6 +29,12 @@ on_both_backends!(
     budget_totals_are_exact_beyond_64_bit_minor_units,
     arbitrary_valid_budgets_add_up_on_the_dashboard,
     control_characters_and_blank_metadata_are_the_same_validation_on_both_backends,
+    writes_without_an_expected_version_are_decided_again_not_refused,
+    dashboard_filters_select_the_same_consultations_for_every_group,
+    search_matches_word_starts_and_ranks_exact_title_recent_first,
+    lists_compare_partial_dates_as_far_as_known_and_count,
+    graph_rows_follow_their_events_and_rebuild_alike,
+    an_upgrade_that_adds_read_models_rebuilds_them,
 );
 
 fn id(name: &str) -> Uuid {
@@ -160,36 +168,54 @@ async fn commands_update_read_models_in_the_same_transaction(db: &TestDb) {
         );
     }
 
-    let board = dashboard(store.pool(), NaiveDate::from_ymd_opt(2025, 6, 1).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(board.consultations_by_region[0].key, "MA-03");
-    assert_eq!(board.consultations_by_month[0].key, "2024-11");
-    assert_eq!(
-        board
-            .recommendations_by_theme
+    let board = dashboard(&store, 2025, 6, 1).await;
+    let keys = |counts: &[shura::projections::queries::Count]| {
+        counts
             .iter()
-            .map(|c| c.key.as_str())
-            .collect::<Vec<_>>(),
-        vec!["diplomacy", "export"]
+            .map(|c| c.key.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&board.counts.consultations_by_region), ["MA-03"]);
+    assert_eq!(keys(&board.counts.consultations_by_month), ["2024-11"]);
+    assert_eq!(
+        keys(&board.counts.recommendations_by_theme),
+        ["diplomacy", "export"]
     );
     assert_eq!(
-        board.overdue_actions.len(),
+        board.due.overdue.len(),
         1,
         "due March 2025, 40% on 1 June 2025"
     );
-    assert_eq!(board.overdue_actions[0].due_date, "2025-03-31");
-    assert_eq!(board.budget.len(), 1);
-    assert_eq!(board.budget[0].amount.to_string(), "250000000.5");
-    assert_eq!(board.budget[0].region.as_deref(), Some("MA-03"));
-    assert_eq!(board.progress.average, 40);
-    let early = dashboard(store.pool(), NaiveDate::from_ymd_opt(2025, 3, 31).unwrap())
-        .await
-        .unwrap();
+    assert_eq!(board.due.overdue[0].due_date.as_deref(), Some("2025-03-31"));
+    assert_eq!(board.budgets.by_region.len(), 1);
+    assert_eq!(board.budgets.by_region[0].amount.to_string(), "250000000.5");
+    assert_eq!(board.budgets.by_region[0].key.as_deref(), Some("MA-03"));
+    assert_eq!(
+        (board.counts.progress.average, board.counts.progress.overdue),
+        (40, 1)
+    );
+    let early = dashboard(&store, 2025, 3, 31).await;
     assert!(
-        early.overdue_actions.is_empty(),
+        early.due.overdue.is_empty(),
         "not overdue on its last possible day"
     );
+    assert_eq!(early.due.due_soon.len(), 1, "due by 31 March at the latest");
+    let before = dashboard(&store, 2025, 3, 1).await;
+    assert_eq!(
+        (before.due.due_soon.len(), before.counts.progress.due_soon),
+        (1, 1),
+        "31 March is within 30 days of 1 March"
+    );
+    let long_before = dashboard(&store, 2025, 2, 28).await;
+    assert_eq!(long_before.counts.progress.due_soon, 0);
+}
+
+/// The whole dashboard, unfiltered, on a day.
+async fn dashboard(store: &Store, year: i32, month: u32, day: u32) -> DashboardFigures {
+    let today = NaiveDate::from_ymd_opt(year, month, day).unwrap();
+    dashboard_figures(store.pool(), &DashboardFilter::default(), today)
+        .await
+        .unwrap()
 }
 
 fn assert_rule(result: Result<CommandOutcome, CommandError>, field: &str, code: &str) {
@@ -375,7 +401,7 @@ async fn reads_are_served_during_a_rebuild(db: &TestDb) {
     };
     let mut reads = 0;
     while !rebuild.is_finished() || reads < 3 {
-        let hits = search(reader.pool(), "الاقتصاد").await.unwrap();
+        let hits = search(reader.pool(), "الاقتصاد", 20).await.unwrap();
         assert_eq!(
             hits.len(),
             1,
@@ -389,41 +415,46 @@ async fn reads_are_served_during_a_rebuild(db: &TestDb) {
 async fn search_folds_arabic_and_latin_alike(db: &TestDb) {
     let store = db.domain_store().await;
     small_world(&store).await;
-    let kinds = |hits: Vec<shura::projections::queries::SearchHit>| {
-        hits.into_iter().map(|h| (h.kind, h.id)).collect::<Vec<_>>()
+    let kinds = |hits: Vec<RankedHit>| {
+        hits.into_iter()
+            .map(|h| (h.record.kind(), h.id))
+            .collect::<Vec<_>>()
     };
     // Hamza on alef: "الاقتصاد" finds "الإقتصاد".
     assert_eq!(
-        kinds(search(store.pool(), "الاقتصاد").await.unwrap()),
-        vec![("consultation", id("c/1"))]
+        kinds(search(store.pool(), "الاقتصاد", 20).await.unwrap()),
+        vec![(HitKind::Consultation, id("c/1"))]
     );
     // Tashkeel and taa marbuta in the query.
     assert_eq!(
-        kinds(search(store.pool(), "الدِّبلوماسيه").await.unwrap()),
-        vec![("recommendation", id("r/1"))]
+        kinds(search(store.pool(), "الدِّبلوماسيه", 20).await.unwrap()),
+        vec![(HitKind::Recommendation, id("r/1"))]
     );
     // Latin, case and accents: "fes" finds "Fès"; every word must match.
     assert_eq!(
-        kinds(search(store.pool(), "FES concertation").await.unwrap()),
-        vec![("consultation", id("c/1"))]
+        kinds(search(store.pool(), "FES concertation", 20).await.unwrap()),
+        vec![(HitKind::Consultation, id("c/1"))]
     );
-    assert!(search(store.pool(), "fes rabat").await.unwrap().is_empty());
+    assert!(search(store.pool(), "fes rabat", 20)
+        .await
+        .unwrap()
+        .is_empty());
     // Names, in either script; acronyms.
     assert_eq!(
-        kinds(search(store.pool(), "hejira").await.unwrap()),
-        vec![("person", id("person/hejira"))]
+        kinds(search(store.pool(), "hejira", 20).await.unwrap()),
+        vec![(HitKind::Person, id("person/hejira"))]
     );
     assert_eq!(
-        kinds(search(store.pool(), "عمر").await.unwrap()),
-        vec![("person", id("person/hejira"))]
+        kinds(search(store.pool(), "عمر", 20).await.unwrap()),
+        vec![(HitKind::Person, id("person/hejira"))]
     );
     assert_eq!(
-        kinds(search(store.pool(), "dric").await.unwrap()),
-        vec![("organisation", id("org/dir"))]
+        kinds(search(store.pool(), "dric", 20).await.unwrap()),
+        vec![(HitKind::Organisation, id("org/dir"))]
     );
     // LIKE wildcards in the query are literal.
-    assert!(search(store.pool(), "%").await.unwrap().is_empty());
-    assert!(search(store.pool(), "_").await.unwrap().is_empty());
+    assert!(search(store.pool(), "%", 20).await.unwrap().is_empty());
+    assert!(search(store.pool(), "_", 20).await.unwrap().is_empty());
 }
 
 async fn state_as_of_a_version_or_a_time(db: &TestDb) {
@@ -574,26 +605,19 @@ async fn money_out_of_range_or_too_precise_is_refused(db: &TestDb) {
         id("a/tnd")
     );
     assert_eq!(raw_i64(&store, &sql).await, 1_234, "millimes for TND");
-    let board = dashboard(store.pool(), NaiveDate::from_ymd_opt(2025, 6, 1).unwrap())
-        .await
-        .unwrap();
+    let board = dashboard(&store, 2025, 6, 1).await;
     let totals: Vec<(Option<&str>, &str, String)> = board
-        .budget
+        .budgets
+        .by_programme
         .iter()
-        .map(|b| {
-            (
-                b.programme.as_deref(),
-                b.currency.as_str(),
-                b.amount.to_string(),
-            )
-        })
+        .map(|b| (b.key.as_deref(), b.currency.as_str(), b.amount.to_string()))
         .collect();
     assert_eq!(
         totals,
         vec![
+            (Some("Programme d'appui"), "MAD", "250000000.5".to_owned()),
             (None, "MAD", "1000000000000012.34".to_owned()),
             (None, "TND", "1.234".to_owned()),
-            (Some("Programme d'appui"), "MAD", "250000000.5".to_owned()),
         ]
     );
 }
@@ -630,31 +654,44 @@ async fn budget_totals_are_exact_beyond_64_bit_minor_units(db: &TestDb) {
             let report = store.rebuild_read_models(true).await.unwrap();
             assert!(report.differences.is_empty(), "{:#?}", report.differences);
         }
-        let board = dashboard(store.pool(), today).await.unwrap();
-        let totals: Vec<(Option<&str>, &str, String, i64)> = board
-            .budget
-            .iter()
-            .map(|b| {
-                let programme = b.programme.as_deref();
-                (
-                    programme,
-                    b.currency.as_str(),
-                    b.amount.to_string(),
-                    b.agreements,
-                )
-            })
-            .collect();
+        let board = dashboard_figures(store.pool(), &DashboardFilter::default(), today)
+            .await
+            .unwrap();
+        let totals = |budgets: &[shura::projections::queries::Budget]| {
+            budgets
+                .iter()
+                .map(|b| {
+                    (
+                        b.key.clone(),
+                        b.currency.clone(),
+                        b.amount.to_string(),
+                        b.agreements,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let total = |key: Option<&str>, currency: &str, amount: &str, agreements: i64| {
+            (
+                key.map(str::to_owned),
+                currency.to_owned(),
+                amount.to_owned(),
+                agreements,
+            )
+        };
         assert_eq!(
-            totals,
+            totals(&board.budgets.by_programme),
             vec![
-                (None, "JPY", "1999999999999999".to_owned(), 2),
-                (None, "MAD", "119999999999999999.4".to_owned(), 120),
-                (
-                    Some("Programme d'appui"),
-                    "MAD",
-                    "250000000.5".to_owned(),
-                    1
-                ),
+                total(Some("Programme d'appui"), "MAD", "250000000.5", 1),
+                total(None, "JPY", "1999999999999999", 2),
+                total(None, "MAD", "119999999999999999.4", 120),
+            ]
+        );
+        // By region, both programmes of MA-03 together: still exact.
+        assert_eq!(
+            totals(&board.budgets.by_region),
+            vec![
+                total(Some("MA-03"), "JPY", "1999999999999999", 2),
+                total(Some("MA-03"), "MAD", "120000000249999999.9", 121),
             ]
         );
     }
@@ -778,20 +815,26 @@ fn gen_case() -> impl proptest::strategy::Strategy<Value = GenCase> {
         })
 }
 
-/// Budget totals by (region, programme, currency): the exact amount as text, and how many.
-type Totals = std::collections::BTreeMap<(Option<String>, Option<String>, String), (String, i64)>;
+/// Budget totals by group (`region` or `programme`), key and currency: the exact amount as
+/// text, and how many.
+type Totals = std::collections::BTreeMap<(&'static str, Option<String>, String), (String, i64)>;
 
 async fn budget_totals(store: &Store) -> Result<Totals, proptest::test_runner::TestCaseError> {
     let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    let board = dashboard(store.pool(), today)
+    let board = dashboard_figures(store.pool(), &DashboardFilter::default(), today)
         .await
         .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("dashboard: {e}")))?;
-    Ok(board
-        .budget
+    let groups = [
+        ("region", board.budgets.by_region),
+        ("programme", board.budgets.by_programme),
+    ];
+    Ok(groups
         .into_iter()
-        .map(|b| {
-            let amount = b.amount.normalize().to_string();
-            ((b.region, b.programme, b.currency), (amount, b.agreements))
+        .flat_map(|(group, budgets)| {
+            budgets.into_iter().map(move |b| {
+                let amount = b.amount.normalize().to_string();
+                ((group, b.key, b.currency), (amount, b.agreements))
+            })
         })
         .collect())
 }
@@ -878,14 +921,17 @@ async fn check_case(
         if agreement.status != "signed" {
             continue;
         }
-        let key = (
-            case.region.map(str::to_owned),
-            agreement.programme.map(str::to_owned),
-            (*currency).to_owned(),
-        );
-        let total = expected.entry(key).or_default();
-        total.0 = total.0.checked_add(*amount).expect("a sum within Decimal");
-        total.1 += 1;
+        let keys = [
+            ("region", case.region.map(str::to_owned)),
+            ("programme", agreement.programme.map(str::to_owned)),
+        ];
+        for (group, key) in keys {
+            let total = expected
+                .entry((group, key, (*currency).to_owned()))
+                .or_default();
+            total.0 = total.0.checked_add(*amount).expect("a sum within Decimal");
+            total.1 += 1;
+        }
     }
     let expected: Totals = expected
         .into_iter()
@@ -1046,4 +1092,733 @@ async fn control_characters_and_blank_metadata_are_the_same_validation_on_both_b
     )
     .await;
     assert_eq!(stored, reason);
+}
+
+/// Ten notes added at once on one consultation, from two stores (two writers, as two processes
+/// would be): without an expected version none is refused, each is decided again on the latest
+/// state; with one, only the first writer wins.
+async fn writes_without_an_expected_version_are_decided_again_not_refused(db: &TestDb) {
+    let store = db.domain_store().await;
+    let other = db.domain_store().await;
+    small_world(&store).await;
+    let notes_before = consultation_state(&store, id("c/1"), None)
+        .await
+        .unwrap()
+        .consultation
+        .unwrap()
+        .context_notes
+        .len();
+    let note = |n: usize| {
+        command(
+            json!({"aggregate": "consultation", "type": "add_context_note",
+            "consultation_id": id("c/1"), "note": {"en": format!("note {n}")}}),
+        )
+    };
+    let tasks: Vec<_> = (0..10)
+        .map(|n| {
+            let store = if n % 2 == 0 {
+                store.clone()
+            } else {
+                other.clone()
+            };
+            let command = note(n);
+            tokio::spawn(async move { execute(&store, command, ctx()).await })
+        })
+        .collect();
+    for task in tasks {
+        let outcome = task.await.unwrap();
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+    let notes = consultation_state(&store, id("c/1"), None)
+        .await
+        .unwrap()
+        .consultation
+        .unwrap()
+        .context_notes
+        .len();
+    assert_eq!(notes, notes_before + 10);
+    // With an explicit expected version, the conflict is the answer.
+    let version = consultation_state(&store, id("c/1"), None)
+        .await
+        .unwrap()
+        .version as i64;
+    let tasks: Vec<_> = (0..6)
+        .map(|n| {
+            let store = if n % 2 == 0 {
+                store.clone()
+            } else {
+                other.clone()
+            };
+            let command = note(100 + n);
+            let mut context = ctx();
+            context.expected_version = Some(version);
+            tokio::spawn(async move { execute(&store, command, context).await })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(CommandError::Store(StoreError::Conflict { .. })) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    other.close().await;
+}
+
+/// A consultation of `region` starting on `start`, with one recommendation of `theme`; more in
+/// `extra` (agreements, actions) as commands.
+async fn consultation_with(store: &Store, name: &str, region: &str, start: Value, theme: &str) {
+    run(
+        store,
+        json!({"aggregate": "consultation", "type": "plan_consultation",
+        "consultation_id": id(&format!("c/{name}")), "kind": "workshop",
+        "title": {"fr": format!("Atelier {name}")}, "schedule": {"start": start},
+        "region": region}),
+    )
+    .await;
+    run(
+        store,
+        json!({"aggregate": "consultation", "type": "propose_recommendation",
+        "consultation_id": id(&format!("c/{name}")), "recommendation_id": id(&format!("r/{name}")),
+        "text": {"fr": format!("Recommandation {name}")}, "themes": [theme]}),
+    )
+    .await;
+}
+
+/// Region, period and theme select consultations, and every group counts what belongs to them:
+/// recommendations, agreements, actions. Partial starts are compared as far as they are known.
+async fn dashboard_filters_select_the_same_consultations_for_every_group(db: &TestDb) {
+    let store = db.domain_store().await;
+    // c/1: MA-03, 28 November 2024, a recommendation on export and diplomacy, a signed
+    // agreement (Programme d'appui), an action following the recommendation up.
+    small_world(&store).await;
+    // c/2: MA-01, "November 2025", industry; an agreement and an action due 10 December 2025.
+    consultation_with(
+        &store,
+        "2",
+        "MA-01",
+        json!({"year": 2025, "month": 11}),
+        "industry",
+    )
+    .await;
+    run(
+        &store,
+        json!({"aggregate": "consultation", "type": "record_agreement",
+        "consultation_id": id("c/2"), "agreement_id": id("a/2"),
+        "title": {"fr": "Convention B"}, "kind": "framework_agreement", "status": "signed",
+        "budget": {"amount": "100", "currency": "MAD"}, "programme": {"fr": "Programme B"}}),
+    )
+    .await;
+    run(
+        &store,
+        json!({"aggregate": "action", "type": "create_action",
+        "action_id": id("act/2"), "consultation_id": id("c/2"), "recommendation_ids": [id("r/2")],
+        "title": {"fr": "Suivi B"}, "owner_organisation_id": id("org/dir"),
+        "due": {"year": 2025, "month": 12, "day": 10}}),
+    )
+    .await;
+    // c/3: MA-03, "2025" only, export; an action that follows no recommendation up.
+    consultation_with(&store, "3", "MA-03", json!({"year": 2025}), "export").await;
+    run(
+        &store,
+        json!({"aggregate": "action", "type": "create_action",
+        "action_id": id("act/3"), "consultation_id": id("c/3"),
+        "title": {"fr": "Suivi C"}, "owner_organisation_id": id("org/dir"),
+        "due": {"year": 2025, "month": 11, "day": 20}}),
+    )
+    .await;
+    // c/4: MA-03, 1 November 2025 exactly, export.
+    let first_of_november = json!({"year": 2025, "month": 11, "day": 1});
+    consultation_with(&store, "4", "MA-03", first_of_november, "export").await;
+
+    let today = NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
+    let board = |filter: DashboardFilter| {
+        let store = store.clone();
+        async move {
+            dashboard_figures(store.pool(), &filter, today)
+                .await
+                .unwrap()
+        }
+    };
+    let counts = |counts: &[shura::projections::queries::Count]| {
+        counts
+            .iter()
+            .map(|c| (c.key.clone().unwrap_or_else(|| "?".into()), c.count))
+            .collect::<Vec<_>>()
+    };
+    let pairs = |list: &[(&str, i64)]| {
+        list.iter()
+            .map(|(k, n)| ((*k).to_owned(), *n))
+            .collect::<Vec<_>>()
+    };
+    let keys = |budgets: &[shura::projections::queries::Budget]| {
+        budgets
+            .iter()
+            .map(|b| (b.key.clone().unwrap_or_default(), b.amount.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+
+    let all = board(DashboardFilter::default()).await;
+    assert_eq!(
+        counts(&all.counts.consultations_by_region),
+        pairs(&[("MA-01", 1), ("MA-03", 3)])
+    );
+    assert_eq!(
+        counts(&all.counts.consultations_by_month),
+        pairs(&[("2024-11", 1), ("2025-11", 2), ("?", 1)]),
+        "a start known to the year has no month: unknown, last"
+    );
+    assert_eq!(all.counts.progress.actions, 3);
+
+    // A region: its consultations, and only their recommendations, budgets and actions.
+    let region = board(DashboardFilter {
+        region: Some("MA-01".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        counts(&region.counts.consultations_by_region),
+        pairs(&[("MA-01", 1)])
+    );
+    assert_eq!(
+        counts(&region.counts.recommendations_by_theme),
+        pairs(&[("industry", 1)])
+    );
+    assert_eq!(
+        keys(&region.budgets.by_region),
+        [("MA-01".to_owned(), "100".to_owned())]
+    );
+    assert_eq!(
+        keys(&region.budgets.by_programme),
+        [("Programme B".to_owned(), "100".to_owned())]
+    );
+    assert_eq!(
+        counts(&region.counts.actions_by_status),
+        pairs(&[("not_started", 1)])
+    );
+    assert_eq!(region.due.due_soon.len(), 1, "act/2, due 10 December");
+    assert_eq!(region.due.due_soon[0].id.0, id("act/2"));
+    assert!(region.due.overdue.is_empty());
+
+    // 3 to 30 November 2025: "November 2025" and "2025" can be in it, 1 November cannot, nor
+    // 28 November 2024.
+    let period = board(DashboardFilter {
+        from: day(2025, 11, 3),
+        to: day(2025, 11, 30),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        counts(&period.counts.consultations_by_month),
+        pairs(&[("2025-11", 1), ("?", 1)])
+    );
+    assert_eq!(
+        counts(&period.counts.recommendations_by_theme),
+        pairs(&[("export", 1), ("industry", 1)])
+    );
+    assert_eq!(
+        keys(&period.budgets.by_programme),
+        [("Programme B".to_owned(), "100".to_owned())]
+    );
+    assert_eq!(period.counts.progress.actions, 2);
+    assert_eq!(
+        (period.counts.progress.overdue, period.due.overdue.len()),
+        (1, 1),
+        "act/3, due 20 November"
+    );
+    // A period ending on 1 November holds 1 November and "November 2025" (which can be on it).
+    let to_first = board(DashboardFilter {
+        from: day(2025, 11, 1),
+        to: day(2025, 11, 1),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        counts(&to_first.counts.consultations_by_region),
+        pairs(&[("MA-01", 1), ("MA-03", 2)])
+    );
+
+    // A theme: consultations with a recommendation of it; those recommendations (by all their
+    // themes); actions following one of them up; the budgets of those consultations.
+    let theme = board(DashboardFilter {
+        theme: Some("export".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        counts(&theme.counts.consultations_by_region),
+        pairs(&[("MA-03", 3)])
+    );
+    assert_eq!(
+        counts(&theme.counts.recommendations_by_theme),
+        pairs(&[("diplomacy", 1), ("export", 3)])
+    );
+    assert_eq!(
+        counts(&theme.counts.recommendations_by_status),
+        pairs(&[("proposed", 3)])
+    );
+    assert_eq!(
+        theme.counts.progress.actions, 1,
+        "act/1 only: act/3 follows nothing up"
+    );
+    assert_eq!(
+        keys(&theme.budgets.by_programme),
+        [("Programme d'appui".to_owned(), "250000000.5".to_owned())]
+    );
+
+    // Together: MA-03 in 2025.
+    let both = board(DashboardFilter {
+        region: Some("MA-03".into()),
+        from: day(2025, 1, 1),
+        to: day(2025, 12, 31),
+        theme: Some("export".into()),
+    })
+    .await;
+    assert_eq!(
+        counts(&both.counts.consultations_by_status),
+        pairs(&[("planned", 2)])
+    );
+    assert!(both.budgets.by_region.is_empty());
+}
+
+/// Search matches words from their start ("fes" finds "Fès", not "professional") and ranks an
+/// exact word over a prefix, the title over the rest, then the most recently changed.
+async fn search_matches_word_starts_and_ranks_exact_title_recent_first(db: &TestDb) {
+    let store = db.domain_store().await;
+    let plan = |name: &str, title: &str, description: Option<&str>| {
+        let mut command = json!({"aggregate": "consultation", "type": "plan_consultation",
+            "consultation_id": id(&format!("s/{name}")), "kind": "workshop",
+            "title": {"fr": title}, "schedule": {"start": {"year": 2025}}});
+        if let Some(text) = description {
+            command["description"] = json!({"fr": text});
+        }
+        command
+    };
+    run(
+        &store,
+        plan("body-prefix", "Atelier", Some("Avec M. Fesneau")),
+    )
+    .await;
+    run(&store, plan("title-prefix", "Rencontre Fesneau", None)).await;
+    run(&store, plan("body-exact", "Atelier", Some("Tenu à Fès"))).await;
+    run(&store, plan("title-exact-old", "Forum de Fès-Meknès", None)).await;
+    run(&store, plan("title-exact-new", "Journée Fès", None)).await;
+    run(
+        &store,
+        plan("elsewhere", "Formation professionnelle", Some("Confession")),
+    )
+    .await;
+    run(
+        &store,
+        json!({"aggregate": "organisation", "type": "register_organisation",
+        "organisation_id": id("org/fes"), "name": {"ar": "غرفة التجارة بفاس", "fr": "Chambre de Fès"},
+        "kind": "chamber", "region": "MA-03"}),
+    )
+    .await;
+    let ranked = |hits: Vec<RankedHit>| {
+        hits.into_iter()
+            .map(|h| (h.id, h.score))
+            .collect::<Vec<_>>()
+    };
+    let hits = ranked(search(store.pool(), "FES", 20).await.unwrap());
+    assert_eq!(
+        hits,
+        vec![
+            (id("org/fes"), 4),
+            (id("s/title-exact-new"), 4),
+            (id("s/title-exact-old"), 4),
+            (id("s/body-exact"), 3),
+            (id("s/title-prefix"), 2),
+            (id("s/body-prefix"), 1),
+        ],
+        "exact over prefix, title over body, then the latest changed; never 'professionnelle'"
+    );
+    // At most `limit`, best first.
+    let two = ranked(search(store.pool(), "fes", 2).await.unwrap());
+    assert_eq!(two, hits[..2].to_vec());
+    // Arabic: the preposition joined to the word does not hide it; the article is optional.
+    let arabic = search(store.pool(), "فاس", 20).await.unwrap();
+    assert_eq!(
+        arabic
+            .iter()
+            .map(|h| (h.record.kind(), h.id))
+            .collect::<Vec<_>>(),
+        vec![(HitKind::Organisation, id("org/fes"))]
+    );
+    assert_eq!(search(store.pool(), "الغرفه", 20).await.unwrap().len(), 1);
+    assert!(search(store.pool(), "ession", 20).await.unwrap().is_empty());
+    // The hit is the row, ready to be shown.
+    let hit = &search(store.pool(), "journee", 20).await.unwrap()[0];
+    assert_eq!(
+        (hit.title.as_str(), hit.record.kind()),
+        ("Journée Fès", HitKind::Consultation)
+    );
+}
+
+fn plan_starting(name: &str, start: Value) -> Value {
+    json!({"aggregate": "consultation", "type": "plan_consultation", "consultation_id": id(name),
+        "kind": "workshop", "title": {"fr": name}, "schedule": {"start": start}})
+}
+
+/// The ids a list page holds, sorted.
+fn sorted<T>(rows: &[T], id_of: impl Fn(&T) -> Uuid) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = rows.iter().map(id_of).collect();
+    ids.sort();
+    ids
+}
+
+fn named(names: &[&str]) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = names.iter().map(|n| id(n)).collect();
+    ids.sort();
+    ids
+}
+
+/// Date filters keep what a partial date can be (compared at its precision; no year, never
+/// compared); every list counts what its filters match; agreements by party; key figures by
+/// region, words and period.
+async fn lists_compare_partial_dates_as_far_as_known_and_count(db: &TestDb) {
+    use shura::projections::lists::{self, ConsultationFilter, KeyFigureFilter};
+    let store = db.domain_store().await;
+    small_world(&store).await;
+    for (name, start) in [
+        ("c/month", json!({"year": 2025, "month": 11})),
+        ("c/year", json!({"year": 2025})),
+        ("c/tuesday", json!({"weekday": "tuesday"})),
+    ] {
+        run(&store, plan_starting(name, start)).await;
+    }
+    let pool = store.pool();
+    let between = |from: Option<&str>, to: Option<&str>| ConsultationFilter {
+        from: from.map(str::to_owned),
+        to: to.map(str::to_owned),
+        ..ConsultationFilter::default()
+    };
+    // c/1 starts on 28 November 2024; c/month in November 2025; c/year in 2025; c/tuesday on
+    // a Tuesday of unknown year.
+    for (filter, expected) in [
+        (between(Some("2025-11-15"), None), vec!["c/month", "c/year"]),
+        (between(None, Some("2024-12-31")), vec!["c/1"]),
+        (between(Some("2024-11-28"), Some("2024-11-28")), vec!["c/1"]),
+        (
+            between(Some("2025-11-30"), Some("2025-11-30")),
+            vec!["c/month", "c/year"],
+        ),
+        (between(Some("2025-12-01"), None), vec!["c/year"]),
+        (
+            ConsultationFilter {
+                stakeholder: Some(id("org/dir")),
+                ..ConsultationFilter::default()
+            },
+            vec!["c/1"],
+        ),
+    ] {
+        let page = lists::consultations(pool, &filter, false, 100, None, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            sorted(&page.rows, |r| r.id.0),
+            named(&expected),
+            "{filter:?}"
+        );
+        assert_eq!(page.total, Some(expected.len() as i64), "{filter:?}");
+    }
+    let everything =
+        lists::consultations(pool, &ConsultationFilter::default(), false, 2, None, true)
+            .await
+            .unwrap();
+    assert_eq!((everything.rows.len(), everything.total), (2, Some(4)));
+    let uncounted =
+        lists::consultations(pool, &ConsultationFilter::default(), false, 2, None, false)
+            .await
+            .unwrap();
+    assert_eq!(uncounted.total, None, "counted only when asked for");
+
+    // Every list counts.
+    let recommendations = lists::recommendations(pool, &Default::default(), 1, None, true)
+        .await
+        .unwrap();
+    let organisations = lists::organisations(pool, &Default::default(), 1, None, true)
+        .await
+        .unwrap();
+    let people = lists::people(pool, &Default::default(), 1, None, true)
+        .await
+        .unwrap();
+    let actions = lists::actions(pool, &Default::default(), 1, None, true)
+        .await
+        .unwrap();
+    let agreements = lists::agreements(pool, &Default::default(), 1, None, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        [
+            recommendations.total,
+            organisations.total,
+            people.total,
+            actions.total,
+            agreements.total
+        ],
+        [Some(1); 5]
+    );
+    // Recommendations over a period: their consultation's start, as far as known.
+    let in_2025 = lists::RecommendationFilter {
+        from: Some("2025-01-01".into()),
+        ..Default::default()
+    };
+    let page = lists::recommendations(pool, &in_2025, 10, None, true)
+        .await
+        .unwrap();
+    assert_eq!(page.total, Some(0), "made in November 2024");
+
+    // Agreements by party organisation, and by the words of their objectives.
+    for (party, expected) in [(id("org/dir"), 1), (Uuid::new_v4(), 0)] {
+        let filter = lists::AgreementFilter {
+            party: Some(party),
+            ..Default::default()
+        };
+        let page = lists::agreements(pool, &filter, 10, None, true)
+            .await
+            .unwrap();
+        assert_eq!(page.total, Some(expected));
+    }
+    run(
+        &store,
+        json!({"aggregate": "consultation", "type": "record_agreement",
+            "consultation_id": id("c/1"), "agreement_id": id("a/2"),
+            "title": {"fr": "Avenant"}, "kind": "amendment", "status": "envisaged",
+            "parties": [{"participant_id": id("p/1")}],
+            "objectives": [{"fr": "Développer l'économie sociale et solidaire"}]}),
+    )
+    .await;
+    let by_objective = lists::AgreementFilter {
+        search: Some("economie SOLIDAIRE".into()),
+        ..Default::default()
+    };
+    let page = lists::agreements(pool, &by_objective, 10, None, true)
+        .await
+        .unwrap();
+    assert_eq!(sorted(&page.rows, |r| r.id.0), vec![id("a/2")]);
+    // Through its participant, a/2's party is the participant's organisation.
+    let by_party = lists::AgreementFilter {
+        party: Some(id("org/dir")),
+        ..Default::default()
+    };
+    let page = lists::agreements(pool, &by_party, 10, None, true)
+        .await
+        .unwrap();
+    assert_eq!(page.total, Some(2));
+
+    // Key figures: the consultation's region when they state none; periods as known.
+    for (figure, period, region) in [
+        ("k/open", json!({"start": {"year": 2024}}), None),
+        (
+            "k/closed",
+            json!({"start": {"year": 2020}, "end": {"year": 2022, "month": 6}}),
+            Some("MA-04"),
+        ),
+    ] {
+        let mut command = json!({"aggregate": "consultation", "type": "record_key_figure",
+            "consultation_id": id("c/1"), "key_figure_id": id(figure),
+            "indicator": {"fr": format!("Indicateur {figure}")}, "value": "10", "unit": "percent",
+            "period": period});
+        if let Some(region) = region {
+            command["region"] = json!(region);
+        }
+        run(&store, command).await;
+    }
+    let figures = |filter: KeyFigureFilter| async move {
+        let page = lists::key_figures(pool, &filter, 10, None, true)
+            .await
+            .unwrap();
+        assert_eq!(page.total, Some(page.rows.len() as i64));
+        sorted(&page.rows, |r| r.id.0)
+    };
+    let region = |r: &str| KeyFigureFilter {
+        region: Some(r.into()),
+        ..Default::default()
+    };
+    assert_eq!(figures(region("MA-03")).await, named(&["k/open"]));
+    assert_eq!(figures(region("MA-04")).await, named(&["k/closed"]));
+    let period = |from: Option<&str>, to: Option<&str>| KeyFigureFilter {
+        from: from.map(str::to_owned),
+        to: to.map(str::to_owned),
+        ..Default::default()
+    };
+    // June 2022 ends on 30 June; an open period reaches every later day.
+    assert_eq!(
+        figures(period(Some("2022-06-30"), None)).await,
+        named(&["k/closed", "k/open"])
+    );
+    assert_eq!(
+        figures(period(Some("2022-07-01"), None)).await,
+        named(&["k/open"])
+    );
+    assert_eq!(
+        figures(period(None, Some("2023-12-31"))).await,
+        named(&["k/closed"])
+    );
+    let words = KeyFigureFilter {
+        indicator: Some("indicateur k/closed".into()),
+        ..Default::default()
+    };
+    assert_eq!(figures(words).await, named(&["k/closed"]));
+}
+
+/// The graph's rows (organisers, parties, key figures, posts, start bounds) follow the events
+/// that change them, and a rebuild writes the same rows.
+async fn graph_rows_follow_their_events_and_rebuild_alike(db: &TestDb) {
+    use shura::projections::lists::{self, Related};
+    let store = db.domain_store().await;
+    small_world(&store).await;
+    run(
+        &store,
+        json!({"aggregate": "organisation", "type": "register_organisation",
+            "organisation_id": id("org/unit"), "name": {"fr": "Service de l'export"},
+            "kind": "directorate", "parent_id": id("org/dir")}),
+    )
+    .await;
+    for (post, organisation) in [("post/1", "org/dir"), ("post/2", "org/unit")] {
+        run(
+            &store,
+            json!({"aggregate": "person", "type": "start_post", "person_id": id("person/hejira"),
+                "post_id": id(post), "organisation_id": id(organisation), "title": {"fr": "Chef"}}),
+        )
+        .await;
+    }
+    run(
+        &store,
+        json!({"aggregate": "person", "type": "end_post", "person_id": id("person/hejira"),
+            "post_id": id("post/1")}),
+    )
+    .await;
+    run(
+        &store,
+        json!({"aggregate": "consultation", "type": "raise_point", "consultation_id": id("c/1"),
+            "point_id": id("pt/1"), "text": {"ar": "تعزيز التصدير نحو إفريقيا"}}),
+    )
+    .await;
+    let pool = store.pool();
+    for rebuilt in [false, true] {
+        if rebuilt {
+            let report = store.rebuild_read_models(true).await.unwrap();
+            assert!(report.differences.is_empty(), "{:?}", report.differences);
+        }
+        assert_eq!(
+            raw_text(
+                &store,
+                "SELECT start_first || ' ' || start_last FROM rm_consultations"
+            )
+            .await,
+            "2024-11-28 2024-11-28"
+        );
+        assert_eq!(
+            raw_i64(&store, "SELECT COUNT(*) FROM rm_organisers").await,
+            1
+        );
+        assert_eq!(
+            raw_i64(&store, "SELECT COUNT(*) FROM rm_agreement_parties").await,
+            1
+        );
+        assert_eq!(
+            raw_i64(&store, "SELECT COUNT(*) FROM rm_posts WHERE ended = 1").await,
+            1,
+            "one post of two ended"
+        );
+        // A point is found by the consultation's text filter.
+        let filter = lists::ConsultationFilter {
+            search: Some("افريقيا".into()),
+            ..Default::default()
+        };
+        let page = lists::consultations(pool, &filter, false, 10, None, true)
+            .await
+            .unwrap();
+        assert_eq!(page.total, Some(1));
+        // Reverse edges, limited per entity.
+        let related = |edge: Related, of: &str, limit: i64| {
+            let of = id(of);
+            async move {
+                lists::related(pool, edge, &[of], limit)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|(from, to)| {
+                        assert_eq!(from.0, of);
+                        to.0
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            related(Related::Children, "org/dir", 20).await,
+            vec![id("org/unit")]
+        );
+        assert_eq!(
+            related(Related::People, "org/dir", 20).await,
+            vec![id("person/hejira")]
+        );
+        assert_eq!(
+            related(Related::CurrentPeople, "org/dir", 20).await,
+            Vec::<Uuid>::new()
+        );
+        assert_eq!(
+            related(Related::CurrentPeople, "org/unit", 20).await,
+            vec![id("person/hejira")]
+        );
+        assert_eq!(
+            related(Related::OrganisationConsultations, "org/dir", 20).await,
+            vec![id("c/1")]
+        );
+        assert_eq!(
+            related(Related::PersonConsultations, "person/hejira", 20).await,
+            vec![id("c/1")]
+        );
+        assert_eq!(
+            related(Related::ActionsOwned, "org/dir", 20).await,
+            vec![id("act/1")]
+        );
+        assert_eq!(
+            related(Related::RecommendationActions, "r/1", 20).await,
+            vec![id("act/1")]
+        );
+        assert!(related(Related::ActionsOwned, "org/dir", 0)
+            .await
+            .is_empty());
+    }
+}
+
+/// A database from before migration 0006 (its read-model tables and columns removed, as they
+/// were) with a log in it: opening it applies the migration and rebuilds the read models, so the
+/// new tables are filled, not left empty beside a full log.
+async fn an_upgrade_that_adds_read_models_rebuilds_them(db: &TestDb) {
+    let store = db.domain_store().await;
+    shura::seeds::apply(&store, &shura::seeds::embedded())
+        .await
+        .unwrap();
+    let organisers = raw_i64(&store, "SELECT COUNT(*) FROM rm_organisers").await;
+    assert!(organisers > 0, "the seeds name organisers");
+    for statement in [
+        "DROP TABLE rm_organisers",
+        "DROP TABLE rm_agreement_parties",
+        "DROP TABLE rm_key_figures",
+        "DROP TABLE rm_posts",
+        "DROP INDEX rm_organisations_parent_id",
+        "ALTER TABLE rm_consultations DROP COLUMN start_first",
+        "ALTER TABLE rm_consultations DROP COLUMN start_last",
+        "DELETE FROM _sqlx_migrations WHERE version = 6",
+    ] {
+        raw_execute(&store, statement)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    store.close().await;
+    let upgraded = db.domain_store().await;
+    assert_eq!(
+        raw_i64(&upgraded, "SELECT COUNT(*) FROM rm_organisers").await,
+        organisers
+    );
+    let check = upgraded.rebuild_read_models(false).await.unwrap();
+    assert!(check.differences.is_empty(), "{:?}", check.differences);
+    upgraded.close().await;
 }

@@ -21,10 +21,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensions, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
 
 use crate::domain::common::is_refused_control;
 use crate::error::{ApiError, Code};
@@ -35,6 +35,8 @@ pub const MAX_NESTING: usize = 64;
 /// Most fields a document may stand for once every fragment spread is expanded (per operation
 /// and per fragment).
 pub const MAX_EXPANDED_FIELDS: u64 = 2_000;
+/// Deepest selection of fields accepted, fragments spread and introspection not counted.
+pub const MAX_DEPTH: usize = 12;
 /// Most fragment definitions in one document.
 pub const MAX_FRAGMENTS: usize = 500;
 
@@ -46,6 +48,11 @@ pub enum Refused {
     /// Would expand to more than [`MAX_EXPANDED_FIELDS`] fields.
     TooLarge {
         /// The operation or fragment at fault.
+        name: String,
+    },
+    /// Fields nested deeper than [`MAX_DEPTH`] (introspection not counted).
+    TooDeepSelection {
+        /// The operation at fault.
         name: String,
     },
     /// More than [`MAX_FRAGMENTS`] fragments.
@@ -72,6 +79,10 @@ impl Refused {
                 format!(
                     "{name} expands to more than {MAX_EXPANDED_FIELDS} fields once its fragments are spread"
                 ),
+            ),
+            Refused::TooDeepSelection { name } => ApiError::new(
+                Code::LimitExceeded,
+                format!("{name} nests fields deeper than {MAX_DEPTH} levels"),
             ),
             Refused::TooManyFragments => ApiError::new(
                 Code::LimitExceeded,
@@ -226,39 +237,87 @@ pub fn check_variables(variables: &serde_json::Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// What one selection set holds, spreads not expanded: its fields (at any depth inside it) and
-/// how many times it spreads each fragment.
+/// What one selection set holds, spreads not expanded: its fields (at any depth inside it), its
+/// deepest field, and each fragment it spreads with how many times and at what depth.
 #[derive(Default)]
 struct Shape<'a> {
     fields: u64,
-    spreads: HashMap<&'a str, u64>,
+    depth: u64,
+    /// Per fragment: how many spreads, and the deepest level one sits at (`None`: only inside
+    /// introspection, whose depth is not counted).
+    spreads: HashMap<&'a str, (u64, Option<u64>)>,
 }
 
-/// Counts fields and spreads of a selection set. Recursion here follows the document's own
-/// nesting, which [`check_document_text`] bounded.
-fn shape_of<'a>(set: &'a SelectionSet, shape: &mut Shape<'a>) {
+/// Introspection's root fields: the tools' standard query nests `ofType` nine levels deep to
+/// describe a type, so depth is not counted below them (size and complexity still are).
+fn is_introspection(name: &str) -> bool {
+    matches!(name, "__schema" | "__type")
+}
+
+/// Counts fields and spreads of a selection set at `level` (the number of fields above it).
+/// Recursion here follows the document's own nesting, which [`check_document_text`] bounded.
+fn shape_of<'a>(set: &'a SelectionSet, shape: &mut Shape<'a>, level: u64, counted: bool) {
     for selection in &set.items {
         match &selection.node {
             Selection::Field(field) => {
                 shape.fields = shape.fields.saturating_add(1);
-                shape_of(&field.node.selection_set.node, shape);
+                let counted = counted && !is_introspection(field.node.name.node.as_str());
+                let level = level.saturating_add(1);
+                if counted {
+                    shape.depth = shape.depth.max(level);
+                }
+                shape_of(&field.node.selection_set.node, shape, level, counted);
             }
             Selection::FragmentSpread(spread) => {
-                let count = shape
+                let entry = shape
                     .spreads
                     .entry(spread.node.fragment_name.node.as_str())
-                    .or_insert(0);
-                *count = count.saturating_add(1);
+                    .or_insert((0, None));
+                entry.0 = entry.0.saturating_add(1);
+                if counted {
+                    entry.1 = Some(entry.1.map_or(level, |l| l.max(level)));
+                }
             }
             Selection::InlineFragment(inline) => {
-                shape_of(&inline.node.selection_set.node, shape);
+                shape_of(&inline.node.selection_set.node, shape, level, counted);
             }
         }
     }
 }
 
-/// The expanded size of every fragment and operation, each computed once, iteratively (a chain
-/// of thousands of fragments must not recurse either). Sizes saturate, so no count overflows.
+/// A fragment's or operation's size and depth once its spreads are expanded.
+#[derive(Debug, Clone, Copy)]
+struct Expanded {
+    size: u64,
+    depth: u64,
+}
+
+/// Combines a shape with the expansions of the fragments it spreads (unknown ones count 0:
+/// validation reports them).
+fn expand(shape: &Shape, done: &HashMap<&str, Option<Expanded>>) -> Expanded {
+    let mut total = Expanded {
+        size: shape.fields,
+        depth: shape.depth,
+    };
+    for (child, (count, level)) in &shape.spreads {
+        let child = done
+            .get(child)
+            .copied()
+            .flatten()
+            .unwrap_or(Expanded { size: 0, depth: 0 });
+        total.size = total
+            .size
+            .saturating_add(count.saturating_mul(child.size.saturating_add(1)));
+        if let Some(level) = level {
+            total.depth = total.depth.max(level.saturating_add(child.depth));
+        }
+    }
+    total
+}
+
+/// The expanded size and depth of every fragment and operation, each computed once,
+/// iteratively (a chain of thousands of fragments must not recurse either). Sizes saturate, so
+/// no count overflows.
 pub fn check_expansion(doc: &ExecutableDocument) -> Result<(), Refused> {
     if doc.fragments.len() > MAX_FRAGMENTS {
         return Err(Refused::TooManyFragments);
@@ -268,14 +327,14 @@ pub fn check_expansion(doc: &ExecutableDocument) -> Result<(), Refused> {
         .iter()
         .map(|(name, fragment)| {
             let mut shape = Shape::default();
-            shape_of(&fragment.node.selection_set.node, &mut shape);
+            shape_of(&fragment.node.selection_set.node, &mut shape, 0, true);
             (name.as_str(), shape)
         })
         .collect();
     // Post-order over the spread graph with an explicit stack; `None` marks "in progress".
-    let mut sizes: HashMap<&str, Option<u64>> = HashMap::with_capacity(shapes.len());
+    let mut done: HashMap<&str, Option<Expanded>> = HashMap::with_capacity(shapes.len());
     for root in shapes.keys() {
-        if sizes.contains_key(root) {
+        if done.contains_key(root) {
             continue;
         }
         let mut stack: Vec<(&str, bool)> = vec![(root, false)];
@@ -284,20 +343,16 @@ pub fn check_expansion(doc: &ExecutableDocument) -> Result<(), Refused> {
                 continue; // an unknown fragment: validation reports it
             };
             if children_done {
-                let mut size = shape.fields;
-                for (child, count) in &shape.spreads {
-                    let child_size = sizes.get(child).copied().flatten().unwrap_or(0);
-                    size = size.saturating_add(count.saturating_mul(child_size.saturating_add(1)));
-                }
-                if size > MAX_EXPANDED_FIELDS {
+                let expanded = expand(shape, &done);
+                if expanded.size > MAX_EXPANDED_FIELDS {
                     return Err(Refused::TooLarge {
                         name: format!("fragment {name}"),
                     });
                 }
-                sizes.insert(name, Some(size));
+                done.insert(name, Some(expanded));
                 continue;
             }
-            match sizes.get(name) {
+            match done.get(name) {
                 Some(Some(_)) => continue,
                 Some(None) => {
                     return Err(Refused::FragmentCycle {
@@ -306,10 +361,10 @@ pub fn check_expansion(doc: &ExecutableDocument) -> Result<(), Refused> {
                 }
                 None => {}
             }
-            sizes.insert(name, None);
+            done.insert(name, None);
             stack.push((name, true));
             for child in shape.spreads.keys() {
-                match sizes.get(child) {
+                match done.get(child) {
                     Some(Some(_)) => {}
                     Some(None) => {
                         return Err(Refused::FragmentCycle {
@@ -323,26 +378,33 @@ pub fn check_expansion(doc: &ExecutableDocument) -> Result<(), Refused> {
     }
     for (name, operation) in doc.operations.iter() {
         let mut shape = Shape::default();
-        shape_of(&operation.node.selection_set.node, &mut shape);
-        let mut size = shape.fields;
-        for (child, count) in &shape.spreads {
-            let child_size = sizes.get(child).copied().flatten().unwrap_or(0);
-            size = size.saturating_add(count.saturating_mul(child_size.saturating_add(1)));
+        shape_of(&operation.node.selection_set.node, &mut shape, 0, true);
+        let expanded = expand(&shape, &done);
+        let name = || name.map_or_else(|| "the operation".to_owned(), |n| format!("operation {n}"));
+        if expanded.size > MAX_EXPANDED_FIELDS {
+            return Err(Refused::TooLarge { name: name() });
         }
-        if size > MAX_EXPANDED_FIELDS {
-            let name =
-                name.map_or_else(|| "the operation".to_owned(), |n| format!("operation {n}"));
-            return Err(Refused::TooLarge { name });
+        if expanded.depth > MAX_DEPTH as u64 {
+            return Err(Refused::TooDeepSelection { name: name() });
         }
     }
     Ok(())
 }
 
 fn server_error(refused: &Refused) -> ServerError {
-    refused
-        .to_api_error()
-        .extend()
-        .into_server_error(Default::default())
+    refused.to_api_error().into_server_error()
+}
+
+/// Set when a request got past parsing and validation into execution: what tells a request
+/// error (no `data` at all, GraphQL over HTTP) from an execution whose errors nulled `data`.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionMark(pub Arc<std::sync::atomic::AtomicBool>);
+
+impl ExecutionMark {
+    /// Whether execution began.
+    pub fn executed(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// The schema extension that runs these checks on every request, whatever its transport
@@ -376,6 +438,18 @@ impl Extension for RequestLimitsExtension {
             tag_limit(&mut error);
             error
         })
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        if let Some(mark) = ctx.data_opt::<ExecutionMark>() {
+            mark.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        next.run(ctx, operation_name).await
     }
 
     async fn validation(
@@ -482,6 +556,35 @@ mod tests {
             check_expansion(&cycle),
             Err(Refused::FragmentCycle { .. })
         ));
+    }
+
+    #[test]
+    fn depth_counts_through_fragments_but_not_introspection() {
+        let nested = |levels: usize| format!("{} x {}", "a {".repeat(levels), "}".repeat(levels));
+        let deep = async_graphql::parser::parse_query(format!("{{ {} }}", nested(13))).unwrap();
+        assert!(matches!(
+            check_expansion(&deep),
+            Err(Refused::TooDeepSelection { .. })
+        ));
+        let ok = async_graphql::parser::parse_query(format!("{{ {} }}", nested(11))).unwrap();
+        assert_eq!(check_expansion(&ok), Ok(()));
+        // Eight levels, then a fragment of six more: fourteen.
+        let spread = format!(
+            "{{ {} ...F {} }} fragment F on T {{ {} }}",
+            "a {".repeat(8),
+            "}".repeat(8),
+            nested(5)
+        );
+        let spread = async_graphql::parser::parse_query(spread).unwrap();
+        assert!(matches!(
+            check_expansion(&spread),
+            Err(Refused::TooDeepSelection { .. })
+        ));
+        let introspection = async_graphql::parser::parse_query(include_str!(
+            "../../tests/fixtures/introspection.graphql"
+        ))
+        .unwrap();
+        assert_eq!(check_expansion(&introspection), Ok(()));
     }
 
     #[test]

@@ -2,15 +2,21 @@
 //! views, over the read models and the log.
 
 pub mod cache;
+pub mod dashboard;
 pub mod enums;
+pub mod inputs;
 pub mod limits;
+pub mod loaders;
 pub mod mutation;
+pub mod node;
+pub mod nulls;
 pub mod query;
 pub mod scalars;
+pub mod search;
+pub mod stakeholders;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Schema};
 
 use crate::auth::Access;
@@ -23,13 +29,13 @@ pub use subscription::Subscription;
 /// The query root: the parts of the graph, each in its own module, merged into one type.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(Query);
+pub struct QueryRoot(Query, node::GraphQuery, dashboard::DashboardQuery);
 
 /// The served schema.
 pub type ShuraSchema = Schema<QueryRoot, Mutation, Subscription>;
 
-/// Deepest query accepted.
-pub const MAX_DEPTH: usize = 12;
+/// Deepest query accepted (checked in [`limits`], where introspection is not counted).
+pub use limits::MAX_DEPTH;
 /// Most complex query accepted (async-graphql's count: one per field, lists times their size).
 pub const MAX_COMPLEXITY: usize = 5_000;
 
@@ -59,18 +65,12 @@ impl ApiState {
 
 /// Builds the schema with its limits.
 pub fn schema(state: ApiState) -> ShuraSchema {
-    let loader = DataLoader::new(
-        types::ActionsByConsultation {
-            pool: state.store.pool().clone(),
-        },
-        tokio::spawn,
-    );
+    let loaders = loaders::PerRequest::new(state.store.pool().clone());
     Schema::build(QueryRoot::default(), Mutation, Subscription)
         .data(state)
-        .data(loader)
-        .data(cache::ConsultationCache::default())
+        .extension(loaders)
+        .extension(nulls::NullFailedFields)
         .extension(limits::RequestLimits)
-        .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }

@@ -10,6 +10,8 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Decimal(pub rust_decimal::Decimal);
 
+/// An exact decimal number, written as a string (`"1250000.50"`) so that no client parses it
+/// as a float and loses digits. Inputs accept a string or an integer; never a float.
 #[Scalar(
     name = "Decimal",
     specified_by_url = "https://en.wikipedia.org/wiki/Decimal_data_type"
@@ -46,6 +48,7 @@ impl ScalarType for Decimal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Date(pub NaiveDate);
 
+/// A calendar day, `YYYY-MM-DD` (ISO 8601).
 #[Scalar(
     name = "Date",
     specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"

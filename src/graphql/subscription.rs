@@ -57,11 +57,11 @@ impl Follow {
     }
 }
 
-async fn follow(ctx: &Context<'_>, after: Option<i64>) -> Result<Follow> {
+async fn follow(ctx: &Context<'_>, after: Option<i32>) -> Result<Follow> {
     let state = ctx.data::<ApiState>()?;
     let store = state.store.clone();
     let after = match after {
-        Some(after) => after,
+        Some(after) => i64::from(after),
         None => store.head().await.map_err(ApiError::from)?.position,
     };
     Ok(Follow {
@@ -144,6 +144,8 @@ impl Permit {
 /// The subscription root.
 pub struct Subscription;
 
+/// The subscription root: events as they are appended, consultations as they change
+/// (graphql-transport-ws at `/graphql/ws`).
 #[Subscription]
 impl Subscription {
     /// Events appended after `after` (the current head when omitted), optionally only of one
@@ -151,9 +153,15 @@ impl Subscription {
     async fn events_appended(
         &self,
         ctx: &Context<'_>,
-        after: Option<i64>,
-        stream_id: Option<Uuid>,
+        #[graphql(
+            desc = "The position after which to start (the current head when left out): \
+            the last position a client saw, to resume without a gap."
+        )]
+        after: Option<i32>,
+        #[graphql(desc = "Only this stream's events.")] stream_id: Option<Uuid>,
+        #[graphql(desc = "Only events of this type (e.g. `ParticipantRegistered`).")]
         event_type: Option<String>,
+        #[graphql(desc = "Only events of consultations (and their actions) in this region code.")]
         region: Option<String>,
     ) -> Result<impl Stream<Item = Event>> {
         super::access(ctx).read_log()?;
@@ -191,8 +199,12 @@ impl Subscription {
     async fn consultation_changed(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
-        after: Option<i64>,
+        #[graphql(desc = "The consultation's id.")] id: Uuid,
+        #[graphql(
+            desc = "Replay the states after this log position first (auditors and \
+            admins); left out, only changes from now on."
+        )]
+        after: Option<i32>,
     ) -> Result<impl Stream<Item = Consultation>> {
         // One rule for a capability, whatever the transport: reading past states is reading
         // the log.

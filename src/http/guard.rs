@@ -230,6 +230,10 @@ async fn serve_socket(
         Ok::<_, axum::Error>(out)
     });
     let (admitted, mut admission) = watch::channel(None::<Access>);
+    // Set when connection_init is refused: async-graphql closes with 1002 (protocol error);
+    // graphql-transport-ws says 4403 (forbidden), so that close is rewritten on its way out.
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refused_in_init = refused.clone();
     let schema = state.schema.clone();
     let init_state = state.clone();
     let graphql = GraphQLWebSocket::new_with_pair(out, stream, schema, protocol)
@@ -241,9 +245,13 @@ async fn serve_socket(
                 .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned());
             let access = match token {
                 None => access,
-                Some(token) => admit(&init_state, address, Some(&token))
-                    .await
-                    .map_err(|refused| async_graphql::Error::new(refused.error.message))?,
+                Some(token) => match admit(&init_state, address, Some(&token)).await {
+                    Ok(access) => access,
+                    Err(refusal) => {
+                        refused_in_init.store(true, std::sync::atomic::Ordering::SeqCst);
+                        return Err(async_graphql::Error::new(refusal.error.message));
+                    }
+                },
             };
             let _ = admitted.send(Some(access.clone()));
             let mut data = Data::default();
@@ -290,7 +298,12 @@ async fn serve_socket(
             }
             message = outgoing.recv() => {
                 // None: the protocol ended and everything it queued (its own close) was sent.
-                let Some(message) = message else { return };
+                let Some(mut message) = message else { return };
+                if let Message::Close(Some(frame)) = &mut message {
+                    if frame.code == 1002 && refused.load(std::sync::atomic::Ordering::SeqCst) {
+                        frame.code = 4403;
+                    }
+                }
                 let closing = matches!(message, Message::Close(_));
                 if sink.send(message).await.is_err() || closing {
                     return;

@@ -10,13 +10,18 @@
 //! `/metrics` is open by default (it is where Prometheus expects it); an operator can require a
 //! bearer token (`shura serve --metrics-token`, checked by [`authorized`]).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashSet;
+use std::sync::atomic::AtomicI64;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::http::{header, HeaderMap};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -30,148 +35,135 @@ pub const INVALID: &str = "invalid";
 pub const OTHER: &str = "other";
 /// Latency bucket bounds, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+/// The media type of the exposition (OpenMetrics text, which Prometheus reads).
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-#[derive(Default, Clone)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-    errors: u64,
+/// The one label of the per-operation series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Operation {
+    operation: String,
 }
 
-/// The process's metrics.
-#[derive(Default)]
+fn latency() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+/// The process's metrics, in a prometheus-client registry.
 pub struct Metrics {
-    operations: Mutex<BTreeMap<String, Histogram>>,
-    appends: AtomicU64,
-    conflicts: AtomicU64,
+    registry: Registry,
+    /// Operation names seen so far (bounded by [`MAX_OPERATIONS`]).
+    seen: Mutex<HashSet<String>>,
+    requests: Family<Operation, Counter>,
+    errors: Family<Operation, Counter>,
+    durations: Family<Operation, Histogram, fn() -> Histogram>,
+    appends: Counter,
+    conflicts: Counter,
+    head: Gauge<i64, AtomicI64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<Operation, Counter>::default();
+        let errors = Family::<Operation, Counter>::default();
+        let durations: Family<Operation, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(latency);
+        let appends = Counter::default();
+        let conflicts = Counter::default();
+        let head = Gauge::<i64, AtomicI64>::default();
+        let lag = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "shura_graphql_requests",
+            "GraphQL requests by operation name",
+            requests.clone(),
+        );
+        registry.register(
+            "shura_graphql_errors",
+            "GraphQL requests answered with errors",
+            errors.clone(),
+        );
+        registry.register(
+            "shura_graphql_request_duration_seconds",
+            "GraphQL request latency",
+            durations.clone(),
+        );
+        registry.register(
+            "shura_appended_events",
+            "Events appended through the API",
+            appends.clone(),
+        );
+        registry.register(
+            "shura_append_conflicts",
+            "Appends refused for an expected-version conflict",
+            conflicts.clone(),
+        );
+        registry.register(
+            "shura_log_head_position",
+            "Position of the last event this process knows of",
+            head.clone(),
+        );
+        // Always 0: read models are written in the append's own transaction.
+        registry.register(
+            "shura_projection_lag_events",
+            "Events in the log not yet in the read models",
+            lag,
+        );
+        Metrics {
+            registry,
+            seen: Mutex::new(HashSet::new()),
+            requests,
+            errors,
+            durations,
+            appends,
+            conflicts,
+            head,
+        }
+    }
 }
 
 impl Metrics {
     /// Records one GraphQL request.
     pub fn record(&self, operation: &str, elapsed: Duration, failed: bool) {
-        let seconds = elapsed.as_secs_f64();
         let operation = label(operation);
-        if let Ok(mut operations) = self.operations.lock() {
-            // Operation names come from clients: past a bound, new ones share one series, so a
-            // client cannot grow the process's memory without limit.
-            let key = if operations.contains_key(operation) || operations.len() < MAX_OPERATIONS {
+        // Operation names come from clients: past a bound, new ones share one series, so a
+        // client cannot grow the process's memory without limit.
+        let key = match self.seen.lock() {
+            Ok(seen) if seen.contains(operation) => operation,
+            Ok(mut seen) if seen.len() < MAX_OPERATIONS => {
+                seen.insert(operation.to_owned());
                 operation
-            } else {
-                OTHER
-            };
-            let h = operations.entry(key.to_owned()).or_default();
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                if seconds <= *bound {
-                    h.counts[i] += 1;
-                }
             }
-            h.count += 1;
-            h.sum += seconds;
-            if failed {
-                h.errors += 1;
-            }
+            _ => OTHER,
+        };
+        let labels = Operation {
+            operation: key.to_owned(),
+        };
+        self.requests.get_or_create(&labels).inc();
+        if failed {
+            self.errors.get_or_create(&labels).inc();
         }
+        self.durations
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Counts events appended by mutations.
     pub fn appended(&self, events: u64) {
-        self.appends.fetch_add(events, Ordering::Relaxed);
+        self.appends.inc_by(events);
     }
 
     /// Counts an expected-version conflict.
     pub fn conflict(&self) {
-        self.conflicts.fetch_add(1, Ordering::Relaxed);
+        self.conflicts.inc();
     }
 
-    /// The Prometheus text exposition.
+    /// The exposition ([`CONTENT_TYPE`]), with the log head as of now.
     pub fn render(&self, head_position: i64) -> String {
+        self.head.set(head_position);
         let mut out = String::new();
-        let operations = self
-            .operations
-            .lock()
-            .map(|o| o.clone())
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "# HELP shura_graphql_requests_total GraphQL requests by operation name."
-        );
-        let _ = writeln!(out, "# TYPE shura_graphql_requests_total counter");
-        for (op, h) in &operations {
-            let _ = writeln!(
-                out,
-                "shura_graphql_requests_total{{operation=\"{}\"}} {}",
-                escape(op),
-                h.count
-            );
+        if let Err(error) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(%error, "metrics could not be encoded");
         }
-        let _ = writeln!(
-            out,
-            "# HELP shura_graphql_errors_total GraphQL requests answered with errors."
-        );
-        let _ = writeln!(out, "# TYPE shura_graphql_errors_total counter");
-        for (op, h) in &operations {
-            let _ = writeln!(
-                out,
-                "shura_graphql_errors_total{{operation=\"{}\"}} {}",
-                escape(op),
-                h.errors
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP shura_graphql_request_duration_seconds GraphQL request latency."
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE shura_graphql_request_duration_seconds histogram"
-        );
-        for (op, h) in &operations {
-            let op = escape(op);
-            for (bound, count) in BUCKETS.iter().zip(h.counts) {
-                let _ = writeln!(out, "shura_graphql_request_duration_seconds_bucket{{operation=\"{op}\",le=\"{bound}\"}} {count}");
-            }
-            let _ = writeln!(out, "shura_graphql_request_duration_seconds_bucket{{operation=\"{op}\",le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(
-                out,
-                "shura_graphql_request_duration_seconds_sum{{operation=\"{op}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "shura_graphql_request_duration_seconds_count{{operation=\"{op}\"}} {}",
-                h.count
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP shura_appended_events_total Events appended through the API."
-        );
-        let _ = writeln!(out, "# TYPE shura_appended_events_total counter");
-        let _ = writeln!(
-            out,
-            "shura_appended_events_total {}",
-            self.appends.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP shura_append_conflicts_total Appends refused for an expected-version conflict."
-        );
-        let _ = writeln!(out, "# TYPE shura_append_conflicts_total counter");
-        let _ = writeln!(
-            out,
-            "shura_append_conflicts_total {}",
-            self.conflicts.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP shura_log_head_position Position of the last event this process knows of."
-        );
-        let _ = writeln!(out, "# TYPE shura_log_head_position gauge");
-        let _ = writeln!(out, "shura_log_head_position {head_position}");
-        let _ = writeln!(out, "# HELP shura_projection_lag_events Events in the log not yet in the read models (0: they are written in the append's transaction).");
-        let _ = writeln!(out, "# TYPE shura_projection_lag_events gauge");
-        let _ = writeln!(out, "shura_projection_lag_events 0");
         out
     }
 }
@@ -214,13 +206,6 @@ pub fn authorized(expected: Option<&str>, headers: &HeaderMap) -> bool {
     let expected = Sha256::digest(expected.as_bytes());
     let presented = Sha256::digest(presented.as_bytes());
     expected.as_slice().ct_eq(presented.as_slice()).into()
-}
-
-fn escape(label: &str) -> String {
-    label
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The HTTP edge: GraphQL over HTTP (POST and GET, content negotiation, status codes), GraphiQL,
 //! the WebSocket subscription endpoint, health, readiness and metrics.
 
+pub mod explorer;
 pub mod guard;
 pub mod logthrottle;
 pub mod metrics;
@@ -9,13 +10,12 @@ pub mod serve;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{ErrorExtensions, ServerError, Variables};
+use async_graphql::{ServerError, Variables};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Extension;
 use axum::Router;
@@ -84,6 +84,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics_text))
+        .route("/graphiql/{version}/{name}", get(explorer::asset))
         .with_state(state)
 }
 
@@ -132,7 +133,7 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
 
 /// A JSON error response with a code (also used by the guard).
 pub fn error_body(status: StatusCode, media: Media, error: ApiError) -> Response {
-    let server_error = error.extend().into_server_error(Default::default());
+    let server_error = error.into_server_error();
     let body = serde_json::json!({ "errors": [server_error] });
     (
         status,
@@ -163,6 +164,25 @@ struct PostBody {
     operation_name: Option<String>,
     #[serde(default)]
     variables: Option<serde_json::Value>,
+    #[serde(default)]
+    extensions: Option<serde_json::Value>,
+}
+
+/// `variables` and `extensions` are maps when given (GraphQL over HTTP).
+fn check_maps(
+    variables: Option<&serde_json::Value>,
+    extensions: Option<&serde_json::Value>,
+) -> Result<(), ApiError> {
+    for (name, value) in [("variables", variables), ("extensions", extensions)] {
+        if value.is_some_and(|v| !v.is_object() && !v.is_null()) {
+            return Err(ApiError::validation(
+                name,
+                "NOT_AN_OBJECT",
+                format!("{name} must be a JSON object"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn graphql_get(
@@ -176,11 +196,7 @@ async fn graphql_get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if params.query.is_none() && wants_html {
-        let page = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish();
-        return Html(page).into_response();
+        return explorer::page();
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
@@ -194,7 +210,12 @@ async fn graphql_get(
     }
     let variables = match params.variables.as_deref().map(serde_json::from_str) {
         None => None,
-        Some(Ok(v)) => Some(v),
+        Some(Ok(v)) => {
+            if let Err(error) = check_maps(Some(&v), None) {
+                return error_body(StatusCode::BAD_REQUEST, media, error);
+            }
+            Some(v)
+        }
         Some(Err(_)) => {
             return error_body(
                 StatusCode::BAD_REQUEST,
@@ -207,7 +228,24 @@ async fn graphql_get(
             )
         }
     };
-    let _ = params.extensions;
+    let extensions = match params.extensions.as_deref().map(serde_json::from_str) {
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                media,
+                ApiError::validation(
+                    "extensions",
+                    "INVALID_JSON",
+                    "extensions must be a JSON object",
+                ),
+            )
+        }
+        None => None,
+    };
+    if let Err(error) = check_maps(None, extensions.as_ref()) {
+        return error_body(StatusCode::BAD_REQUEST, media, error);
+    }
     let Some(query) = params.query else {
         return error_body(
             StatusCode::BAD_REQUEST,
@@ -293,6 +331,9 @@ async fn graphql_post(
             )
         }
     };
+    if let Err(error) = check_maps(request.variables.as_ref(), request.extensions.as_ref()) {
+        return error_body(StatusCode::BAD_REQUEST, media, error);
+    }
     let Some(query) = request.query else {
         return error_body(
             StatusCode::BAD_REQUEST,
@@ -361,19 +402,29 @@ fn classify(errors: &mut [ServerError], request_error: bool) {
             continue;
         }
         let limit = error.message.contains("too deep") || error.message.contains("too complex");
+        // An argument or variable that fails to parse as its type is the client's input,
+        // whenever async-graphql notices it.
+        let input = error.message.starts_with("Failed to parse")
+            || error.message.starts_with("Invalid value for argument");
         let code = if limit {
             Code::LimitExceeded
-        } else if request_error {
+        } else if request_error || input {
             Code::Validation
         } else {
             let hidden = ApiError::internal(&error.message);
             error.message = hidden.message;
             Code::Internal
         };
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code.as_str());
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", code.as_str());
+        // async-graphql names the offending input only in its English message; say it in
+        // `field` and `rule` too, as every other validation error does.
+        if code == Code::Validation {
+            if let Some((field, rule)) = crate::graphql::inputs::validation_field(&error.message) {
+                extensions.set("field", field);
+                extensions.set("rule", rule);
+            }
+        }
     }
 }
 
@@ -415,7 +466,11 @@ async fn execute(
     let name = operation_name
         .clone()
         .unwrap_or_else(|| "anonymous".to_owned());
-    let mut request = async_graphql::Request::new(query).data(access);
+    let mark = limits::ExecutionMark::default();
+    let anonymous = matches!(access, Access::Anonymous { .. });
+    let mut request = async_graphql::Request::new(query)
+        .data(access)
+        .data(mark.clone());
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
@@ -450,18 +505,38 @@ async fn execute(
         );
     };
     // A request error: nothing executed (parse, validation, limits, unknown operation).
-    let request_error = response.data == async_graphql::Value::Null && response.is_err();
+    let request_error = !mark.executed();
     classify(&mut response.errors, request_error);
     state
         .metrics
         .record(&name, started.elapsed(), response.is_err());
-    let status = if request_error && media == Media::GraphqlResponse {
-        StatusCode::BAD_REQUEST
+    // No token where one is needed: the whole answer is "authenticate first", so it is the
+    // HTTP answer too (401, as for a bad token), whatever the media type.
+    let unauthenticated = anonymous
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from(Code::Unauthenticated.as_str()))
+        })
+        && nothing_resolved(&response.data);
+    let (status, body) = if request_error || unauthenticated {
+        // GraphQL over HTTP: a request that was not executed has no `data` entry at all.
+        let status = if unauthenticated {
+            StatusCode::UNAUTHORIZED
+        } else if media == Media::GraphqlResponse {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        let body = serde_json::json!({ "errors": response.errors });
+        (status, body.to_string())
     } else {
-        StatusCode::OK
+        let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_owned());
+        (StatusCode::OK, body)
     };
-    let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_owned());
-    (
+    let mut answer = (
         status,
         [(
             header::CONTENT_TYPE,
@@ -469,7 +544,24 @@ async fn execute(
         )],
         body,
     )
-        .into_response()
+        .into_response();
+    if unauthenticated {
+        answer
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    answer
+}
+
+/// Whether no root field produced a value: `data` is null or every root field is null.
+fn nothing_resolved(data: &async_graphql::Value) -> bool {
+    match data {
+        async_graphql::Value::Null => true,
+        async_graphql::Value::Object(fields) => {
+            fields.values().all(|v| *v == async_graphql::Value::Null)
+        }
+        _ => false,
+    }
 }
 
 async fn ready(State(state): State<HttpState>) -> Response {
@@ -510,7 +602,7 @@ async fn metrics_text(State(state): State<HttpState>, headers: HeaderMap) -> Res
     }
     let head = *state.store.watch_head().borrow();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
         state.metrics.render(head),
     )
         .into_response()
