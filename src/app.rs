@@ -30,6 +30,8 @@ pub struct AppConfig {
     pub connections: ConnectionLimits,
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// When set, a checkpoint is signed every so many events (see [`crate::checkpoint`]).
+    pub checkpoints: Option<crate::checkpoint::Schedule>,
 }
 
 impl AppConfig {
@@ -42,6 +44,7 @@ impl AppConfig {
             public_read: false,
             connections: ConnectionLimits::default(),
             metrics_token: None,
+            checkpoints: None,
         }
     }
 }
@@ -70,6 +73,9 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
             events = report.appended,
             "seeded an empty store"
         );
+    }
+    if let Some(schedule) = &config.checkpoints {
+        crate::checkpoint::spawn_every(&store, schedule.signer.clone(), schedule.every);
     }
     let metrics = Arc::new(Metrics::default());
     let schema = graphql::schema(ApiState {

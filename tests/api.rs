@@ -6,6 +6,8 @@
 mod abuse;
 #[path = "api/access.rs"]
 mod access;
+#[path = "api/checkpoints.rs"]
+mod checkpoints;
 mod common;
 #[path = "api/connections.rs"]
 mod connections;
@@ -40,6 +42,7 @@ use graph::{
     partial_dates_are_compared_as_far_as_known, stakeholders_and_nodes_are_reached_by_id,
 };
 
+use checkpoints::serve_signs_checkpoints_and_verify_checks_them;
 use connections::{
     a_metrics_token_closes_metrics_to_others, connections_past_the_cap_are_refused_clearly,
     idle_kept_alive_connections_are_closed_after_the_idle_timeout,
@@ -72,6 +75,7 @@ use uuid::Uuid;
 
 on_both_backends!(
     graphql_over_http_rules,
+    serve_signs_checkpoints_and_verify_checks_them,
     connections_past_the_cap_are_refused_clearly,
     slow_request_heads_are_closed_after_the_header_timeout,
     idle_kept_alive_connections_are_closed_after_the_idle_timeout,

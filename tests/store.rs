@@ -38,6 +38,7 @@ on_both_backends!(
     commits_are_durable_by_configuration,
     cli_verifies_exports_and_imports,
     a_panic_while_writing_fails_its_batch_and_the_writer_carries_on,
+    checkpoints_catch_a_rewritten_history_and_refuse_forgeries,
 );
 
 async fn expected_version_semantics(db: &TestDb) {
@@ -1145,4 +1146,167 @@ async fn a_panic_while_writing_fails_its_batch_and_the_writer_carries_on(db: &Te
     tokio::time::timeout(Duration::from_secs(10), stopped)
         .await
         .expect("the writer stops once every handle is dropped");
+}
+
+/// Runs one statement with binds, as someone with direct database access would.
+async fn raw_bound(store: &Store, sql: &str, binds: &[&str], position: i64) {
+    match store.pool() {
+        shura::store::Pool::Sqlite(p) => {
+            let mut query = sqlx::query(sql);
+            for b in binds {
+                query = query.bind(*b);
+            }
+            query.bind(position).execute(p).await.map(|_| ())
+        }
+        shura::store::Pool::Postgres(p) => {
+            let mut query = sqlx::query(sql);
+            for b in binds {
+                query = query.bind(*b);
+            }
+            query.bind(position).execute(p).await.map(|_| ())
+        }
+    }
+    .expect("raw bound statement");
+}
+
+async fn checkpoints_catch_a_rewritten_history_and_refuse_forgeries(db: &TestDb) {
+    use shura::checkpoint::{self, CheckpointSigner};
+    let store = db.store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (key_path, other_path) = (dir.path().join("key"), dir.path().join("other"));
+    let public = checkpoint::write_key_pair(&key_path).unwrap();
+    let other_public = checkpoint::write_key_pair(&other_path).unwrap();
+    let signer = CheckpointSigner::load(&key_path).unwrap();
+    let other = CheckpointSigner::load(&other_path).unwrap();
+    assert!(matches!(
+        checkpoint::make(store.pool(), &signer).await,
+        Err(checkpoint::CheckpointError::EmptyLog)
+    ));
+
+    let s = Uuid::new_v4();
+    let mut made = Vec::new();
+    for n in 0..6 {
+        store
+            .append(one(s, ExpectedVersion::Exact(n), n))
+            .await
+            .unwrap();
+        if [1, 3, 6].contains(&(n + 1)) {
+            made.push(checkpoint::make(store.pool(), &signer).await.unwrap());
+        }
+    }
+    assert_eq!(
+        made.iter().map(|c| c.position).collect::<Vec<_>>(),
+        [1, 3, 6]
+    );
+    // Stored beside the log, newest first; never events.
+    let listed = checkpoint::list(store.pool(), 1_000).await.unwrap();
+    assert_eq!(listed, made.iter().rev().cloned().collect::<Vec<_>>());
+    assert_eq!(store.head().await.unwrap().position, 6);
+    for c in &made {
+        assert_eq!(c.check(&store, &public).await.unwrap(), Ok(()), "{c:?}");
+    }
+
+    // Forgeries: an altered signature, another key, another key relabelled with ours, a moved
+    // position.
+    let good = made[1].clone();
+    let mut altered = good.clone();
+    let flipped = if altered.signature.starts_with('0') {
+        "1"
+    } else {
+        "0"
+    };
+    altered.signature.replace_range(0..1, flipped);
+    let reason = altered.check(&store, &public).await.unwrap().unwrap_err();
+    assert!(reason.contains("does not verify"), "{reason}");
+    let foreign = other.sign(good.position, &good.hash, chrono::Utc::now());
+    let reason = foreign.check(&store, &public).await.unwrap().unwrap_err();
+    assert!(reason.contains("key id"), "{reason}");
+    assert_eq!(foreign.check(&store, &other_public).await.unwrap(), Ok(()));
+    let mut relabelled = foreign;
+    relabelled.key_id = good.key_id.clone();
+    let reason = relabelled
+        .check(&store, &public)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(reason.contains("does not verify"), "{reason}");
+    let mut moved = good.clone();
+    moved.position = 2;
+    assert!(moved.check(&store, &public).await.unwrap().is_err());
+
+    // A rewritten history: position 2's payload changed and every later hash recomputed, the
+    // head too, so the chain alone verifies.
+    let events = store.read_all_stored(0, 100).await.unwrap();
+    let mut sealer = shura::store::Sealer::default();
+    disable_append_only_triggers(&store).await;
+    if db.backend == common::Backend::Postgres {
+        raw_execute(&store, "ALTER TABLE log_head DISABLE TRIGGER USER")
+            .await
+            .unwrap();
+    } else {
+        raw_execute(&store, "DROP TRIGGER log_head_no_rewind")
+            .await
+            .unwrap();
+    }
+    let mut last_hash = String::new();
+    for mut e in events {
+        if e.position == 2 {
+            e.payload = json!({"n": 1000});
+        }
+        let e = sealer.seal(e);
+        if e.position >= 2 {
+            let payload = shura::store::canonical_json(&e.payload);
+            raw_bound(
+                &store,
+                "UPDATE events SET payload = $1, hash = $2 WHERE position = $3",
+                &[&payload, &e.hash],
+                e.position,
+            )
+            .await;
+        }
+        last_hash = e.hash;
+    }
+    raw_bound(
+        &store,
+        "UPDATE log_head SET hash = $1 WHERE position = $2",
+        &[&last_hash],
+        6,
+    )
+    .await;
+    assert!(
+        store.verify(&[]).await.unwrap().is_intact(),
+        "a rewrite with every hash recomputed fools the chain alone"
+    );
+    assert_eq!(made[0].check(&store, &public).await.unwrap(), Ok(()));
+    for c in &made[1..] {
+        let reason = c.check(&store, &public).await.unwrap().unwrap_err();
+        assert!(reason.contains("rewritten"), "{reason}");
+    }
+
+    // The command line names the refused checkpoints and exits 1.
+    let file = dir.path().join("checkpoints.ndjson");
+    let lines: Vec<String> = made
+        .iter()
+        .map(|c| serde_json::to_string(c).unwrap())
+        .collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let public_path = checkpoint::public_path(&key_path);
+    let args = [
+        "verify",
+        "--checkpoint",
+        file.to_str().unwrap(),
+        "--public-key",
+        public_path.to_str().unwrap(),
+    ];
+    let out = shura(&db.url, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("line 1, position 1 "), "{stdout}");
+    assert!(!stdout.contains("REFUSED: line 1,"), "{stdout}");
+    assert!(stdout.contains("REFUSED: line 2, position 3 "), "{stdout}");
+    assert!(stdout.contains("REFUSED: line 3, position 6 "), "{stdout}");
+    // Only the honest one: it passes.
+    std::fs::write(&file, format!("{}\n", lines[0])).unwrap();
+    let out = shura(&db.url, &args);
+    assert!(out.status.success(), "{out:?}");
 }

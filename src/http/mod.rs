@@ -84,6 +84,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics_text))
+        .route("/checkpoints", get(checkpoints))
         .route("/graphiql/{version}/{name}", get(explorer::asset))
         .with_state(state)
 }
@@ -585,6 +586,22 @@ async fn ready(State(state): State<HttpState>) -> Response {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "not ready: database unreachable\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The signed checkpoints, newest first (at most [`crate::checkpoint::MAX_LISTED`]), as a JSON
+/// array: public, so that anyone can keep a copy outside the database.
+async fn checkpoints(State(state): State<HttpState>) -> Response {
+    match crate::checkpoint::list(state.store.pool(), crate::checkpoint::MAX_LISTED).await {
+        Ok(list) => axum::Json(list).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "cannot list checkpoints");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "checkpoints unavailable: database unreachable\n",
             )
                 .into_response()
         }
