@@ -168,6 +168,8 @@ pub async fn write_scope(
         AnyCommand::Person(_) => Vec::new(),
         // Tokens are never regional; only admins hold the right, checked by the caller.
         AnyCommand::Token(_) => vec![None],
+        // Users are never regional either; only admins manage them (`crate::accounts`).
+        AnyCommand::User(_) => vec![None],
     })
 }
 

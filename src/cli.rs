@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 
+use crate::checkpoint::Checkpoint;
 use crate::domain::token::Role;
 use crate::projections::ReadModels;
 use crate::seeds;
@@ -102,12 +103,43 @@ pub enum Command {
             value_parser = clap::value_parser!(u64).range(1..=3_600),
         )]
         request_timeout_secs: u64,
+        /// Sign a checkpoint of the log with this secret key (from `shura keygen`) every
+        /// --checkpoint-every events; `/checkpoints` serves them.
+        #[arg(long, value_name = "KEY", requires = "checkpoint_every")]
+        checkpoint_key: Option<PathBuf>,
+        /// Events between two signed checkpoints.
+        #[arg(
+            long,
+            value_name = "N",
+            requires = "checkpoint_key",
+            value_parser = clap::value_parser!(i64).range(1..),
+        )]
+        checkpoint_every: Option<i64>,
+    },
+    /// Write a new Ed25519 key pair for signed checkpoints: the secret to OUT (mode 0600) and
+    /// the public key to OUT.pub. Never overwrites a file.
+    Keygen {
+        /// Where to write the secret key.
+        #[arg(long, value_name = "OUT")]
+        out: PathBuf,
+    },
+    /// Sign the log's head with KEY, store the checkpoint and print it as one JSON line.
+    Checkpoint {
+        /// The secret key (from `shura keygen`).
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
     },
     /// Manage API tokens.
     Token {
         /// What to do with tokens.
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Manage the people who sign in (user accounts).
+    User {
+        /// What to do with users.
+        #[command(subcommand)]
+        action: UserAction,
     },
     /// Measure appends, contention, bulk import, rebuild and GraphQL reads against baselines
     /// taken in the same run, on a fresh database (a temporary SQLite file unless
@@ -136,6 +168,13 @@ pub enum Command {
         /// A position and hash recorded earlier (from `shura head`), as POSITION:HASH; repeatable.
         #[arg(long = "anchor", value_name = "POSITION:HASH")]
         anchors: Vec<String>,
+        /// Signed checkpoints, one JSON object per line (as `shura checkpoint` prints them or
+        /// `/checkpoints` serves them): each must still match the log.
+        #[arg(long, value_name = "FILE", requires = "public_key")]
+        checkpoint: Option<PathBuf>,
+        /// The public key the checkpoints must be signed with (KEY.pub from `shura keygen`).
+        #[arg(long, value_name = "KEY.pub", requires = "checkpoint")]
+        public_key: Option<PathBuf>,
     },
     /// Print the log's last position and hash, to keep outside the database as an anchor.
     Head,
@@ -179,6 +218,50 @@ pub enum TokenAction {
     Revoke {
         /// The token's id (from `shura token list`).
         id: uuid::Uuid,
+    },
+}
+
+/// User subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user; the password is read from standard input (never from the command line,
+    /// where other users of the machine could see it).
+    Create {
+        /// The name it signs in with: 3 to 64 characters of a-z, 0-9, '.', '_' and '-'.
+        #[arg(long)]
+        username: String,
+        /// The name shown to others.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// admin, editor, viewer or auditor.
+        #[arg(long)]
+        role: String,
+        /// For editors: a region it may write (e.g. MA-03); repeatable.
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// Read the password (12 to 1,024 characters) from standard input; required.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users (never their password hashes).
+    List,
+    /// Disable a user: it can no longer sign in.
+    Disable {
+        /// The user's username.
+        username: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        /// The user's username.
+        username: String,
+    },
+    /// Set a user's password (read from standard input), e.g. after an import.
+    Password {
+        /// The user's username.
+        username: String,
+        /// Read the password from standard input; required.
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 
@@ -252,6 +335,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             metrics_token,
             max_body_bytes,
             request_timeout_secs,
+            checkpoint_key,
+            checkpoint_every,
         } => {
             let mut config = crate::app::AppConfig::new(&cli.database_url);
             config.seed_if_empty = !no_seed;
@@ -266,6 +351,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 max_body_bytes,
                 request_timeout: std::time::Duration::from_secs(request_timeout_secs),
             };
+            if let (Some(key), Some(every)) = (checkpoint_key, checkpoint_every) {
+                let signer = crate::checkpoint::CheckpointSigner::load(&key)?;
+                config.checkpoints = Some(crate::checkpoint::Schedule {
+                    signer: std::sync::Arc::new(signer),
+                    every,
+                });
+            }
             if config.connections.idle_timeout < config.limits.request_timeout {
                 // A query computing reads and writes nothing: it would be cut as a stall.
                 tracing::warn!(
@@ -296,6 +388,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::app::serve(app, addr).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Keygen { out } => {
+            let public = crate::checkpoint::write_key_pair(&out)?;
+            println!(
+                "wrote the secret key to {} and the public key to {} (key id {})",
+                out.display(),
+                crate::checkpoint::public_path(&out).display(),
+                crate::checkpoint::key_id(&public)
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         _ => {}
     }
     let mut config = StoreConfig::new(&cli.database_url);
@@ -308,13 +410,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("migrations applied ({})", store.backend());
             ExitCode::SUCCESS
         }
-        Command::Verify { anchors } => {
+        Command::Verify {
+            anchors,
+            checkpoint,
+            public_key,
+        } => {
             let anchors = anchors
                 .iter()
                 .map(|a| parse_anchor(a))
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            let checkpoints = match (checkpoint, public_key) {
+                (Some(file), Some(key)) => Some((
+                    read_checkpoints(&file)?,
+                    crate::checkpoint::load_public_key(&key)?,
+                )),
+                _ => None,
+            };
             let report = store.verify(&anchors).await?;
-            match &report.finding {
+            let code = match &report.finding {
                 None => {
                     println!(
                         "intact: {} events in {} streams, head at position {} hash {}",
@@ -342,6 +455,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("TAMPERED: first bad {finding}");
                     ExitCode::from(1)
                 }
+            };
+            match checkpoints {
+                Some((checkpoints, key)) => {
+                    let refused = check_checkpoints(&store, &checkpoints, &key).await?;
+                    if refused {
+                        ExitCode::from(1)
+                    } else {
+                        code
+                    }
+                }
+                None => code,
             }
         }
         Command::Seed { dir } => {
@@ -356,9 +480,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             ExitCode::SUCCESS
         }
-        Command::Schema | Command::Serve { .. } | Command::Bench { .. } => ExitCode::SUCCESS,
+        Command::Schema
+        | Command::Serve { .. }
+        | Command::Bench { .. }
+        | Command::Keygen { .. } => ExitCode::SUCCESS,
+        Command::Checkpoint { key } => {
+            let signer = crate::checkpoint::CheckpointSigner::load(&key)?;
+            let checkpoint = crate::checkpoint::make(store.pool(), &signer).await?;
+            println!("{}", serde_json::to_string(&checkpoint)?);
+            ExitCode::SUCCESS
+        }
         Command::Token { action } => {
             token(&store, action).await?;
+            ExitCode::SUCCESS
+        }
+        Command::User { action } => {
+            user(&store, action).await?;
             ExitCode::SUCCESS
         }
         Command::Rebuild => {
@@ -448,6 +585,90 @@ async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn user(store: &Store, action: UserAction) -> anyhow::Result<()> {
+    let by = Actor::new("cli", "Command line");
+    match action {
+        UserAction::Create {
+            username,
+            display_name,
+            role,
+            regions,
+            password_stdin: _,
+        } => {
+            let role = Role::parse("role", &role)?;
+            let password = read_password().await?;
+            let id = crate::accounts::create_user(
+                store,
+                &username,
+                display_name.as_deref(),
+                role,
+                &regions,
+                &password,
+                by,
+            )
+            .await?;
+            println!("user {username} created ({id})");
+        }
+        UserAction::List => {
+            for u in crate::accounts::list_users(store.pool()).await? {
+                let state = if u.disabled != 0 {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                let password = if u.has_password != 0 {
+                    "password set"
+                } else {
+                    "no password"
+                };
+                println!(
+                    "{}  {:8} {:8} {:12} {}  {}",
+                    u.username,
+                    u.role,
+                    state,
+                    password,
+                    u.regions,
+                    u.display_name.as_deref().unwrap_or("")
+                );
+            }
+        }
+        UserAction::Disable { username } => {
+            crate::accounts::disable_user(store, &username, by).await?;
+            println!("user {username} disabled");
+        }
+        UserAction::Enable { username } => {
+            crate::accounts::enable_user(store, &username, by).await?;
+            println!("user {username} enabled");
+        }
+        UserAction::Password { username, .. } => {
+            let password = read_password().await?;
+            crate::accounts::set_password(store, &username, &password).await?;
+            println!("password of {username} set");
+        }
+    }
+    Ok(())
+}
+
+/// Reads a password from standard input: everything up to the end, less one final line break
+/// (as `echo` or a terminal adds). An empty one is refused here; the length rule is the domain's.
+async fn read_password() -> anyhow::Result<String> {
+    use tokio::io::AsyncReadExt;
+    let mut input = String::new();
+    tokio::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut input)
+        .await
+        .context("reading the password from standard input")?;
+    let password = input
+        .strip_suffix('\n')
+        .map(|p| p.strip_suffix('\r').unwrap_or(p))
+        .unwrap_or(&input);
+    if password.is_empty() {
+        anyhow::bail!("no password on standard input (pipe it in: --password-stdin)");
+    }
+    Ok(password.to_owned())
+}
+
 /// Refuses an empty `--metrics-token`: it would look like protection and be none.
 fn non_empty_token(text: &str) -> Result<String, String> {
     let token = text.trim();
@@ -459,6 +680,43 @@ fn non_empty_token(text: &str) -> Result<String, String> {
     } else {
         Ok(token.to_owned())
     }
+}
+
+/// Reads a file of checkpoints, one JSON object per line (blank lines skipped).
+fn read_checkpoints(path: &std::path::Path) -> anyhow::Result<Vec<(usize, Checkpoint)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .map(|c| (i + 1, c))
+                .with_context(|| format!("{} line {}: not a checkpoint", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// Checks each checkpoint against the log, printing one line each; whether any was refused.
+async fn check_checkpoints(
+    store: &Store,
+    checkpoints: &[(usize, Checkpoint)],
+    key: &ed25519_dalek::VerifyingKey,
+) -> anyhow::Result<bool> {
+    let mut refused = false;
+    for (line, checkpoint) in checkpoints {
+        match checkpoint.check(store, key).await? {
+            Ok(()) => println!("checkpoint line {line}, {}: holds", checkpoint.label()),
+            Err(reason) => {
+                refused = true;
+                println!(
+                    "CHECKPOINT REFUSED: line {line}, {}: {reason}",
+                    checkpoint.label()
+                );
+            }
+        }
+    }
+    Ok(refused)
 }
 
 fn parse_anchor(text: &str) -> anyhow::Result<LogHead> {

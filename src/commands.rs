@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::common::{check_reason, check_required_str};
 use crate::domain::{
-    action, consultation, organisation, person, token, DomainError, DomainEvent, Rule,
+    action, consultation, organisation, person, token, user, DomainError, DomainEvent, Rule,
 };
 use crate::store::{
     Actor, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, Store, StoreError,
@@ -33,6 +33,8 @@ pub enum AnyCommand {
     Action(action::Command),
     /// An API token command.
     Token(token::Command),
+    /// A user account command.
+    User(user::Command),
 }
 
 impl AnyCommand {
@@ -44,6 +46,7 @@ impl AnyCommand {
             AnyCommand::Consultation(c) => c.stream_id(),
             AnyCommand::Action(c) => c.stream_id(),
             AnyCommand::Token(c) => c.stream_id(),
+            AnyCommand::User(c) => c.stream_id(),
         }
     }
 
@@ -55,6 +58,7 @@ impl AnyCommand {
             AnyCommand::Consultation(_) => consultation::STREAM_TYPE,
             AnyCommand::Action(_) => action::STREAM_TYPE,
             AnyCommand::Token(_) => token::STREAM_TYPE,
+            AnyCommand::User(_) => user::STREAM_TYPE,
         }
     }
 }
@@ -176,6 +180,7 @@ aggregate!(PersonAggregate, person);
 aggregate!(ConsultationAggregate, consultation);
 aggregate!(ActionAggregate, action);
 aggregate!(TokenAggregate, token);
+aggregate!(UserAggregate, user);
 
 /// Folds recorded events of one aggregate into its state.
 pub fn fold_recorded<E: DomainEvent, S>(
@@ -260,6 +265,9 @@ pub async fn execute(
         }
         AnyCommand::Token(c) => {
             run::<TokenAggregate>(store, stream_type, c.stream_id(), c, context).await
+        }
+        AnyCommand::User(c) => {
+            run::<UserAggregate>(store, stream_type, c.stream_id(), c, context).await
         }
     }
 }

@@ -3,9 +3,11 @@
 //! The event log ([`store`]) is the only source of truth; the read models ([`projections`]) are
 //! derived from it.
 
+pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod bench;
+pub mod checkpoint;
 pub mod cli;
 pub mod commands;
 pub mod domain;

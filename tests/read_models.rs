@@ -35,6 +35,7 @@ on_both_backends!(
     lists_compare_partial_dates_as_far_as_known_and_count,
     graph_rows_follow_their_events_and_rebuild_alike,
     an_upgrade_that_adds_read_models_rebuilds_them,
+    users_from_the_command_line_keep_their_hashes_out_of_the_log,
 );
 
 fn id(name: &str) -> Uuid {
@@ -1821,4 +1822,216 @@ async fn an_upgrade_that_adds_read_models_rebuilds_them(db: &TestDb) {
     let check = upgraded.rebuild_read_models(false).await.unwrap();
     assert!(check.differences.is_empty(), "{:?}", check.differences);
     upgraded.close().await;
+}
+
+/// Runs the `shura` binary against `url` with `stdin` on its standard input.
+fn shura_cli(url: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shura"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run shura");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("shura's output")
+}
+
+/// Runs `shura` and expects success; returns its standard output.
+fn shura_ok(url: &str, args: &[&str], stdin: &str) -> String {
+    let out = shura_cli(url, args, stdin);
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Runs `shura`, expects a failure, and returns its standard error.
+fn shura_refused(url: &str, args: &[&str], stdin: &str) -> String {
+    let out = shura_cli(url, args, stdin);
+    assert!(!out.status.success(), "{args:?} succeeded: {out:?}");
+    String::from_utf8(out.stderr).expect("UTF-8 output")
+}
+
+async fn users_from_the_command_line_keep_their_hashes_out_of_the_log(db: &TestDb) {
+    use shura::accounts::{set_password, verify_password};
+    use shura::domain::token::Role;
+    let url = db.url.as_str();
+    const SALMA: &str = "correct horse battery staple";
+    const ADMIN: &str = "كلمة سر طويلة جدا";
+    let create = |name: &'static str, role: &'static str, region: Option<&'static str>| {
+        let mut args = vec!["user", "create", "--username", name, "--role", role];
+        if let Some(region) = region {
+            args.extend(["--region", region]);
+        }
+        args.push("--password-stdin");
+        args
+    };
+    let mut salma = create("s.bennani", "editor", Some("MA-03"));
+    salma.extend(["--display-name", "Salma Bennani"]);
+    let created = shura_ok(url, &salma, &format!("{SALMA}\n"));
+    assert!(created.contains("user s.bennani created"), "{created}");
+    shura_ok(url, &create("admin.fes", "admin", None), ADMIN);
+
+    // Refusals name what is wrong, and create nothing.
+    let empty = shura_refused(url, &create("empty.pw", "viewer", None), "");
+    assert!(empty.contains("no password"), "{empty}");
+    let short = shura_refused(url, &create("short.pw", "viewer", None), "short pass\n");
+    assert!(short.contains("password"), "{short}");
+    let taken = shura_refused(
+        url,
+        &create("s.bennani", "viewer", None),
+        "another long one\n",
+    );
+    assert!(taken.contains("username"), "{taken}");
+    let upper = shura_refused(url, &create("Salma", "viewer", None), "another long one\n");
+    assert!(upper.contains("username"), "{upper}");
+    let no_region = shura_refused(url, &create("editor.x", "editor", None), "another long one");
+    assert!(no_region.contains("regions"), "{no_region}");
+    let no_flag = shura_refused(
+        url,
+        &["user", "create", "--username", "x.y.z", "--role", "viewer"],
+        "",
+    );
+    assert!(no_flag.contains("--password-stdin"), "{no_flag}");
+
+    let listed = shura_ok(url, &["user", "list"], "");
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines[0].starts_with("admin.fes") && lines[0].contains("admin"),
+        "{listed}"
+    );
+    assert!(
+        lines[1].starts_with("s.bennani")
+            && lines[1].contains("editor")
+            && lines[1].contains("MA-03")
+            && lines[1].contains("active")
+            && lines[1].contains("Salma Bennani"),
+        "{listed}"
+    );
+    assert!(!listed.contains("argon2"), "{listed}");
+
+    let store = db.domain_store().await;
+    let pool = store.pool();
+    let signed_in = verify_password(pool, "s.bennani", SALMA)
+        .await
+        .unwrap()
+        .expect("the right password");
+    assert_eq!(
+        (signed_in.role, signed_in.regions.clone()),
+        (Role::Editor, vec!["MA-03".to_owned()])
+    );
+    assert_eq!(signed_in.actor().name, "Salma Bennani");
+    assert!(
+        verify_password(pool, "s.bennani", "correct horse battery stapl")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(verify_password(pool, "nobody", SALMA)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(verify_password(pool, "admin.fes", ADMIN)
+        .await
+        .unwrap()
+        .is_some());
+    // A trailing line break was taken off; the password is exactly what was typed.
+    assert!(verify_password(pool, "s.bennani", &format!("{SALMA}\n"))
+        .await
+        .unwrap()
+        .is_none());
+    store.close().await;
+
+    assert!(shura_ok(url, &["user", "disable", "s.bennani"], "").contains("disabled"));
+    let missing = shura_refused(url, &["user", "disable", "nobody"], "");
+    assert!(missing.contains("username"), "{missing}");
+    let listed = shura_ok(url, &["user", "list"], "");
+    assert!(listed.contains("disabled"), "{listed}");
+
+    let store = db.domain_store().await;
+    let pool = store.pool();
+    assert!(
+        verify_password(pool, "s.bennani", SALMA)
+            .await
+            .unwrap()
+            .is_none(),
+        "a disabled user is refused, even with the right password"
+    );
+    // The log holds the users' creation and disabling, never a hash; the hashes are in
+    // `credentials`, as argon2id PHC strings.
+    assert_eq!(
+        raw_i64(
+            &store,
+            "SELECT COUNT(*) FROM events WHERE stream_type = 'user'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        raw_i64(
+            &store,
+            "SELECT COUNT(*) FROM events WHERE payload LIKE '%argon2%' OR payload LIKE '%$argon%'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        raw_i64(
+            &store,
+            "SELECT COUNT(*) FROM credentials WHERE phc LIKE '$argon2id$%'"
+        )
+        .await,
+        2
+    );
+
+    // A rebuild keeps the users (from the log) and their passwords (untouched).
+    let rebuilt = store.rebuild_read_models(true).await.unwrap();
+    assert!(rebuilt.differences.is_empty(), "{:?}", rebuilt.differences);
+    assert_eq!(
+        raw_i64(&store, "SELECT COUNT(*) FROM rm_users WHERE disabled = 1").await,
+        1
+    );
+    assert!(verify_password(pool, "admin.fes", ADMIN)
+        .await
+        .unwrap()
+        .is_some());
+    set_password(&store, "admin.fes", "a brand new passphrase")
+        .await
+        .unwrap();
+    assert!(verify_password(pool, "admin.fes", ADMIN)
+        .await
+        .unwrap()
+        .is_none());
+    let too_long = "x".repeat(1_025);
+    let error = set_password(&store, "admin.fes", &too_long)
+        .await
+        .unwrap_err();
+    assert_eq!(error.validation(), Some(("password", "TOO_LONG")));
+    store.close().await;
+
+    let verified = shura_ok(url, &["verify"], "");
+    assert!(verified.contains("read models match"), "{verified}");
+    // Enabled again, the user signs in with the password it had.
+    shura_ok(url, &["user", "enable", "s.bennani"], "");
+    shura_ok(
+        url,
+        &["user", "password", "s.bennani", "--password-stdin"],
+        "yet another passphrase\r\n",
+    );
+    let store = db.domain_store().await;
+    assert!(
+        verify_password(store.pool(), "s.bennani", "yet another passphrase")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.close().await;
 }

@@ -18,10 +18,12 @@ use uuid::Uuid;
 
 use super::{
     ActionAggregate, Aggregate, AnyCommand, ConsultationAggregate, OrganisationAggregate,
-    PersonAggregate, TokenAggregate,
+    PersonAggregate, TokenAggregate, UserAggregate,
 };
 use crate::domain::common::{is_blank, is_refused_control, LONG_TEXT_MAX};
-use crate::domain::{action, consultation, organisation, person, token, DomainError, DomainEvent};
+use crate::domain::{
+    action, consultation, organisation, person, token, user, DomainError, DomainEvent,
+};
 
 /// Cases per property: enough to reach every command type many times, small enough for seconds.
 const CASES: u32 = 256;
@@ -37,6 +39,7 @@ const RECOMMENDATION2: u128 = 8;
 const AGREEMENT: u128 = 9;
 const ACTION: u128 = 10;
 const TOKEN: u128 = 11;
+const USER: u128 = 12;
 /// The id of whatever a creating command creates.
 const NEW: u128 = 100;
 
@@ -203,6 +206,12 @@ fn templates() -> Vec<Value> {
         json!({"aggregate": "token", "type": "create_token", "token_id": id(NEW), "name": "Direction régionale",
             "role": "editor", "regions": ["MA-03"], "secret_hash": "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"}),
         json!({"aggregate": "token", "type": "revoke_token", "token_id": id(TOKEN)}),
+        json!({"aggregate": "user", "type": "create_user", "user_id": id(NEW), "username": "s.bennani",
+            "display_name": "Salma Bennani", "role": "editor", "regions": ["MA-03"]}),
+        json!({"aggregate": "user", "type": "change_user_role", "user_id": id(USER),
+            "role": "editor", "regions": ["MA-03"]}),
+        json!({"aggregate": "user", "type": "disable_user", "user_id": id(USER)}),
+        json!({"aggregate": "user", "type": "enable_user", "user_id": id(USER)}),
     ]
 }
 
@@ -215,6 +224,8 @@ struct States {
     /// Not created, created, cancelled.
     action: Vec<action::State>,
     token: Vec<token::State>,
+    /// Not created, created, disabled.
+    user: Vec<user::State>,
 }
 
 fn command(value: Value) -> AnyCommand {
@@ -315,12 +326,26 @@ fn states() -> States {
     };
     let token = then::<TokenAggregate>(Default::default(), create);
 
+    let AnyCommand::User(create) = command(json!({"aggregate": "user", "type": "create_user",
+        "user_id": id(USER), "username": "audit", "role": "auditor"}))
+    else {
+        unreachable!()
+    };
+    let user = then::<UserAggregate>(Default::default(), create);
+    let AnyCommand::User(disable) =
+        command(json!({"aggregate": "user", "type": "disable_user", "user_id": id(USER)}))
+    else {
+        unreachable!()
+    };
+    let disabled = then::<UserAggregate>(user.clone(), disable);
+
     States {
         organisation: vec![Default::default(), organisation],
         person: vec![Default::default(), person],
         consultation: vec![Default::default(), planned, held],
         action: vec![Default::default(), created, cancelled],
         token: vec![Default::default(), token],
+        user: vec![Default::default(), user, disabled],
     }
 }
 
@@ -406,6 +431,7 @@ fn decide_everywhere(command: AnyCommand, states: &States) -> Result<usize, Test
             decide_on::<ActionAggregate>(&states.action, &c)
         }
         AnyCommand::Token(c) => decide_on::<TokenAggregate>(&states.token, &c),
+        AnyCommand::User(c) => decide_on::<UserAggregate>(&states.user, &c),
     }
 }
 
@@ -415,7 +441,7 @@ fn every_template_is_a_valid_command_of_its_own_type() {
     let templates = templates();
     assert_eq!(
         templates.len(),
-        4 + 4 + 19 + 7 + 2,
+        4 + 4 + 19 + 7 + 2 + 4,
         "one template per command type"
     );
     for template in templates {

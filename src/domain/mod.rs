@@ -18,6 +18,7 @@ pub mod region;
 #[cfg(test)]
 mod seed_fit;
 pub mod token;
+pub mod user;
 
 pub use codec::DomainEvent;
 pub use common::{Contact, Money, PartialDate, Period, Place, Source, Text, Weekday};
@@ -25,12 +26,13 @@ pub use error::{DomainError, Rule};
 pub use region::{Region, RegionCode, REGIONS};
 
 /// Every stream type, with every event type it can hold.
-pub const STREAM_TYPES: [(&str, &[&str]); 5] = [
+pub const STREAM_TYPES: [(&str, &[&str]); 6] = [
     (organisation::STREAM_TYPE, organisation::Event::EVENT_TYPES),
     (person::STREAM_TYPE, person::Event::EVENT_TYPES),
     (consultation::STREAM_TYPE, consultation::Event::EVENT_TYPES),
     (action::STREAM_TYPE, action::Event::EVENT_TYPES),
     (token::STREAM_TYPE, token::Event::EVENT_TYPES),
+    (user::STREAM_TYPE, user::Event::EVENT_TYPES),
 ];
 
 #[cfg(test)]
@@ -51,7 +53,7 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), count);
-        assert_eq!(count, 4 + 4 + 19 + 7 + 2);
+        assert_eq!(count, 4 + 4 + 19 + 7 + 2 + 4);
     }
 
     #[test]
@@ -59,7 +61,14 @@ mod tests {
         let names: Vec<&str> = STREAM_TYPES.iter().map(|(name, _)| *name).collect();
         assert_eq!(
             names,
-            ["organisation", "person", "consultation", "action", "token"]
+            [
+                "organisation",
+                "person",
+                "consultation",
+                "action",
+                "token",
+                "user"
+            ]
         );
     }
 }

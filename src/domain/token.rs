@@ -142,6 +142,24 @@ pub enum Event {
 
 super::codec::domain_events!(STREAM_TYPE, [TokenCreated, TokenRevoked,]);
 
+/// Checks a role's regions, as tokens and users both hold them: each a known region code, at least
+/// one for an editor, none for the other roles (they are not limited to regions).
+pub fn check_role_regions(role: Role, regions: &[RegionCode]) -> Result<(), DomainError> {
+    for (i, region) in regions.iter().enumerate() {
+        region.validate(&format!("regions[{i}]"))?;
+    }
+    match (role, regions.is_empty()) {
+        (Role::Editor, true) => reject("regions", Rule::Required),
+        (Role::Editor, false) | (_, true) => Ok(()),
+        (_, false) => reject(
+            "regions",
+            Rule::InvalidFormat {
+                expected: "empty: only editors are limited to regions".into(),
+            },
+        ),
+    }
+}
+
 /// Decides which events a command produces, or why it is rejected.
 pub fn decide(state: &State, command: Command) -> Result<Vec<Event>, DomainError> {
     match command {
@@ -160,21 +178,7 @@ pub fn decide(state: &State, command: Command) -> Result<Vec<Event>, DomainError
                     },
                 );
             }
-            for (i, region) in c.regions.iter().enumerate() {
-                region.validate(&format!("regions[{i}]"))?;
-            }
-            match (c.role, c.regions.is_empty()) {
-                (Role::Editor, true) => return reject("regions", Rule::Required),
-                (Role::Editor, false) | (_, true) => {}
-                (_, false) => {
-                    return reject(
-                        "regions",
-                        Rule::InvalidFormat {
-                            expected: "empty: only editors are limited to regions".into(),
-                        },
-                    )
-                }
-            }
+            check_role_regions(c.role, &c.regions)?;
             Ok(vec![Event::TokenCreated {
                 token: Token {
                     id: c.token_id,

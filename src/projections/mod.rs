@@ -22,7 +22,9 @@ use std::collections::HashMap;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::domain::{action, consultation, organisation, person, token, DomainEvent, PartialDate};
+use crate::domain::{
+    action, consultation, organisation, person, token, user, DomainEvent, PartialDate,
+};
 use crate::store::{BoxFuture, ProjectedEvent, Projector, StoreError, Tx};
 use rows::{display, doc, minor_units, partial_text, search_of, tag};
 
@@ -163,6 +165,8 @@ async fn project(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreErro
             action::STREAM_TYPE => fold_action(tx, stream, &mut page).await?,
             // Tokens are few and change alone: written at once.
             token::STREAM_TYPE => project_token(tx, stream).await?,
+            // Users likewise.
+            user::STREAM_TYPE => project_user(tx, stream).await?,
             // Streams of other types (tests, future features) have no read model here.
             _ => {}
         }
@@ -494,6 +498,25 @@ async fn project_token(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), Sto
     }
     match &state.token {
         Some(t) => sql::upsert_token(tx, t, last.version, last.position).await,
+        None => Ok(()),
+    }
+}
+
+async fn project_user(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
+    let (first, last) = (&events[0], &events[events.len() - 1]);
+    let mut state = user::State {
+        user: if may_exist(first) {
+            parse_doc(sql::user_doc(tx, first.stream_id).await?, first)?
+        } else {
+            None
+        },
+        version: version_before(first),
+    };
+    for event in events {
+        state = user::apply(state, &decode(event)?);
+    }
+    match &state.user {
+        Some(u) => sql::upsert_user(tx, u, last.version, last.position).await,
         None => Ok(()),
     }
 }

@@ -87,6 +87,54 @@ pub async fn upsert_token(
     Ok(())
 }
 
+/// The stored user, as its stream defines it (rebuilt from the row's columns).
+pub async fn user_doc(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
+    const SQL: &str = "SELECT id, username, display_name, role, regions, disabled FROM rm_users \
+        WHERE id = $1";
+    type Row = (DbUuid, String, Option<String>, String, String, i64);
+    let row = on_tx!(tx, c => sqlx::query_as::<_, Row>(SQL)
+        .bind(DbUuid(id))
+        .fetch_optional(c)
+        .await?);
+    let Some((id, username, display_name, role, regions, disabled)) = row else {
+        return Ok(None);
+    };
+    let regions = serde_json::from_str::<serde_json::Value>(&regions).unwrap_or_default();
+    let doc = serde_json::json!({
+        "id": id.0, "username": username, "display_name": display_name, "role": role,
+        "regions": regions, "disabled": disabled != 0,
+    });
+    Ok(Some(doc.to_string()))
+}
+
+/// Inserts or replaces a user row.
+pub async fn upsert_user(
+    tx: &mut Tx,
+    u: &crate::domain::user::User,
+    version: i64,
+    position: i64,
+) -> Result<()> {
+    const SQL: &str = "INSERT INTO rm_users (id, version, position, username, display_name, role, \
+        regions, disabled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
+        username = excluded.username, display_name = excluded.display_name, role = excluded.role, \
+        regions = excluded.regions, disabled = excluded.disabled";
+    let regions = super::rows::doc(&u.regions);
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(DbUuid(u.id))
+        .bind(version)
+        .bind(position)
+        .bind(&u.username)
+        .bind(&u.display_name)
+        .bind(u.role.as_str())
+        .bind(&regions)
+        .bind(i64::from(u.disabled))
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
 /// The positions of a consultation's child rows, by child id.
 pub async fn child_positions(tx: &mut Tx, consultation_id: Uuid) -> Result<Vec<(DbUuid, i64)>> {
     const SQL: &str = "SELECT participant_id, position FROM rm_participants WHERE consultation_id = $1 \
@@ -625,6 +673,7 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
         "DELETE FROM rm_actions",
         "DELETE FROM rm_action_links",
         "DELETE FROM rm_tokens",
+        "DELETE FROM rm_users",
         "DELETE FROM rm_counts",
         "DELETE FROM rm_organisers",
         "DELETE FROM rm_agreement_parties",
@@ -642,7 +691,7 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
 pub async fn analyze(tx: &mut Tx) -> Result<()> {
     const SQL: &str = "ANALYZE rm_consultations, rm_participants, rm_recommendations, rm_themes, \
         rm_agreements, rm_organisations, rm_people, rm_actions, rm_action_links, rm_tokens, \
-        rm_counts, rm_organisers, rm_agreement_parties, rm_key_figures, rm_posts";
+        rm_users, rm_counts, rm_organisers, rm_agreement_parties, rm_key_figures, rm_posts";
     if let Tx::Postgres(c) = tx {
         sqlx::query(SQL).execute(&mut **c).await?;
     }
@@ -652,7 +701,7 @@ pub async fn analyze(tx: &mut Tx) -> Result<()> {
 /// Every read-model row as one line of text (unsorted).
 pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
     // One column per row: `table|col|col...`, NULL shown as `~`.
-    const QUERIES: [&str; 15] = [
+    const QUERIES: [&str; 16] = [
         "SELECT 'consultation|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
          CAST(position AS TEXT) || '|' || kind || '|' || status || '|' || COALESCE(region, '~') \
          || '|' || COALESCE(start_date, '~') || '|' || COALESCE(month, '~') || '|' || title || \
@@ -692,6 +741,9 @@ pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
         "SELECT 'token|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
          CAST(position AS TEXT) || '|' || name || '|' || role || '|' || regions || '|' || \
          secret_hash || '|' || CAST(revoked AS TEXT) FROM rm_tokens",
+        "SELECT 'user|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
+         CAST(position AS TEXT) || '|' || username || '|' || COALESCE(display_name, '~') || '|' \
+         || role || '|' || regions || '|' || CAST(disabled AS TEXT) FROM rm_users",
         "SELECT 'count|' || name || '|' || CAST(value AS TEXT) FROM rm_counts",
         "SELECT 'organiser|' || CAST(consultation_id AS TEXT) || '|' || \
          CAST(organisation_id AS TEXT) || '|' || CAST(position AS TEXT) FROM rm_organisers",
