@@ -78,10 +78,7 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
         crate::checkpoint::spawn_every(&store, schedule.signer.clone(), schedule.every);
     }
     let metrics = Arc::new(Metrics::default());
-    let schema = graphql::schema(ApiState {
-        store: store.clone(),
-        metrics: metrics.clone(),
-    });
+    let schema = graphql::schema(ApiState::new(store.clone(), metrics.clone()));
     let router = edge::router(HttpState {
         schema,
         store: store.clone(),

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod dashboard;
 pub mod enums;
+pub mod feed;
 pub mod inputs;
 pub mod limits;
 pub mod loaders;
@@ -46,6 +47,8 @@ pub struct ApiState {
     pub store: Store,
     /// Appends and conflicts, for `/metrics`.
     pub metrics: std::sync::Arc<crate::http::metrics::Metrics>,
+    /// The one reader of the global feed that every subscription of this schema shares.
+    pub feed: feed::Feed,
 }
 
 /// Anonymous without public read: what a request is when the HTTP layer said nothing.
@@ -57,6 +60,15 @@ pub fn access<'a>(ctx: &Context<'a>) -> &'a Access {
 }
 
 impl ApiState {
+    /// The state over `store`, with its own feed hub.
+    pub fn new(store: Store, metrics: std::sync::Arc<crate::http::metrics::Metrics>) -> ApiState {
+        ApiState {
+            feed: feed::Feed::new(store.clone()),
+            store,
+            metrics,
+        }
+    }
+
     /// The actor of this request, for the events it writes.
     pub fn actor(&self, ctx: &Context<'_>) -> Actor {
         access(ctx).actor()

@@ -1,75 +1,34 @@
 //! The subscription root: events as they are appended, and consultations as they change.
 //!
-//! Subscribers follow the gap-safe global feed from a position, woken by the store's head watch
-//! (fed by this process's writer and, on PostgreSQL, by LISTEN/NOTIFY from other processes), with
-//! a slow poll as a safety net. A client that reconnects with `after` set to the last position it
-//! saw receives every later event exactly once.
+//! Every subscription of a schema shares one reader of the gap-safe global feed (see
+//! [`super::feed`]) and filters the events in memory, so an append costs one store read however
+//! many subscribe, and a subscription whose filter matches nothing costs no store read at all.
+//! A client that reconnects with `after` set to the last position it saw receives every later
+//! event exactly once.
 
-use std::collections::{HashMap, VecDeque};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::{Context, Result, Subscription};
 use futures_util::stream::{self, Stream};
 use uuid::Uuid;
 
+use super::feed::{Feed, Follower};
 use super::types::{Consultation, Event};
 use super::ApiState;
 use crate::auth::Access;
 use crate::commands::consultation_state;
 use crate::error::ApiError;
-use crate::http::logthrottle::Throttle;
 use crate::store::{Store, StoredEvent};
 
-/// How often a subscriber looks at the feed when no wake-up came.
-const POLL: Duration = Duration::from_secs(1);
-/// Events read per page of the feed.
-const PAGE: i64 = 200;
-
-struct Follow {
-    store: Store,
-    after: i64,
-    buffer: VecDeque<StoredEvent>,
-    head: tokio::sync::watch::Receiver<i64>,
-}
-
-impl Follow {
-    async fn next(&mut self) -> Option<StoredEvent> {
-        loop {
-            if let Some(event) = self.buffer.pop_front() {
-                self.after = event.position;
-                return Some(event);
-            }
-            match self.store.read_all_stored(self.after, PAGE).await {
-                Ok(events) if !events.is_empty() => self.buffer.extend(events),
-                Ok(_) => {
-                    let _ = tokio::time::timeout(POLL, self.head.changed()).await;
-                }
-                Err(error) => {
-                    // Every subscriber retries each second: one line a second says it for all.
-                    static FEED: Throttle = Throttle::per_second();
-                    if let Some(suppressed) = FEED.allow("subscription feed unreadable") {
-                        tracing::warn!(%error, suppressed, "subscription could not read the feed; retrying");
-                    }
-                    tokio::time::sleep(POLL).await;
-                }
-            }
-        }
-    }
-}
-
-async fn follow(ctx: &Context<'_>, after: Option<i32>) -> Result<Follow> {
+async fn follow(ctx: &Context<'_>, after: Option<i32>) -> Result<(Store, Follower)> {
     let state = ctx.data::<ApiState>()?;
-    let store = state.store.clone();
+    let store = state.feed.store().clone();
     let after = match after {
         Some(after) => i64::from(after),
         None => store.head().await.map_err(ApiError::from)?.position,
     };
-    Ok(Follow {
-        head: store.watch_head(),
-        store,
-        after,
-        buffer: VecDeque::new(),
-    })
+    Ok((store, state.feed.follow(after)))
 }
 
 /// The region of the consultation a stream belongs to (consultations and actions), cached.
@@ -105,38 +64,25 @@ async fn region_of(
 /// The permissions a subscription was opened with, checked again before each event it delivers:
 /// a token revoked or changed since ends the stream (its socket is closed by the HTTP edge too).
 struct Permit {
-    store: Store,
+    feed: Feed,
     access: Access,
-    /// The log head when the token was last found valid: a token changes only through an
-    /// append, so until the head moves the answer stands.
-    valid_at: Option<i64>,
 }
 
 impl Permit {
-    fn new(ctx: &Context<'_>, store: &Store) -> Permit {
+    fn new(ctx: &Context<'_>, feed: &Feed) -> Permit {
         Permit {
-            store: store.clone(),
+            feed: feed.clone(),
             access: super::access(ctx).clone(),
-            valid_at: None,
         }
     }
 
-    /// Whether the subscriber may still receive events. A read error says no: the stream ends
-    /// and the client resubscribes, rather than events flowing unchecked.
+    /// Whether the subscriber may still receive events (one check per token and log head,
+    /// shared by every subscription: [`Feed::token_still_valid`]).
     async fn allows(&mut self) -> bool {
-        let Access::Token(principal) = &self.access else {
-            return true; // anonymous public read: the server's flag, fixed for its life
-        };
-        let head = *self.store.watch_head().borrow();
-        if self.valid_at == Some(head) {
-            return true;
-        }
-        match crate::auth::still_valid(self.store.pool(), principal).await {
-            Ok(true) => {
-                self.valid_at = Some(head);
-                true
-            }
-            _ => false,
+        match &self.access {
+            // Anonymous public read: the server's flag, fixed for its life.
+            Access::Anonymous { .. } => true,
+            Access::Token(principal) => self.feed.token_still_valid(principal).await,
         }
     }
 }
@@ -165,29 +111,32 @@ impl Subscription {
         region: Option<String>,
     ) -> Result<impl Stream<Item = Event>> {
         super::access(ctx).read_log()?;
-        let follow = follow(ctx, after).await?;
-        let permit = Permit::new(ctx, &follow.store);
+        let (store, follow) = follow(ctx, after).await?;
+        let permit = Permit::new(ctx, &ctx.data::<ApiState>()?.feed);
         let filters = (stream_id, event_type, region, HashMap::new());
         Ok(stream::unfold(
-            (follow, filters, permit),
-            |(mut follow, mut f, mut permit)| async move {
+            (store, follow, filters, permit),
+            |(store, mut follow, mut f, mut permit)| async move {
                 loop {
                     let event = follow.next().await?;
-                    if !permit.allows().await {
-                        return None;
-                    }
+                    // The filters first, on the shared event in memory: a subscription whose
+                    // filter matches nothing costs no store read per append. Nothing is
+                    // delivered unchecked: the permit is asked before every event sent.
                     if f.0.is_some_and(|s| s != event.stream_id)
                         || f.1.as_ref().is_some_and(|t| *t != event.event_type)
                     {
                         continue;
                     }
                     if let Some(wanted) = &f.2 {
-                        let store = follow.store.clone();
                         if region_of(&store, &mut f.3, &event).await.as_ref() != Some(wanted) {
                             continue;
                         }
                     }
-                    return Some((Event::from(event), (follow, f, permit)));
+                    if !permit.allows().await {
+                        return None;
+                    }
+                    let event = Event::from(Arc::unwrap_or_clone(event));
+                    return Some((event, (store, follow, f, permit)));
                 }
             },
         ))
@@ -213,11 +162,11 @@ impl Subscription {
         } else {
             super::access(ctx).read_models()?;
         }
-        let follow = follow(ctx, after).await?;
-        let permit = Permit::new(ctx, &follow.store);
+        let (store, follow) = follow(ctx, after).await?;
+        let permit = Permit::new(ctx, &ctx.data::<ApiState>()?.feed);
         Ok(stream::unfold(
-            (follow, permit),
-            move |(mut follow, mut permit)| async move {
+            (store, follow, permit),
+            move |(store, mut follow, mut permit)| async move {
                 loop {
                     let event = follow.next().await?;
                     if event.stream_id != id {
@@ -226,10 +175,10 @@ impl Subscription {
                     if !permit.allows().await {
                         return None;
                     }
-                    let state = consultation_state(&follow.store, id, Some(event.version)).await;
+                    let state = consultation_state(&store, id, Some(event.version)).await;
                     if let Ok(Some(c)) = state.map(|s| s.consultation) {
                         let c = Consultation::from_state(c, event.version, event.position);
-                        return Some((c, (follow, permit)));
+                        return Some((c, (store, follow, permit)));
                     }
                 }
             },
