@@ -9,6 +9,7 @@ use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 
 use crate::checkpoint::Checkpoint;
 use crate::domain::token::Role;
+use crate::progress::Reporter;
 use crate::projections::ReadModels;
 use crate::seeds;
 use crate::store::{is_postgres_url, Actor, LogHead, Store, StoreConfig};
@@ -426,14 +427,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 )),
                 _ => None,
             };
-            let report = store.verify(&anchors).await?;
+            let progress = Reporter::for_stderr("verify");
+            let report = store.verify_with_progress(&anchors, &progress).await?;
+            progress.finish();
             let code = match &report.finding {
                 None => {
                     println!(
                         "intact: {} events in {} streams, head at position {} hash {}",
                         report.events, report.streams, report.tip.position, report.tip.hash
                     );
-                    let check = store.rebuild_read_models(false).await?;
+                    let progress = Reporter::for_stderr("read models");
+                    let check = store
+                        .rebuild_read_models_with_progress(false, &progress)
+                        .await?;
+                    progress.finish();
                     if check.differences.is_empty() {
                         println!(
                             "read models match a fresh rebuild of {} events",
@@ -499,7 +506,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Rebuild => {
-            let report = store.rebuild_read_models(true).await?;
+            let progress = Reporter::for_stderr("rebuild");
+            let report = store
+                .rebuild_read_models_with_progress(true, &progress)
+                .await?;
+            progress.finish();
             println!(
                 "rebuilt the read models from {} events ({} rows changed)",
                 report.events,
@@ -517,21 +528,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             after,
             output,
         } => {
+            let progress = Reporter::for_stderr("export");
             let count = match output {
                 Some(path) => {
                     let file = tokio::fs::File::create(&path)
                         .await
                         .with_context(|| format!("creating {}", path.display()))?;
                     let mut out = BufWriter::new(file);
-                    let count = store.export_ndjson(&mut out, after).await?;
+                    let count = store
+                        .export_ndjson_with_progress(&mut out, after, &progress)
+                        .await?;
                     out.shutdown().await?;
                     count
                 }
                 None => {
                     let mut out = BufWriter::new(tokio::io::stdout());
-                    store.export_ndjson(&mut out, after).await?
+                    store
+                        .export_ndjson_with_progress(&mut out, after, &progress)
+                        .await?
                 }
             };
+            progress.finish();
             eprintln!("exported {count} events");
             ExitCode::SUCCESS
         }
@@ -539,11 +556,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let input = tokio::fs::File::open(&file)
                 .await
                 .with_context(|| format!("opening {}", file.display()))?;
+            // A first quick pass counts the events, for the bar's length and the ETA.
+            let expected = crate::progress::count_events(&file)
+                .await
+                .with_context(|| format!("reading {}", file.display()))?;
+            let progress = Reporter::for_stderr("import");
             let count = store
-                .import_ndjson(&mut BufReader::new(input))
+                .import_ndjson_with_progress(&mut BufReader::new(input), Some(expected), &progress)
                 .await
                 .with_context(|| format!("importing {}", file.display()))?;
-            let rebuilt = store.rebuild_read_models(true).await?;
+            progress.finish();
+            let progress = Reporter::for_stderr("rebuild");
+            let rebuilt = store
+                .rebuild_read_models_with_progress(true, &progress)
+                .await?;
+            progress.finish();
             println!(
                 "imported {count} events; read models rebuilt from {} events",
                 rebuilt.events

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod progress;
 pub mod projections;
 pub mod seeds;
 pub mod store;

@@ -39,6 +39,8 @@ on_both_backends!(
     cli_verifies_exports_and_imports,
     a_panic_while_writing_fails_its_batch_and_the_writer_carries_on,
     checkpoints_catch_a_rewritten_history_and_refuse_forgeries,
+    progress_hook_gets_a_total_and_advances_to_it,
+    cli_progress_is_plain_lines_on_stderr_and_stdout_stays_ndjson,
 );
 
 async fn expected_version_semantics(db: &TestDb) {
@@ -1309,4 +1311,179 @@ async fn checkpoints_catch_a_rewritten_history_and_refuse_forgeries(db: &TestDb)
     std::fs::write(&file, format!("{}\n", lines[0])).unwrap();
     let out = shura(&db.url, &args);
     assert!(out.status.success(), "{out:?}");
+}
+
+/// A progress hook that records what a long operation reports through it.
+#[derive(Debug, Default)]
+struct Counting {
+    totals: std::sync::Mutex<Vec<u64>>,
+    done: std::sync::atomic::AtomicU64,
+    advances: std::sync::atomic::AtomicU64,
+    advanced_before_a_total: std::sync::atomic::AtomicBool,
+}
+
+impl shura::store::Progress for Counting {
+    fn total(&self, events: u64) {
+        self.totals.lock().unwrap().push(events);
+    }
+
+    fn advance(&self, events: u64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.totals.lock().unwrap().is_empty() {
+            self.advanced_before_a_total.store(true, SeqCst);
+        }
+        self.done.fetch_add(events, SeqCst);
+        self.advances.fetch_add(1, SeqCst);
+    }
+}
+
+impl Counting {
+    /// Asserts that a total of `events` came first and that the advances summed to it.
+    fn assert_reached(&self, what: &str, events: u64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let totals = self.totals.lock().unwrap().clone();
+        assert_eq!(totals, vec![events], "{what}: the totals reported");
+        assert_eq!(
+            self.done.load(SeqCst),
+            events,
+            "{what}: advanced to the total"
+        );
+        assert!(self.advances.load(SeqCst) >= 1, "{what}: advanced at all");
+        assert!(
+            !self.advanced_before_a_total.load(SeqCst),
+            "{what}: the total comes before the first advance"
+        );
+    }
+}
+
+async fn progress_hook_gets_a_total_and_advances_to_it(db: &TestDb) {
+    let store = db.domain_store().await;
+    shura::seeds::apply(&store, &shura::seeds::embedded())
+        .await
+        .unwrap();
+    let events = u64::try_from(store.head().await.unwrap().position).unwrap();
+    assert!(events > 10, "the seeds make a log worth counting: {events}");
+
+    let progress = Counting::default();
+    let mut export = Vec::new();
+    let count = store
+        .export_ndjson_with_progress(&mut export, 0, &progress)
+        .await
+        .unwrap();
+    assert_eq!(count, events);
+    progress.assert_reached("export", events);
+
+    let progress = Counting::default();
+    let mut tail = Vec::new();
+    store
+        .export_ndjson_with_progress(&mut tail, 3, &progress)
+        .await
+        .unwrap();
+    progress.assert_reached("export after 3", events - 3);
+
+    let progress = Counting::default();
+    let report = store.verify_with_progress(&[], &progress).await.unwrap();
+    assert!(report.is_intact());
+    progress.assert_reached("verify", events);
+
+    for keep in [false, true] {
+        let progress = Counting::default();
+        let report = store
+            .rebuild_read_models_with_progress(keep, &progress)
+            .await
+            .unwrap();
+        assert!(report.differences.is_empty(), "{:?}", report.differences);
+        progress.assert_reached(&format!("rebuild (keep {keep})"), events);
+    }
+
+    let target_db = fresh(db).await;
+    let target = target_db.domain_store().await;
+    let progress = Counting::default();
+    let imported = target
+        .import_ndjson_with_progress(&mut export.as_slice(), Some(events), &progress)
+        .await
+        .unwrap();
+    assert_eq!(imported, events);
+    progress.assert_reached("import", events);
+    target.close().await;
+    target_db.cleanup().await;
+
+    // Without the caller's count, import reports its total once it knows it, at the end.
+    let target_db = fresh(db).await;
+    let target = target_db.store().await;
+    let progress = Counting::default();
+    target
+        .import_ndjson_with_progress(&mut export.as_slice(), None, &progress)
+        .await
+        .unwrap();
+    assert_eq!(*progress.totals.lock().unwrap(), vec![events]);
+    assert_eq!(
+        progress.done.load(std::sync::atomic::Ordering::SeqCst),
+        events
+    );
+    target.close().await;
+    target_db.cleanup().await;
+}
+
+/// Runs the `shura` binary against `url` with its info log on, stderr piped (not a terminal).
+fn shura_logged(url: &str, args: &[&str]) -> (std::process::Output, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shura"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "info,sqlx=warn")
+        .env_remove("LOG_FORMAT")
+        .output()
+        .expect("run shura");
+    assert!(out.status.success(), "shura {args:?}: {out:?}");
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "shura {args:?}: no escape codes on a pipe: {stderr:?}"
+    );
+    (out, stderr)
+}
+
+async fn cli_progress_is_plain_lines_on_stderr_and_stdout_stays_ndjson(db: &TestDb) {
+    let store = db.domain_store().await;
+    shura::seeds::apply(&store, &shura::seeds::embedded())
+        .await
+        .unwrap();
+    let n = store.head().await.unwrap().position;
+    store.close().await;
+    let has = |stderr: &str, line: &str| {
+        assert!(stderr.contains(line), "{line:?} missing from {stderr}");
+    };
+
+    let (exported, stderr) = shura_logged(&db.url, &["export"]);
+    has(&stderr, &format!("export: 0/{n} events (0%)"));
+    has(&stderr, &format!("export: done, {n} events in "));
+    let stdout = String::from_utf8(exported.stdout).unwrap();
+    let positions: Vec<i64> = stdout
+        .lines()
+        .map(|line| {
+            let event: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("stdout is pure NDJSON, not {line:?}: {e}"));
+            event["position"].as_i64().unwrap()
+        })
+        .collect();
+    assert_eq!(positions, (1..=n).collect::<Vec<_>>());
+
+    let (_, stderr) = shura_logged(&db.url, &["verify"]);
+    has(&stderr, &format!("verify: 0/{n} events (0%)"));
+    has(&stderr, &format!("verify: done, {n} events in "));
+    has(&stderr, &format!("read models: done, {n} events in "));
+
+    let (_, stderr) = shura_logged(&db.url, &["rebuild"]);
+    has(&stderr, &format!("rebuild: 0/{n} events (0%)"));
+    has(&stderr, &format!("rebuild: done, {n} events in "));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.ndjson");
+    std::fs::write(&file, &stdout).unwrap();
+    let target = fresh(db).await;
+    let (_, stderr) = shura_logged(&target.url, &["import", file.to_str().unwrap()]);
+    has(&stderr, &format!("import: 0/{n} events (0%)"));
+    has(&stderr, &format!("import: done, {n} events in "));
+    has(&stderr, &format!("rebuild: done, {n} events in "));
+    target.cleanup().await;
 }

@@ -10,6 +10,7 @@ mod db;
 mod error;
 mod hash;
 mod model;
+mod progress;
 mod sql;
 mod transfer;
 mod upcast;
@@ -31,6 +32,7 @@ pub use model::{
     Actor, AppendRequest, AppendResult, ExpectedVersion, LogHead, Metadata, NewEvent,
     ProjectedEvent, RecordedEvent, StoredEvent, WriteContext,
 };
+pub use progress::{NoProgress, Progress};
 pub use transfer::{write_csv_row, write_line, Sealer, PAGE};
 pub use upcast::{UpcastStep, Upcasters};
 pub use verify::{ChainChecker, Finding, VerifyReport};
@@ -321,6 +323,17 @@ impl Store {
     /// Recomputes the whole chain and checks positions, stream versions, the head and the given
     /// anchors; reports the first bad position.
     pub async fn verify(&self, anchors: &[LogHead]) -> Result<VerifyReport, StoreError> {
+        self.verify_with_progress(anchors, &NoProgress).await
+    }
+
+    /// [`Store::verify`], reporting the events checked to `progress` (the total is the head's
+    /// position).
+    pub async fn verify_with_progress(
+        &self,
+        anchors: &[LogHead],
+        progress: &dyn Progress,
+    ) -> Result<VerifyReport, StoreError> {
+        progress.total(u64::try_from(self.head().await?.position).unwrap_or(0));
         let mut checker = ChainChecker::new(anchors);
         let mut after = 0;
         let mut finding = None;
@@ -334,6 +347,7 @@ impl Store {
                     break 'pages;
                 }
             }
+            progress.advance(rows.len() as u64);
         }
         if finding.is_none() {
             finding = checker.finish(&self.head().await?).err();
@@ -352,6 +366,21 @@ impl Store {
         out: &mut W,
         after_position: i64,
     ) -> Result<u64, StoreError> {
+        self.export_ndjson_with_progress(out, after_position, &NoProgress)
+            .await
+    }
+
+    /// [`Store::export_ndjson`], reporting the events written to `progress` (the total is the
+    /// head's position less `after_position`).
+    pub async fn export_ndjson_with_progress<W: AsyncWrite + Unpin>(
+        &self,
+        out: &mut W,
+        after_position: i64,
+        progress: &dyn Progress,
+    ) -> Result<u64, StoreError> {
+        let head = self.head().await?.position;
+        let expected = u64::try_from(head.saturating_sub(after_position)).unwrap_or(0);
+        progress.total(expected);
         let mut after = after_position;
         let mut count = 0;
         loop {
@@ -362,8 +391,13 @@ impl Store {
                 transfer::write_line(out, &row.to_stored()?).await?;
                 count += 1;
             }
+            progress.advance(rows.len() as u64);
         }
         out.flush().await?;
+        if count != expected {
+            // Events were appended meanwhile: the total was what the head said at the start.
+            progress.total(count);
+        }
         Ok(count)
     }
 
@@ -374,6 +408,23 @@ impl Store {
         &self,
         input: &mut R,
     ) -> Result<u64, StoreError> {
+        self.import_ndjson_with_progress(input, None, &NoProgress)
+            .await
+    }
+
+    /// [`Store::import_ndjson`], reporting the events read and checked to `progress`. The input
+    /// is a stream whose length the store cannot know: `expected` is the caller's count of its
+    /// events (e.g. its non-blank lines), handed on as the total; without it the total is only
+    /// reported at the end.
+    pub async fn import_ndjson_with_progress<R: AsyncBufRead + Unpin>(
+        &self,
+        input: &mut R,
+        expected: Option<u64>,
+        progress: &dyn Progress,
+    ) -> Result<u64, StoreError> {
+        if let Some(expected) = expected {
+            progress.total(expected);
+        }
         let mut tx = self.pool().begin().await?;
         let head = sql::lock_head(&mut tx).await?;
         if head.position != 0 || sql::has_events(&mut tx).await? {
@@ -405,9 +456,11 @@ impl Store {
                     if batches.send(full).await.is_err() {
                         break;
                     }
+                    progress.advance(IMPORT_BATCH as u64);
                 }
             }
             if !batch.is_empty() {
+                progress.advance(batch.len() as u64);
                 // The receiver only goes away when inserting failed, which try_join! reports.
                 let _ = batches.send(batch).await;
             }
@@ -427,6 +480,9 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.inner.head.send_replace(checker.tip().position);
+        if expected != Some(count) {
+            progress.total(count);
+        }
         Ok(count)
     }
 
@@ -436,6 +492,17 @@ impl Store {
     /// served the old models until the commit (WAL on SQLite, MVCC on PostgreSQL); appends wait,
     /// because the rebuild holds the log's head so that it sees one fixed log.
     pub async fn rebuild_read_models(&self, keep: bool) -> Result<RebuildReport, StoreError> {
+        self.rebuild_read_models_with_progress(keep, &NoProgress)
+            .await
+    }
+
+    /// [`Store::rebuild_read_models`], reporting the events replayed to `progress` (the total
+    /// is the head's position).
+    pub async fn rebuild_read_models_with_progress(
+        &self,
+        keep: bool,
+        progress: &dyn Progress,
+    ) -> Result<RebuildReport, StoreError> {
         let Some(projector) = &self.inner.projector else {
             return Ok(RebuildReport {
                 events: 0,
@@ -445,8 +512,9 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let head = sql::lock_head(&mut tx).await?;
         sql::set_page_cache(&mut tx, sql::PageCache::Replay).await?;
+        progress.total(u64::try_from(head.position).unwrap_or(0));
         let replayed = self
-            .replay(&mut tx, projector.as_ref(), head.position)
+            .replay(&mut tx, projector.as_ref(), head.position, progress)
             .await;
         // The connection goes back to the pool: it must not keep a replay's cache.
         let restored = sql::set_page_cache(&mut tx, sql::PageCache::Default).await;
@@ -468,6 +536,7 @@ impl Store {
         tx: &mut Tx,
         projector: &dyn Projector,
         head: i64,
+        progress: &dyn Progress,
     ) -> Result<(i64, Vec<String>), StoreError> {
         let before = projector.dump(tx).await?;
         projector.reset(tx).await?;
@@ -483,6 +552,7 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()?;
             group_by_stream(&mut page);
             projector.project(tx, &page).await?;
+            progress.advance(page.len() as u64);
         }
         projector.rebuilt(tx).await?;
         let after = projector.dump(tx).await?;
