@@ -148,7 +148,9 @@ pub enum CommandError {
 
 /// Pure decision functions of one aggregate, so that loading and appending are written once.
 trait Aggregate {
-    type State: Default;
+    /// `Clone` and `'static` so that the store's [`StateCache`](crate::store::StateCache) can
+    /// keep it between commands.
+    type State: Default + Clone + Send + Sync + 'static;
     type Command: Clone;
     type Event: DomainEvent;
     fn decide(state: &Self::State, command: Self::Command)
@@ -195,14 +197,32 @@ pub fn fold_recorded<E: DomainEvent, S>(
 }
 
 /// Loads a stream's state as of `up_to_version` (the latest when `None`) and its version.
+///
+/// Starts from the newest state the store's cache holds at or below that version and folds only
+/// the events after it, so a command on a long stream costs what was appended since the last
+/// one, not the stream's length. Exact for any version: the events up to a version never change.
 async fn load<A: Aggregate>(
     store: &Store,
     stream_id: Uuid,
     up_to_version: Option<i64>,
 ) -> Result<(A::State, i64), CommandError> {
-    let events = store.read_stream(stream_id, up_to_version).await?;
-    let version = events.last().map_or(0, |e| e.version);
-    let state = fold_recorded::<A::Event, _>(&events, A::State::default(), A::apply)?;
+    let cache = store.states();
+    let (known, state) = cache
+        .get::<A::State>(stream_id, up_to_version)
+        .unwrap_or_default();
+    // An older basis (an idempotent retry) already cached needs no read at all.
+    if up_to_version == Some(known) {
+        return Ok((state, known));
+    }
+    let events = store
+        .read_stream_after(stream_id, known, up_to_version)
+        .await?;
+    cache.count_folded(events.len());
+    let version = events.last().map_or(known, |e| e.version);
+    let state = fold_recorded::<A::Event, _>(&events, state, A::apply)?;
+    if version != known {
+        cache.put(stream_id, version, state.clone());
+    }
     Ok((state, version))
 }
 

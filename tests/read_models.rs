@@ -6,8 +6,10 @@ use chrono::NaiveDate;
 use common::{raw_execute, raw_i64, raw_text, TestDb};
 use serde_json::{json, Value};
 use shura::commands::{
-    consultation_state, execute, AnyCommand, CommandContext, CommandError, CommandOutcome,
+    consultation_state, execute, fold_recorded, AnyCommand, CommandContext, CommandError,
+    CommandOutcome,
 };
+use shura::domain::consultation;
 use shura::domain::DomainError;
 use shura::projections::queries::{
     dashboard_figures, search, DashboardFigures, DashboardFilter, HitKind, RankedHit,
@@ -36,6 +38,7 @@ on_both_backends!(
     graph_rows_follow_their_events_and_rebuild_alike,
     an_upgrade_that_adds_read_models_rebuilds_them,
     users_from_the_command_line_keep_their_hashes_out_of_the_log,
+    a_long_stream_is_decided_on_its_cached_state_folding_only_new_events,
 );
 
 fn id(name: &str) -> Uuid {
@@ -1165,6 +1168,102 @@ async fn writes_without_an_expected_version_are_decided_again_not_refused(db: &T
         }
     }
     assert_eq!(won, 1);
+    other.close().await;
+}
+
+/// A command on a long stream folds only the events appended since the handle's last command
+/// (the state is cached per store handle by version); states from the cache equal a full fold at
+/// every version, on either handle, and an idempotent retry is still decided on its older basis.
+async fn a_long_stream_is_decided_on_its_cached_state_folding_only_new_events(db: &TestDb) {
+    let store = db.domain_store().await;
+    let other = db.domain_store().await;
+    small_world(&store).await;
+    let c = id("c/1");
+    let note = |n: usize| {
+        json!({"aggregate": "consultation", "type": "add_context_note",
+            "consultation_id": c, "note": {"en": format!("note {n}")}})
+    };
+    for n in 0..40 {
+        run(&store, note(n)).await;
+    }
+    let folded = |s: &Store| s.states().events_folded();
+
+    // One more command folds only the event its predecessor appended.
+    let before = folded(&store);
+    let outcome = run(&store, note(40)).await;
+    assert_eq!(folded(&store) - before, 1);
+    assert!(outcome.version > 40, "{outcome:?}");
+    // A handle (a process) that never saw the stream folds it whole once...
+    let before = folded(&other);
+    run(&other, note(41)).await;
+    assert_eq!(folded(&other) - before, outcome.version as u64);
+    // ...then only what is new, its own appends included.
+    let before = folded(&other);
+    for n in 42..45 {
+        run(&other, note(n)).await;
+    }
+    assert_eq!(folded(&other) - before, 3);
+    // The first handle's state is older, not wrong: it folds its own last event and the other
+    // handle's four.
+    let before = folded(&store);
+    let last = run(&store, note(45)).await;
+    assert_eq!(folded(&store) - before, 5);
+
+    let full = |events: &[shura::store::RecordedEvent]| {
+        fold_recorded::<consultation::Event, _>(
+            events,
+            consultation::State::default(),
+            consultation::apply,
+        )
+        .unwrap()
+    };
+    let all = store.read_stream(c, None).await.unwrap();
+    assert_eq!(all.len() as i64, last.version);
+    let latest = last.version;
+    // In no particular order, so that some come from a newer entry's older neighbour.
+    for version in [latest, 7, latest - 3, 1, 20, 2, latest - 1, latest] {
+        let expected = full(&all[..version as usize]);
+        assert_eq!(expected.version, version as u64);
+        for handle in [&store, &other] {
+            let cached = consultation_state(handle, c, Some(version)).await.unwrap();
+            assert_eq!(cached, expected, "version {version}");
+        }
+    }
+    assert_eq!(
+        consultation_state(&store, c, None).await.unwrap(),
+        full(&all)
+    );
+
+    // An idempotent retry is decided again on the state its first attempt saw, now older than
+    // the stream: it is replayed, and that state is exact on both handles.
+    let mut keyed = ctx();
+    keyed.idempotency_key = Some("long-stream-note".to_owned());
+    let first = execute(&store, command(note(100)), keyed.clone())
+        .await
+        .unwrap();
+    for n in 101..110 {
+        run(&store, note(n)).await;
+    }
+    for handle in [&store, &other] {
+        let retry = execute(handle, command(note(100)), keyed.clone())
+            .await
+            .unwrap();
+        assert!(retry.replayed, "{retry:?}");
+        assert_eq!(retry.version, first.version);
+        let basis = first.version - 1;
+        let expected = full(&store.read_stream(c, Some(basis)).await.unwrap());
+        assert_eq!(
+            consultation_state(handle, c, Some(basis)).await.unwrap(),
+            expected
+        );
+    }
+    let all = store.read_stream(c, None).await.unwrap();
+    for handle in [&store, &other] {
+        assert_eq!(
+            consultation_state(handle, c, None).await.unwrap(),
+            full(&all)
+        );
+    }
     other.close().await;
 }
 

@@ -12,6 +12,7 @@ mod hash;
 mod model;
 mod progress;
 mod sql;
+mod state_cache;
 mod transfer;
 mod upcast;
 mod verify;
@@ -33,6 +34,7 @@ pub use model::{
     ProjectedEvent, RecordedEvent, StoredEvent, WriteContext,
 };
 pub use progress::{NoProgress, Progress};
+pub use state_cache::{StateCache, MAX_STREAMS as STATE_CACHE_STREAMS, VERSIONS_PER_STREAM};
 pub use transfer::{write_csv_row, write_line, Sealer, PAGE};
 pub use upcast::{UpcastStep, Upcasters};
 pub use verify::{ChainChecker, Finding, VerifyReport};
@@ -96,6 +98,9 @@ struct Inner {
     commits: Arc<std::sync::atomic::AtomicU64>,
     /// Firing or dropping it (with the store) stops the PostgreSQL listener.
     listener_stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
+    /// Aggregate states folded by commands, so that the next command on a stream folds only
+    /// the events after them.
+    states: StateCache,
 }
 
 impl Store {
@@ -128,6 +133,7 @@ impl Store {
                 head,
                 listener_stop: std::sync::Mutex::new(listener_stop),
                 commits,
+                states: StateCache::new(),
             }),
         };
         // A new migration may add read-model tables or columns that only a replay can fill
@@ -196,13 +202,31 @@ impl Store {
         stream_id: Uuid,
         up_to_version: Option<i64>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_stream_after(stream_id, 0, up_to_version).await
+    }
+
+    /// A stream's events after `after_version` and up to `up_to_version` (all when `None`),
+    /// payloads upcast: what to fold on top of a state known as of `after_version`.
+    pub async fn read_stream_after(
+        &self,
+        stream_id: Uuid,
+        after_version: i64,
+        up_to_version: Option<i64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows = sql::read_stream(
             self.pool(),
             DbUuid(stream_id),
+            after_version,
             up_to_version.unwrap_or(i64::MAX),
         )
         .await?;
         rows.iter().map(|row| self.decode(row)).collect()
+    }
+
+    /// The aggregate states this handle (and its clones) keeps between commands; see
+    /// [`StateCache`].
+    pub fn states(&self) -> &StateCache {
+        &self.inner.states
     }
 
     /// A stream's events exactly as stored (the auditor's view).
@@ -214,6 +238,7 @@ impl Store {
         let rows = sql::read_stream(
             self.pool(),
             DbUuid(stream_id),
+            0,
             up_to_version.unwrap_or(i64::MAX),
         )
         .await?;

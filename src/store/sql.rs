@@ -386,19 +386,22 @@ pub async fn execute_fixed(tx: &mut Tx, sql: &'static str) -> Result<(), StoreEr
     Ok(())
 }
 
-/// A stream's events up to `up_to_version`, in version order.
+/// A stream's events after `after_version` and up to `up_to_version`, in version order (the
+/// `(stream_id, version)` unique index serves the range).
 pub async fn read_stream(
     pool: &Pool,
     stream_id: DbUuid,
+    after_version: i64,
     up_to_version: i64,
 ) -> Result<Vec<EventRow>, StoreError> {
     const SQL: &str = concat!(
         "SELECT ",
         event_columns!(),
-        " FROM events WHERE stream_id = $1 AND version <= $2 ORDER BY version"
+        " FROM events WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version"
     );
     Ok(on_pool!(pool, p => sqlx::query_as::<_, EventRow>(SQL)
         .bind(stream_id)
+        .bind(after_version)
         .bind(up_to_version)
         .fetch_all(p)
         .await?))
