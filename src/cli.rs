@@ -191,6 +191,17 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Import follow-up progress reports from CSV (header `action,date,progress[,note][,status]
+    /// [,reason]`). Every row is checked first; any refusal is printed as `row N, column C: rule`,
+    /// nothing is written and the exit code is 2. A second import of the same file appends
+    /// nothing.
+    ImportProgress {
+        /// The CSV file.
+        file: PathBuf,
+        /// Check every row and print what would be imported, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Load an export into an empty store, keeping ids, versions, metadata and hashes.
     Import {
         /// The NDJSON file written by `shura export`.
@@ -551,6 +562,47 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             progress.finish();
             eprintln!("exported {count} events");
             ExitCode::SUCCESS
+        }
+        Command::ImportProgress { file, dry_run } => {
+            let text = tokio::fs::read_to_string(&file)
+                .await
+                .with_context(|| format!("reading {}", file.display()))?;
+            let actor = Actor::new("cli", "Command line");
+            match crate::progress_import::import_progress(&store, &text, dry_run, actor, |_| Ok(()))
+                .await
+            {
+                Ok(report) => {
+                    println!(
+                        "{} rows: {} {}, {} already imported; {} events appended",
+                        report.rows,
+                        report.new_rows,
+                        if report.dry_run {
+                            "to import (dry run, nothing written)"
+                        } else {
+                            "imported"
+                        },
+                        report.already_imported,
+                        report.appended
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(crate::progress_import::ImportError::Rows(errors)) => {
+                    for error in &errors {
+                        eprintln!("{error}");
+                    }
+                    eprintln!(
+                        "{} error(s) in {}; nothing was written",
+                        errors.len(),
+                        file.display()
+                    );
+                    ExitCode::from(2)
+                }
+                Err(error) => {
+                    store.close().await;
+                    return Err(anyhow::Error::new(error)
+                        .context(format!("importing progress from {}", file.display())));
+                }
+            }
         }
         Command::Import { file } => {
             let input = tokio::fs::File::open(&file)

@@ -15,6 +15,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod progress;
+pub mod progress_import;
 pub mod projections;
 pub mod seeds;
 pub mod store;

@@ -17,6 +17,8 @@ mod edge;
 mod graph;
 #[path = "api/mutations.rs"]
 mod mutations;
+#[path = "api/progress_import.rs"]
+mod progress_import;
 #[path = "api/recipes.rs"]
 mod recipes;
 
@@ -40,6 +42,10 @@ use graph::{
     a_consultation_record_is_typed_and_linked, a_refused_field_is_null_and_its_parents_stay,
     every_list_counts_and_filters_by_typed_values, int_arguments_outside_32_bits_are_refused,
     partial_dates_are_compared_as_far_as_known, stakeholders_and_nodes_are_reached_by_id,
+};
+use progress_import::{
+    a_bad_row_writes_nothing_and_is_named, a_good_file_imports_once_and_a_dry_run_writes_nothing,
+    the_mutation_keeps_editors_to_their_regions,
 };
 
 use checkpoints::serve_signs_checkpoints_and_verify_checks_them;
@@ -118,6 +124,9 @@ on_both_backends!(
     graphiql_is_served_from_the_binary,
     the_graphql_over_http_audit_passes,
     the_readme_first_steps_run,
+    a_good_file_imports_once_and_a_dry_run_writes_nothing,
+    a_bad_row_writes_nothing_and_is_named,
+    the_mutation_keeps_editors_to_their_regions,
     dashboard_recipes_answer_in_one_request,
     the_dashboard_and_search_take_a_constant_number_of_statements,
 );

@@ -266,6 +266,49 @@ async fn run(
     Ok(result)
 }
 
+/// What `importProgress` did (or, on a dry run, would do).
+#[derive(SimpleObject)]
+pub struct ImportProgressResult {
+    /// Report rows in the file.
+    pub rows: i32,
+    /// Rows not imported before: imported now, or to import on a dry run.
+    pub new_rows: i32,
+    /// Rows an earlier import already wrote (or repeated in the file).
+    pub already_imported: i32,
+    /// Events appended (0 on a dry run).
+    pub appended: i32,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+}
+
+async fn import_progress(
+    ctx: &Context<'_>,
+    csv: &str,
+    dry_run: bool,
+) -> Result<ImportProgressResult> {
+    let access = super::access(ctx);
+    access.write(&[])?;
+    let state = ctx.data::<ApiState>()?;
+    let report = crate::progress_import::import_progress(
+        &state.store,
+        csv,
+        dry_run,
+        state.actor(ctx),
+        |scope| access.write(scope),
+    )
+    .await
+    .map_err(crate::progress_import::ImportError::into_api)?;
+    state.metrics.appended(report.appended as u64);
+    let count = |n: usize| int(i64::try_from(n).unwrap_or(i64::MAX));
+    Ok(ImportProgressResult {
+        rows: count(report.rows)?,
+        new_rows: count(report.new_rows)?,
+        already_imported: count(report.already_imported)?,
+        appended: count(report.appended)?,
+        dry_run: report.dry_run,
+    })
+}
+
 /// The mutation root.
 pub struct Mutation;
 
@@ -325,6 +368,21 @@ macro_rules! mutations {
                     .await
                 }
             )*
+
+            /// Imports follow-up progress reports from CSV (see the README's "Bulk import of
+            /// progress"): a header `action,date,progress` with optional `note`, `status` and
+            /// `reason`, one report per row. Every row is checked first; a refused row is a
+            /// VALIDATION error naming `csv[row].column` (row 0 is the header), and nothing is
+            /// written. Importing the same file again appends nothing.
+            async fn import_progress(
+                &self,
+                ctx: &Context<'_>,
+                #[graphql(desc = "The CSV text, header first.")] csv: String,
+                #[graphql(desc = "Check every row and count, writing nothing.", default = false)]
+                dry_run: bool,
+            ) -> Result<ImportProgressResult> {
+                import_progress(ctx, &csv, dry_run).await
+            }
         }
 
         /// Each command's input type name, with the fields the domain command deserialises
