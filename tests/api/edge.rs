@@ -105,29 +105,21 @@ pub async fn the_standard_introspection_query_rebuilds_the_schema(db: &TestDb) {
         if let TypeSystemDefinition::Type(t) = definition {
             let name = t.node.name.node.to_string();
             expected.insert(name.clone());
+            let fields = match &t.node.kind {
+                TypeKind::Object(o) => Some(&o.fields),
+                TypeKind::Interface(i) => Some(&i.fields),
+                _ => None,
+            };
+            for f in fields.into_iter().flatten() {
+                let args: Vec<String> = f
+                    .node
+                    .arguments
+                    .iter()
+                    .map(|a| a.node.name.node.to_string())
+                    .collect();
+                expected.insert(format!("{name}.{}({})", f.node.name.node, args.join(",")));
+            }
             match &t.node.kind {
-                TypeKind::Object(o) => {
-                    for f in &o.fields {
-                        let args: Vec<String> = f
-                            .node
-                            .arguments
-                            .iter()
-                            .map(|a| a.node.name.node.to_string())
-                            .collect();
-                        expected.insert(format!("{name}.{}({})", f.node.name.node, args.join(",")));
-                    }
-                }
-                TypeKind::Interface(o) => {
-                    for f in &o.fields {
-                        let args: Vec<String> = f
-                            .node
-                            .arguments
-                            .iter()
-                            .map(|a| a.node.name.node.to_string())
-                            .collect();
-                        expected.insert(format!("{name}.{}({})", f.node.name.node, args.join(",")));
-                    }
-                }
                 TypeKind::InputObject(o) => {
                     for f in &o.fields {
                         expected.insert(format!("{name}.{}", f.node.name.node));
