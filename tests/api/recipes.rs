@@ -317,7 +317,7 @@ pub async fn the_dashboard_and_search_take_a_constant_number_of_statements(db: &
         action(
             &format!("statements/{n}"),
             "consultation/fes-meknes-export-2024",
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 "org/ccis-fes-meknes"
             } else {
                 "org/mic"
