@@ -190,6 +190,10 @@ pub enum Command {
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// For `--format open-data`: the directory to write the CSV files and
+        /// `datapackage.json` into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Import follow-up progress reports from CSV (header `action,date,progress[,note][,status]
     /// [,reason]`). Every row is checked first; any refusal is printed as `row N, column C: rule`,
@@ -282,6 +286,9 @@ pub enum UserAction {
 pub enum Format {
     /// One JSON object per line.
     Ndjson,
+    /// Open data: one CSV per entity and a Frictionless `datapackage.json`, cut at the head,
+    /// without personal data (into `--out DIR`).
+    OpenData,
 }
 
 /// Parses the command line, runs it, and turns the outcome into the process's exit code:
@@ -535,9 +542,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Export {
+            format: Format::OpenData,
+            out,
+            ..
+        } => {
+            let Some(dir) = out else {
+                anyhow::bail!("--format open-data needs --out DIR");
+            };
+            let report = crate::open_data::export(store.pool(), &dir)
+                .await
+                .with_context(|| format!("exporting open data into {}", dir.display()))?;
+            for (name, rows) in &report.resources {
+                eprintln!("{name}.csv: {rows} rows");
+            }
+            eprintln!(
+                "exported open data at position {} (head {}) into {}",
+                report.head.position,
+                report.head.hash,
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Export {
             format: Format::Ndjson,
             after,
             output,
+            ..
         } => {
             let progress = Reporter::for_stderr("export");
             let count = match output {

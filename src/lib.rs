@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod open_data;
 pub mod progress;
 pub mod progress_import;
 pub mod projections;

@@ -39,6 +39,7 @@ on_both_backends!(
     an_upgrade_that_adds_read_models_rebuilds_them,
     users_from_the_command_line_keep_their_hashes_out_of_the_log,
     a_long_stream_is_decided_on_its_cached_state_folding_only_new_events,
+    open_data_is_a_reproducible_package_without_personal_data,
 );
 
 fn id(name: &str) -> Uuid {
@@ -2133,4 +2134,187 @@ async fn users_from_the_command_line_keep_their_hashes_out_of_the_log(db: &TestD
             .is_some()
     );
     store.close().await;
+}
+
+/// The files of an open-data directory, by name.
+fn open_data_files(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn open_data_is_a_reproducible_package_without_personal_data(db: &TestDb) {
+    let store = db.domain_store().await;
+    shura::seeds::apply(&store, &shura::seeds::embedded())
+        .await
+        .unwrap();
+    small_world(&store).await;
+    let (email, phone) = ("private.person@example.ma", "+212 6 61 23 45 67");
+    run(
+        &store,
+        json!({"aggregate": "consultation", "type": "register_participant",
+        "consultation_id": id("c/1"), "participant_id": id("p/2"), "organisation_id": id("org/dir"),
+        "capacity": {"fr": "Chef de service"}, "role": "speaker", "attendance": "invited",
+        "contact": {"email": email, "phone": phone}}),
+    )
+    .await;
+    run(
+        &store,
+        json!({"aggregate": "action", "type": "report_progress", "action_id": id("act/1"),
+        "on": "2025-01-15", "progress": 40, "note": {"fr": "Programme rédigé"}}),
+    )
+    .await;
+    assert!(
+        raw_i64(
+            &store,
+            "SELECT COUNT(*) FROM rm_participants WHERE doc LIKE '%private.person@%'"
+        )
+        .await
+            == 1,
+        "the read model keeps the contact, so the export must leave it out"
+    );
+
+    let first = tempfile::tempdir().unwrap();
+    let report = shura::open_data::export(store.pool(), first.path())
+        .await
+        .unwrap();
+    let head = store.head().await.unwrap();
+    assert_eq!(report.head, head);
+
+    // The package: every resource, a schema whose fields are the CSV header, the cut position.
+    let files = open_data_files(first.path());
+    let package: Value = serde_json::from_slice(&files["datapackage.json"]).unwrap();
+    assert_eq!(package["shura"]["log_position"], json!(head.position));
+    assert_eq!(package["shura"]["head_hash"], json!(head.hash));
+    assert_eq!(package["licenses"][0]["name"], "CC-BY-4.0");
+    assert!(!package["sources"].as_array().unwrap().is_empty());
+    let names: Vec<&str> = package["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    let expected = [
+        "consultations",
+        "participants",
+        "recommendations",
+        "agreements",
+        "agreement_parties",
+        "key_figures",
+        "actions",
+        "progress_reports",
+        "organisations",
+        "people",
+        "posts",
+    ];
+    assert_eq!(names, expected);
+    assert_eq!(files.len(), expected.len() + 1, "{:?}", files.keys());
+    let mut counts = std::collections::HashMap::new();
+    for resource in package["resources"].as_array().unwrap() {
+        let path = resource["path"].as_str().unwrap();
+        let mut reader = csv::Reader::from_reader(&files[path][..]);
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        let fields: Vec<String> = resource["schema"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(header, fields, "{path}");
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        assert!(rows.iter().all(|r| r.len() == fields.len()), "{path}");
+        counts.insert(resource["name"].as_str().unwrap().to_owned(), rows.len());
+    }
+
+    // Row counts match the read models.
+    for (name, table) in [
+        ("consultations", "rm_consultations"),
+        ("participants", "rm_participants"),
+        ("recommendations", "rm_recommendations"),
+        ("agreements", "rm_agreements"),
+        ("agreement_parties", "rm_agreement_parties"),
+        ("key_figures", "rm_key_figures"),
+        ("actions", "rm_actions"),
+        ("organisations", "rm_organisations"),
+        ("people", "rm_people"),
+        ("posts", "rm_posts"),
+    ] {
+        let rows = raw_i64(&store, &format!("SELECT COUNT(*) FROM {table}")).await;
+        assert_eq!(counts[name] as i64, rows, "{name}");
+    }
+    assert!(counts["participants"] > 1 && counts["posts"] > 0 && counts["key_figures"] > 0);
+    assert_eq!(counts["progress_reports"], 1);
+    assert_eq!(
+        String::from_utf8_lossy(&files["people.csv"]).lines().next(),
+        Some("person_id,name_arabic,name_latin,honorific_ar,honorific_fr,honorific_en")
+    );
+    let reports = String::from_utf8_lossy(&files["progress_reports.csv"]).into_owned();
+    assert!(
+        reports.contains(&format!(
+            "{},1,2025-01-15,40,,Programme rédigé,\n",
+            id("act/1")
+        )),
+        "{reports}"
+    );
+    assert!(
+        files.values().all(|bytes| !bytes.contains(&b'\r')),
+        "\\n line ends"
+    );
+
+    // The same position gives byte-identical files.
+    let second = tempfile::tempdir().unwrap();
+    shura::open_data::export(store.pool(), second.path())
+        .await
+        .unwrap();
+    assert_eq!(open_data_files(second.path()), files);
+
+    // No contact detail anywhere, in any file's raw bytes.
+    let needles = [
+        email.as_bytes(),
+        phone.as_bytes(),
+        b"@example.ma",
+        b"61 23 45 67",
+    ];
+    for (name, bytes) in &files {
+        for needle in needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{name} contains {}",
+                String::from_utf8_lossy(needle)
+            );
+        }
+    }
+
+    // Frictionless validation (`.ci/run` installs the tool; without it the step is skipped with
+    // a notice, except under CI=true, where that fails).
+    let installed = std::process::Command::new("python3")
+        .args(["-m", "frictionless", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if installed {
+        let out = std::process::Command::new("python3")
+            .args(["-m", "frictionless", "validate"])
+            .arg(first.path().join("datapackage.json"))
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "frictionless validate: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI=true but the frictionless tool is missing (.ci/run installs it)"
+        );
+        println!("notice: `frictionless` is not installed; package validation skipped");
+    }
 }
