@@ -395,6 +395,12 @@ fn server_error(refused: &Refused) -> ServerError {
     refused.to_api_error().into_server_error()
 }
 
+/// In a request's data when its document was parsed, and passed [`check_document_text`] and
+/// [`check_expansion`], before it was handed to async-graphql already parsed
+/// (`Request::set_parsed_query`): the extension then neither parses nor checks it again.
+#[derive(Debug, Clone, Copy)]
+pub struct Checked;
+
 /// Set when a request got past parsing and validation into execution: what tells a request
 /// error (no `data` at all, GraphQL over HTTP) from an execution whose errors nulled `data`.
 #[derive(Debug, Clone, Default)]
@@ -428,12 +434,15 @@ impl Extension for RequestLimitsExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        check_document_text(query).map_err(|r| server_error(&r))?;
-        // Parsed once here to measure it; async-graphql's own parse (next) runs only on a
-        // document whose expansion is known to be small, since its depth check expands spreads.
-        let doc = async_graphql::parser::parse_query(query)
-            .map_err(|e| ServerError::new(e.to_string(), None))?;
-        check_expansion(&doc).map_err(|r| server_error(&r))?;
+        // The HTTP edge parses and checks the document itself and hands it over already parsed
+        // (`Checked`); other transports (WebSocket) are checked here. Either way async-graphql's
+        // own parse and depth check (next) run only on a document whose expansion is known to be
+        // small, since that depth check expands spreads.
+        if ctx.data_opt::<Checked>().is_none() {
+            check_document_text(query).map_err(|r| server_error(&r))?;
+            let doc = async_graphql::parser::parse_query(query).map_err(ServerError::from)?;
+            check_expansion(&doc).map_err(|r| server_error(&r))?;
+        }
         next.run(ctx, query, variables).await.map_err(|mut error| {
             tag_limit(&mut error);
             error

@@ -10,7 +10,7 @@ pub mod serve;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{ServerError, Variables};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -377,10 +377,9 @@ fn not_acceptable() -> Response {
         .into_response()
 }
 
-/// The operation a document would run: its type, or `None` when it does not parse or the
-/// operation name matches nothing (execution reports those).
-fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
-    let document = async_graphql::parser::parse_query(query).ok()?;
+/// The operation a document would run: its type, or `None` when the operation name matches
+/// nothing (execution reports that).
+fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
     match (&document.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
@@ -448,7 +447,15 @@ async fn execute(
     if let Some(Err(error)) = variables.as_ref().map(limits::check_variables) {
         return error_body(StatusCode::BAD_REQUEST, media, error);
     }
-    let op_type = operation_type(&query, operation_name.as_deref());
+    // Parsed once for the whole request: here for the operation's type and the expansion check,
+    // then handed to async-graphql. A document that does not parse or expands too far is left
+    // to async-graphql, whose parse (through the limits extension) reports it as a request error.
+    let document = async_graphql::parser::parse_query(&query)
+        .ok()
+        .filter(|doc| limits::check_expansion(doc).is_ok());
+    let op_type = document
+        .as_ref()
+        .and_then(|doc| operation_type(doc, operation_name.as_deref()));
     if method == Method::GET && op_type.is_some_and(|t| t != OperationType::Query) {
         let mut response = error_body(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -477,6 +484,10 @@ async fn execute(
     }
     if let Some(variables) = variables {
         request = request.variables(Variables::from_json(variables));
+    }
+    if let Some(document) = document {
+        request.set_parsed_query(document);
+        request = request.data(limits::Checked);
     }
     let started = Instant::now();
     // The client's name, bounded as in /metrics: a 500 kB name must not ride on every log line.
