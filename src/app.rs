@@ -32,6 +32,8 @@ pub struct AppConfig {
     pub metrics_token: Option<String>,
     /// When set, a checkpoint is signed every so many events (see [`crate::checkpoint`]).
     pub checkpoints: Option<crate::checkpoint::Schedule>,
+    /// Mark the web app's cookies `Secure` (see [`crate::web::WebState::secure_cookies`]).
+    pub secure_cookies: bool,
 }
 
 impl AppConfig {
@@ -45,6 +47,7 @@ impl AppConfig {
             connections: ConnectionLimits::default(),
             metrics_token: None,
             checkpoints: None,
+            secure_cookies: false,
         }
     }
 }
@@ -79,15 +82,24 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
     }
     let metrics = Arc::new(Metrics::default());
     let schema = graphql::schema(ApiState::new(store.clone(), metrics.clone()));
+    // One failure limiter for bearer tokens and web sign-ins: both are guesses at a secret.
+    let failures: Arc<crate::http::guard::FailureLimiter> = Default::default();
+    let web = crate::web::router(crate::web::WebState {
+        store: store.clone(),
+        failures: failures.clone(),
+        secure_cookies: config.secure_cookies,
+        timeout: config.limits.request_timeout,
+    });
     let router = edge::router(HttpState {
         schema,
         store: store.clone(),
         metrics,
         limits: config.limits,
         public_read: config.public_read,
-        failures: Default::default(),
+        failures,
         metrics_token: config.metrics_token.map(Arc::from),
-    });
+    })
+    .merge(web);
     Ok(App {
         router,
         store,
@@ -109,7 +121,7 @@ pub async fn serve(app: App, addr: SocketAddr) -> anyhow::Result<()> {
         max_connections = limits.max_connections,
         header_timeout_secs = limits.header_timeout.as_secs(),
         idle_timeout_secs = limits.idle_timeout.as_secs(),
-        "serving GraphQL at /graphql (GraphiQL in a browser), subscriptions at /graphql/ws"
+        "serving the web app at /, GraphQL at /graphql (GraphiQL in a browser), subscriptions at /graphql/ws"
     );
     // A writer that stopped (it survives a panicking batch, so this is never expected) leaves a
     // process that can read but never write: `/readyz` says so at once, and the process stops

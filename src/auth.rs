@@ -30,6 +30,9 @@ pub enum Access {
     },
     /// A valid token's holder.
     Token(Principal),
+    /// Someone signed in to the web app (see [`crate::web`]): the same roles and regions as a
+    /// token's, under the person's own name.
+    User(crate::accounts::UserPrincipal),
 }
 
 /// The holder of a valid token.
@@ -68,52 +71,62 @@ impl Access {
     pub fn actor(&self) -> Actor {
         match self {
             Access::Token(p) => p.actor(),
+            Access::User(u) => u.actor(),
             Access::Anonymous { .. } => Actor::new("anonymous", "Anonymous"),
+        }
+    }
+
+    /// The role and regions of a token's holder or a signed-in user.
+    pub fn holder(&self) -> Option<(Role, &[String])> {
+        match self {
+            Access::Token(p) => Some((p.role, &p.regions)),
+            Access::User(u) => Some((u.role, &u.regions)),
+            Access::Anonymous { .. } => None,
         }
     }
 
     /// May read the read models.
     pub fn read_models(&self) -> Result<(), ApiError> {
         match self {
-            Access::Token(_) | Access::Anonymous { public_read: true } => Ok(()),
+            Access::Token(_) | Access::User(_) | Access::Anonymous { public_read: true } => Ok(()),
             Access::Anonymous { public_read: false } => Err(unauthenticated()),
         }
     }
 
     /// May read the event log and its metadata (and fold history from it).
     pub fn read_log(&self) -> Result<(), ApiError> {
-        match self {
-            Access::Token(p) if matches!(p.role, Role::Admin | Role::Auditor) => Ok(()),
-            Access::Token(_) => Err(forbidden("read the event log")),
-            Access::Anonymous { .. } => Err(unauthenticated()),
+        match self.holder() {
+            Some((Role::Admin | Role::Auditor, _)) => Ok(()),
+            Some(_) => Err(forbidden("read the event log")),
+            None => Err(unauthenticated()),
         }
     }
 
     /// May read participants' contact details in a consultation of `region`.
     pub fn contacts(&self, region: Option<&str>) -> Result<(), ApiError> {
-        match self {
-            Access::Token(p) => match p.role {
+        match self.holder() {
+            Some((role, regions)) => match role {
                 Role::Admin | Role::Auditor => Ok(()),
-                Role::Editor if region.is_some_and(|r| p.regions.iter().any(|own| own == r)) => {
+                Role::Editor if region.is_some_and(|r| regions.iter().any(|own| own == r)) => {
                     Ok(())
                 }
                 _ => Err(forbidden("read contact details here")),
             },
-            Access::Anonymous { .. } => Err(forbidden("read contact details")),
+            None => Err(forbidden("read contact details")),
         }
     }
 
     /// May write something that touches these regions (`None`: no region).
     pub fn write(&self, regions: &[Option<String>]) -> Result<(), ApiError> {
-        match self {
-            Access::Anonymous { .. } => Err(unauthenticated()),
-            Access::Token(p) => match p.role {
+        match self.holder() {
+            None => Err(unauthenticated()),
+            Some((role, own_regions)) => match role {
                 Role::Admin => Ok(()),
                 Role::Viewer | Role::Auditor => Err(forbidden("write")),
                 Role::Editor => {
                     let own = |r: &Option<String>| {
                         r.as_ref()
-                            .is_some_and(|r| p.regions.iter().any(|own| own == r))
+                            .is_some_and(|r| own_regions.iter().any(|own| own == r))
                     };
                     if regions.iter().all(own) {
                         Ok(())
@@ -171,6 +184,33 @@ pub async fn write_scope(
         // Users are never regional either; only admins manage them (`crate::accounts`).
         AnyCommand::User(_) => vec![None],
     })
+}
+
+/// Why [`run_as`] did not run a command.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The access may not write there (`UNAUTHENTICATED` or `FORBIDDEN`); nothing was decided.
+    #[error("write refused: {}", .0.message)]
+    Refused(ApiError),
+    /// The domain or the store refused it, or the store failed.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+/// Runs a command for `access`, the one write path of every edge (GraphQL, the web app): the
+/// regions the command touches ([`write_scope`]) are checked against [`Access::write`] before
+/// anything is decided, so a refused write appends nothing; the events record the access's
+/// actor.
+pub async fn run_as(
+    store: &Store,
+    access: &Access,
+    command: AnyCommand,
+    mut context: CommandContext,
+) -> Result<crate::commands::CommandOutcome, WriteError> {
+    let scope = write_scope(store, &command).await?;
+    access.write(&scope).map_err(WriteError::Refused)?;
+    context.actor = access.actor();
+    Ok(execute(store, command, context).await?)
 }
 
 /// A new token: its id and the secret, shown once.

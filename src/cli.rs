@@ -36,7 +36,7 @@ pub struct Cli {
 pub enum Command {
     /// Apply the embedded migrations (they are also applied on every start).
     Migrate,
-    /// Serve the GraphQL API (GraphiQL at /graphql in a browser). An empty store is seeded
+    /// Serve the web app at / and the GraphQL API at /graphql (GraphiQL in a browser). An empty store is seeded
     /// with the five seed consultations first, unless --no-seed.
     Serve {
         /// Address to listen on.
@@ -49,6 +49,11 @@ pub enum Command {
         /// contact details): for public dashboards.
         #[arg(long)]
         public_read: bool,
+        /// Mark the web app's cookies `Secure` (sent over HTTPS only): set it when the service is
+        /// reached through TLS (a reverse proxy). Without it, cookies are still marked `Secure`
+        /// on requests that a proxy forwards with `X-Forwarded-Proto: https`.
+        #[arg(long, env = "SHURA_SECURE_COOKIES")]
+        secure_cookies: bool,
         /// Most connections open at once, WebSockets included. A connection past it is
         /// answered at once `503 Service Unavailable` (`Connection: close`) and closed. Keep the
         /// process's open-file limit (`ulimit -n`) above it.
@@ -348,6 +353,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             addr,
             no_seed,
             public_read,
+            secure_cookies,
             max_connections,
             header_timeout_secs,
             idle_timeout_secs,
@@ -360,6 +366,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut config = crate::app::AppConfig::new(&cli.database_url);
             config.seed_if_empty = !no_seed;
             config.public_read = public_read;
+            config.secure_cookies = secure_cookies;
             config.connections = crate::app::ConnectionLimits {
                 max_connections,
                 header_timeout: std::time::Duration::from_secs(header_timeout_secs),

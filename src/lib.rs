@@ -20,3 +20,4 @@ pub mod progress_import;
 pub mod projections;
 pub mod seeds;
 pub mod store;
+pub mod web;

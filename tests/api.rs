@@ -6,6 +6,8 @@
 mod abuse;
 #[path = "api/access.rs"]
 mod access;
+#[path = "api/browser.rs"]
+mod browser;
 #[path = "api/checkpoints.rs"]
 mod checkpoints;
 mod common;
@@ -21,6 +23,16 @@ mod mutations;
 mod progress_import;
 #[path = "api/recipes.rs"]
 mod recipes;
+#[path = "api/web.rs"]
+mod web;
+#[path = "api/web_admin.rs"]
+mod web_admin;
+#[path = "api/web_board.rs"]
+mod web_board;
+#[path = "api/web_consultations.rs"]
+mod web_consultations;
+#[path = "api/web_meeting.rs"]
+mod web_meeting;
 
 use abuse::{
     any_request_gets_a_coded_answer, authentication_failures_are_keyed_and_outages_lock_out_nobody,
@@ -48,6 +60,7 @@ use progress_import::{
     the_mutation_keeps_editors_to_their_regions,
 };
 
+use browser::browser_flows;
 use checkpoints::serve_signs_checkpoints_and_verify_checks_them;
 use connections::{
     a_metrics_token_closes_metrics_to_others, connections_past_the_cap_are_refused_clearly,
@@ -63,6 +76,14 @@ use recipes::{
     dashboard_recipes_answer_in_one_request,
     the_dashboard_and_search_take_a_constant_number_of_statements,
 };
+use web::{
+    cookies_are_secure_behind_tls, pages_carry_protective_headers_and_assets_come_from_the_binary,
+    sign_in_sessions_and_languages, sign_ins_are_limited_and_disabled_users_are_out,
+};
+use web_admin::web_stakeholders_audit_and_users;
+use web_board::web_follow_up_board_and_reminders;
+use web_consultations::web_consultation_pages;
+use web_meeting::web_meeting_flow;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -129,6 +150,15 @@ on_both_backends!(
     the_mutation_keeps_editors_to_their_regions,
     dashboard_recipes_answer_in_one_request,
     the_dashboard_and_search_take_a_constant_number_of_statements,
+    sign_in_sessions_and_languages,
+    sign_ins_are_limited_and_disabled_users_are_out,
+    pages_carry_protective_headers_and_assets_come_from_the_binary,
+    cookies_are_secure_behind_tls,
+    web_consultation_pages,
+    web_meeting_flow,
+    web_follow_up_board_and_reminders,
+    web_stakeholders_audit_and_users,
+    browser_flows,
 );
 
 /// The service and an admin token for it.

@@ -19,7 +19,8 @@ use uuid::Uuid;
 use super::inputs::{self, camel_case, graphql_path, has_field, Checked};
 use super::types::{int, Action, Consultation, Stakeholder};
 use super::ApiState;
-use crate::commands::{consultation_state, execute, AnyCommand, CommandContext, CommandError};
+use crate::auth::{run_as, WriteError};
+use crate::commands::{consultation_state, AnyCommand, CommandContext, CommandError};
 use crate::domain::{action, consultation, organisation, person, DomainError};
 use crate::error::ApiError;
 use crate::projections::lists;
@@ -200,19 +201,15 @@ async fn run(
     reason: Option<String>,
 ) -> Result<MutationResult> {
     let state = ctx.data::<ApiState>()?;
-    let scope = crate::auth::write_scope(&state.store, &command)
-        .await
-        .map_err(ApiError::from)?;
-    // Checked before anything is decided: a refused write appends nothing.
-    super::access(ctx).write(&scope)?;
     let stream_type = command.stream_type();
     let mut context = CommandContext::new(state.actor(ctx));
     context.expected_version = expected_version.map(i64::from);
     context.idempotency_key = idempotency_key;
     context.reason = reason;
-    let outcome = match execute(&state.store, command, context).await {
+    let outcome = match run_as(&state.store, super::access(ctx), command, context).await {
         Ok(outcome) => outcome,
-        Err(error) => {
+        Err(WriteError::Refused(error)) => return Err(error.into()),
+        Err(WriteError::Command(error)) => {
             if matches!(error, CommandError::Store(StoreError::Conflict { .. })) {
                 state.metrics.conflict();
             }

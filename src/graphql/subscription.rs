@@ -83,6 +83,8 @@ impl Permit {
             // Anonymous public read: the server's flag, fixed for its life.
             Access::Anonymous { .. } => true,
             Access::Token(principal) => self.feed.token_still_valid(principal).await,
+            // Web sessions are not GraphQL credentials (the HTTP edge never makes one here).
+            Access::User(_) => false,
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod facts;
 pub mod server;
+pub mod web;
 
 use serde_json::{json, Value};
 use shura::store::{

@@ -1,0 +1,16 @@
+dashboard-title = لوحة القيادة
+dashboard-progress = تقدم التتبع
+dashboard-by-month = المشاورات حسب الشهر
+dashboard-recommendations-by-status = التوصيات حسب الحالة
+dashboard-recommendations-by-theme = التوصيات حسب المحور
+dashboard-actions-by-status = إجراءات التتبع حسب الحالة
+dashboard-budget-by-programme = الميزانية الملتزم بها حسب البرنامج
+dashboard-overdue = إجراءات متأخرة
+dashboard-due-soon = آجال خلال 30 يومًا
+budget-no-programme = بدون برنامج
+kpi-actions = إجراءات التتبع
+kpi-done = منجزة
+kpi-average = متوسط التقدم
+kpi-due-soon = آجال خلال 30 يومًا
+nothing-overdue = لا توجد إجراءات متأخرة.
+nothing-due-soon = لا توجد آجال خلال 30 يومًا.

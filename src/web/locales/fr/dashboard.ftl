@@ -1,0 +1,16 @@
+dashboard-title = Tableau de bord
+dashboard-progress = Avancement du suivi
+dashboard-by-month = Consultations par mois
+dashboard-recommendations-by-status = Recommandations par statut
+dashboard-recommendations-by-theme = Recommandations par thème
+dashboard-actions-by-status = Actions de suivi par statut
+dashboard-budget-by-programme = Budget engagé par programme
+dashboard-overdue = Actions en retard
+dashboard-due-soon = Échéance dans les 30 jours
+budget-no-programme = Sans programme
+kpi-actions = Actions de suivi
+kpi-done = Terminées
+kpi-average = Avancement moyen
+kpi-due-soon = À échéance sous 30 jours
+nothing-overdue = Aucune action en retard.
+nothing-due-soon = Aucune échéance dans les 30 jours.
