@@ -102,6 +102,23 @@ impl Access {
         }
     }
 
+    /// May read one record's history (who changed what, when, why) and its earlier states, for
+    /// a record of `region`: whoever reads the log (admins, auditors), and the editors of that
+    /// region, who keep its record and answer for it. The web app's consultation and action
+    /// pages show it by this rule; the whole log stays with [`Access::read_log`].
+    pub fn history(&self, region: Option<&str>) -> Result<(), ApiError> {
+        match self.holder() {
+            Some((Role::Admin | Role::Auditor, _)) => Ok(()),
+            Some((Role::Editor, regions))
+                if region.is_some_and(|r| regions.iter().any(|own| own == r)) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(forbidden("read this record's history")),
+            None => Err(unauthenticated()),
+        }
+    }
+
     /// May read participants' contact details in a consultation of `region`.
     pub fn contacts(&self, region: Option<&str>) -> Result<(), ApiError> {
         match self.holder() {
