@@ -259,6 +259,66 @@ pub async fn list_users(pool: &Pool) -> Result<Vec<UserInfo>, StoreError> {
     Ok(on_pool!(pool, p => sqlx::query_as::<_, UserInfo>(SQL).fetch_all(p).await?))
 }
 
+/// Checks an e-mail address with lettre's parser: `INVALID_FORMAT` naming `email` when it is not
+/// one (`name@domain`, no display name, no spaces).
+pub fn check_email(email: &str) -> Result<(), AccountError> {
+    if email.trim().parse::<lettre::Address>().is_ok() {
+        return Ok(());
+    }
+    let rule = Rule::InvalidFormat {
+        expected: "an e-mail address (name@domain)".to_owned(),
+    };
+    Err(DomainError::validation("email", rule).into())
+}
+
+/// Sets (or replaces) a user's e-mail address, where `shura remind` sends its digests. Like the
+/// password, not an event: an address is personal data to correct or erase, which the log could
+/// never do (see `migrations/*/0010_user_emails.sql`). The address is checked with lettre's
+/// parser (`INVALID_FORMAT` naming `email`) and kept as given, trimmed.
+pub async fn set_email(store: &Store, username: &str, email: &str) -> Result<(), AccountError> {
+    const SQL: &str = "INSERT INTO user_emails (user_id, email, updated_at) VALUES ($1, $2, $3) \
+        ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, \
+        updated_at = excluded.updated_at";
+    let email = email.trim();
+    check_email(email)?;
+    let id = existing(store.pool(), username).await?;
+    let now = DbTime(chrono::Utc::now());
+    on_pool!(store.pool(), p => sqlx::query(SQL)
+        .bind(DbUuid(id))
+        .bind(email)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())
+        .map_err(StoreError::from)?);
+    Ok(())
+}
+
+/// An active user with an e-mail address: whom `shura remind` may write to.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserEmail {
+    /// Its id.
+    pub id: DbUuid,
+    /// The name it signs in with.
+    pub username: String,
+    /// The name shown to others.
+    pub display_name: Option<String>,
+    /// Its role.
+    pub role: String,
+    /// JSON array of its regions.
+    pub regions: String,
+    /// Its address.
+    pub email: String,
+}
+
+/// Every user that is not disabled and has an e-mail address, by username.
+pub async fn users_with_email(pool: &Pool) -> Result<Vec<UserEmail>, StoreError> {
+    const SQL: &str = "SELECT u.id, u.username, u.display_name, u.role, u.regions, e.email \
+        FROM rm_users u JOIN user_emails e ON e.user_id = u.id WHERE u.disabled = 0 \
+        ORDER BY u.username";
+    Ok(on_pool!(pool, p => sqlx::query_as::<_, UserEmail>(SQL).fetch_all(p).await?))
+}
+
 /// Checks a username and password. `None` when the user is unknown, has no password, is
 /// disabled, or the password does not match; the caller cannot tell which (log it, never show
 /// it). An argon2id verification runs in every case but a password longer than the longest

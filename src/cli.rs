@@ -211,6 +211,25 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// E-mail each editor with an address (see `shura user email`) one digest of its regions'
+    /// follow-up actions that are overdue or due within 30 days (admins: every region), in
+    /// Arabic and French. Plain SMTP to a relay: for TLS, run a local relay (postfix, msmtp...)
+    /// that forwards with TLS, and point --smtp at it.
+    Remind {
+        /// Print who would get what (address, number of actions, subject) and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The SMTP relay, as smtp://HOST[:PORT] (port 25 by default; no TLS, see above).
+        #[arg(long, env = "SHURA_SMTP_URL", value_name = "URL")]
+        smtp: Option<String>,
+        /// The sender's address.
+        #[arg(long, env = "SHURA_MAIL_FROM", value_name = "ADDRESS")]
+        from: Option<String>,
+        /// The web app's address (e.g. https://shura.example.ma), to make links absolute;
+        /// without it they are paths (/actions/ID).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
     /// Load an export into an empty store, keeping ids, versions, metadata and hashes.
     Import {
         /// The NDJSON file written by `shura export`.
@@ -263,6 +282,16 @@ pub enum UserAction {
         /// Read the password (12 to 1,024 characters) from standard input; required.
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// Its e-mail address, for `shura remind` (kept outside the event log).
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
+    },
+    /// Set a user's e-mail address, where `shura remind` writes (kept outside the event log).
+    Email {
+        /// The user's username.
+        username: String,
+        /// The address.
+        email: String,
     },
     /// List users (never their password hashes).
     List,
@@ -641,6 +670,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Remind {
+            dry_run,
+            smtp,
+            from,
+            base_url,
+        } => {
+            remind(&store, dry_run, smtp, from, base_url).await?;
+            ExitCode::SUCCESS
+        }
         Command::Import { file } => {
             let input = tokio::fs::File::open(&file)
                 .await
@@ -710,8 +748,13 @@ async fn user(store: &Store, action: UserAction) -> anyhow::Result<()> {
             role,
             regions,
             password_stdin: _,
+            email,
         } => {
             let role = Role::parse("role", &role)?;
+            // A bad address is refused before the user is created.
+            if let Some(email) = &email {
+                crate::accounts::check_email(email)?;
+            }
             let password = read_password().await?;
             let id = crate::accounts::create_user(
                 store,
@@ -724,6 +767,14 @@ async fn user(store: &Store, action: UserAction) -> anyhow::Result<()> {
             )
             .await?;
             println!("user {username} created ({id})");
+            if let Some(email) = email {
+                crate::accounts::set_email(store, &username, &email).await?;
+                println!("e-mail address of {username} set");
+            }
+        }
+        UserAction::Email { username, email } => {
+            crate::accounts::set_email(store, &username, &email).await?;
+            println!("e-mail address of {username} set");
         }
         UserAction::List => {
             for u in crate::accounts::list_users(store.pool()).await? {
@@ -762,6 +813,31 @@ async fn user(store: &Store, action: UserAction) -> anyhow::Result<()> {
             println!("password of {username} set");
         }
     }
+    Ok(())
+}
+
+/// `shura remind`: the digests of [`crate::remind`], printed (dry run) or sent.
+async fn remind(
+    store: &Store,
+    dry_run: bool,
+    smtp: Option<String>,
+    from: Option<String>,
+    base_url: Option<String>,
+) -> anyhow::Result<()> {
+    let today = chrono::Utc::now().date_naive();
+    let digests = crate::remind::digests(store.pool(), today, base_url.as_deref()).await?;
+    if dry_run {
+        for d in &digests {
+            println!("{}\t{} actions\t{}", d.to, d.actions.len(), d.subject);
+        }
+        println!("{} digests (dry run, nothing sent)", digests.len());
+        return Ok(());
+    }
+    let (Some(smtp), Some(from)) = (smtp, from) else {
+        anyhow::bail!("sending needs --smtp smtp://HOST[:PORT] and --from ADDRESS (or --dry-run)");
+    };
+    let sent = crate::remind::send(&digests, &smtp, &from).await?;
+    println!("{sent} digests sent");
     Ok(())
 }
 

@@ -18,6 +18,7 @@ pub mod open_data;
 pub mod progress;
 pub mod progress_import;
 pub mod projections;
+pub mod remind;
 pub mod seeds;
 pub mod store;
 pub mod web;

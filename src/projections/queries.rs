@@ -363,6 +363,20 @@ pub struct DueActions {
     pub due_soon: Vec<ActionRecord>,
 }
 
+/// How many unfinished actions of `region` (every region when `None`) are overdue or due within
+/// [`DUE_SOON_DAYS`] days of `today`: the dashboard's `overdue + due_soon`, counted alone (the
+/// web app's reminder badge, on every page) through the `(status, due_date)` index.
+pub async fn due_action_count(pool: &Pool, region: Option<&str>, today: NaiveDate) -> Result<i64> {
+    const SQL: &str = "SELECT COUNT(*) FROM rm_actions WHERE status NOT IN ('done', 'cancelled') \
+        AND due_date <= $1 AND ($2 IS NULL OR region = $2)";
+    let last = day(due_soon_end(today)?);
+    Ok(on_pool!(pool, p => sqlx::query_scalar::<_, i64>(SQL)
+        .bind(&last)
+        .bind(region)
+        .fetch_one(p)
+        .await?))
+}
+
 /// The dashboard's overdue and due-soon actions, at most `limit` of each, with one statement.
 /// An action's `due_date` is the latest day it can be due, so a partial due date ("March
 /// 2025") is overdue only once it certainly is.
