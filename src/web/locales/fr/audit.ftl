@@ -1,1 +1,99 @@
 # The audit pages.
+audit-title = Audit du journal
+audit-chain = État de la chaîne
+audit-head-position = Position de tête
+audit-head-hash = Empreinte (SHA-256)
+audit-checkpoint = Dernier point de contrôle signé
+audit-checkpoint-position = Position signée
+audit-checkpoint-made = Établi le
+audit-checkpoint-key = Clé
+audit-no-checkpoint = Aucun point de contrôle signé pour l’instant.
+audit-verify = Vérification
+audit-verify-explain = Recalcule toute la chaîne d’empreintes et contrôle les positions, les versions des flux et la tête. Lit tout le journal : cela peut prendre un moment.
+audit-verify-submit = Vérifier le journal
+audit-verify-ok = Journal intact jusqu’à la position { $position }.
+audit-verify-broken = Journal altéré : la chaîne ne se vérifie plus.
+audit-verify-first-problem = Premier problème, à la position { $position } :
+audit-verify-events = { $count ->
+    [0] Aucun événement
+    [one] { $n } événement
+   *[other] { $n } événements
+}
+audit-verify-streams = { $count ->
+    [0] Aucun flux
+    [one] { $n } flux
+   *[other] { $n } flux
+}
+audit-exports = Exports
+audit-export-log = Télécharger le journal (NDJSON)
+audit-export-log-explain = Tout le journal, un événement par ligne, avec métadonnées et empreintes, tel que l’écrit « shura export » : il se réimporte et se vérifie.
+audit-export-open-data = Les données ouvertes (CSV et datapackage.json, sans données personnelles) se produisent sur le serveur avec la commande :
+audit-feed = Flux des événements
+audit-filter-stream-type = Type de flux
+audit-filter-all = Tous
+audit-filter-actor = Auteur (identifiant ou nom)
+audit-filter-from-position = À partir de la position
+audit-filter-from-position-hint = Vide : les plus récents d’abord.
+audit-feed-newest-first = Les plus récents d’abord.
+audit-feed-by-position = Par ordre de position.
+audit-feed-empty = Aucun événement ne correspond.
+audit-feed-stopped = La recherche s’est arrêtée après 5 000 événements parcourus ; continuez pour chercher plus loin.
+audit-feed-next = Page suivante
+audit-position = Position
+audit-time = Enregistré le
+audit-stream = Flux
+audit-event-type = Événement
+audit-actor = Auteur
+audit-reason = Motif
+audit-stream-title = Historique d’un flux
+audit-back = Retour à l’audit
+audit-open-record = Ouvrir la fiche
+audit-stream-id = Identifiant
+audit-stream-events = Événements
+audit-version = Version { $version }
+audit-correlation-id = Corrélation
+audit-causation-id = Cause
+audit-idempotency-key = Clé d’idempotence
+audit-event-id = Identifiant de l’événement
+audit-schema-version = Version du schéma
+audit-payload = Contenu
+stream-type-organisation = Organisme
+stream-type-person = Personne
+stream-type-consultation = Consultation
+stream-type-action = Action de suivi
+stream-type-token = Jeton d’accès
+stream-type-user = Utilisateur
+role-admin = Administrateur
+role-editor = Éditeur
+role-viewer = Lecteur
+role-auditor = Auditeur
+users-title = Utilisateurs
+users-accounts = Comptes
+users-username = Nom d’utilisateur
+users-username-format = De 3 à 64 caractères : lettres minuscules latines, chiffres, point, tiret et tiret bas.
+users-display-name = Nom affiché
+users-role = Rôle
+users-regions = Régions
+users-regions-hint = Les régions où un éditeur peut écrire.
+users-state = État
+users-state-active = Actif
+users-state-disabled = Désactivé
+users-password = Mot de passe
+users-password-set = Défini
+users-password-none = Aucun
+users-actions = Actions
+users-disable = Désactiver { $name }
+users-enable = Réactiver { $name }
+users-new = Nouvel utilisateur
+users-initial-password = Mot de passe initial
+users-password-hint = Au moins 12 caractères ; une phrase de passe est bienvenue.
+users-password-confirmation = Confirmer le mot de passe
+users-password-too-short = Le mot de passe doit compter au moins { $min } caractères.
+users-password-mismatch = Les deux mots de passe ne sont pas identiques.
+users-create = Créer l’utilisateur
+users-created = Utilisateur { $name } créé.
+users-disabled = Utilisateur { $name } désactivé ; ses sessions ont été fermées.
+users-enabled = Utilisateur { $name } réactivé.
+users-email = Adresse électronique
+users-email-hint = Facultative : les rappels de suivi y sont envoyés.
+users-email-format = Saisissez une adresse électronique valide (nom@domaine).
