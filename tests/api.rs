@@ -79,6 +79,7 @@ use recipes::{
 use web::{
     cookies_are_secure_behind_tls, pages_carry_protective_headers_and_assets_come_from_the_binary,
     sign_in_sessions_and_languages, sign_ins_are_limited_and_disabled_users_are_out,
+    the_readme_first_user_can_sign_in,
 };
 use web_admin::web_stakeholders_audit_and_users;
 use web_board::web_follow_up_board_and_reminders;
@@ -154,6 +155,7 @@ on_both_backends!(
     sign_ins_are_limited_and_disabled_users_are_out,
     pages_carry_protective_headers_and_assets_come_from_the_binary,
     cookies_are_secure_behind_tls,
+    the_readme_first_user_can_sign_in,
     web_consultation_pages,
     web_meeting_flow,
     web_follow_up_board_and_reminders,

@@ -6,6 +6,7 @@
 
 mod data;
 mod load;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -99,6 +100,7 @@ pub struct Report {
 
 /// Sizes of one run.
 struct Sizes {
+    quick: bool,
     appends: usize,
     contention: usize,
     bulk: usize,
@@ -168,6 +170,7 @@ impl Fresh {
 pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
     let sizes = if config.quick {
         Sizes {
+            quick: true,
             appends: 800,
             contention: 200,
             bulk: 100_000,
@@ -176,6 +179,7 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
         }
     } else {
         Sizes {
+            quick: false,
             appends: 8_000,
             contention: 2_000,
             bulk: 1_000_000,
@@ -401,6 +405,34 @@ async fn measure(
         + at_big.dashboard.failures
         + at_big.ceiling.failures;
     figures.push(Figure::new("failed requests", failures as f64, "requests"));
+
+    // 7: the web app's pages, server time, on the big log.
+    let timings = web::pages(&big_db.url, web::samples(sizes.quick)).await?;
+    let floor = timings.first().map_or(0.0, |t| t.p99_ms);
+    let floor_p50 = timings.first().map_or(0.0, |t| t.p50_ms);
+    let target = web::PAGE_P99_TARGET.as_secs_f64() * 1000.0;
+    for t in timings.iter().skip(1) {
+        figures.push(
+            Figure::new(
+                &format!("web page {} at {big} events: p99 server time", t.page),
+                t.p99_ms,
+                "ms",
+            )
+            .against("/healthz p99 on the same router", floor)
+            .target(
+                "<= 50 ms, every request 200",
+                t.failures == 0 && t.p99_ms <= target,
+            ),
+        );
+        figures.push(
+            Figure::new(
+                &format!("web page {} at {big} events: p50 server time", t.page),
+                t.p50_ms,
+                "ms",
+            )
+            .against("/healthz p50 on the same router", floor_p50),
+        );
+    }
     big_db.drop_schema().await;
     small_db.drop_schema().await;
     Ok(())

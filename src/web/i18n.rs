@@ -204,7 +204,7 @@ impl Tr {
     pub fn count(&self, id: &str, count: impl std::borrow::Borrow<i64>) -> String {
         let count = *count.borrow();
         let mut args = FluentArgs::new();
-        args.set("count", count);
+        args.set("count", plural_selector(self.lang, count));
         args.set("n", self.int(count));
         self.format(id, Some(&args))
     }
@@ -404,6 +404,22 @@ impl fmt::Display for Shown<'_> {
 // The value is escaped above; the markup around it is ours.
 impl askama::filters::HtmlSafe for Shown<'_> {}
 
+/// The number a message's plural is selected on. CLDR's Arabic rules look at the last two digits
+/// (few: n % 100 in 3..10, many: n % 100 in 11..99), but intl_pluralrules 7.0 tests the whole
+/// number, so that 103 days would read as "other" (يوم) instead of "few" (أيام). For Arabic, a
+/// count from 100 on is selected by a small number of the same category.
+fn plural_selector(lang: Lang, count: i64) -> i64 {
+    let n = count.unsigned_abs();
+    if lang != Lang::Ar || n < 100 {
+        return count;
+    }
+    match n % 100 {
+        3..=10 => 3,
+        11..=99 => 11,
+        _ => 100,
+    }
+}
+
 fn group_digits(digits: &str, group: &str, negative: bool) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * group.len() + 1);
     if negative {
@@ -492,6 +508,12 @@ mod tests {
         assert_eq!(distinct.len(), 6, "{forms:?}");
         let fr = Tr::new(Lang::Fr);
         assert_ne!(fr.count("overdue-count", 1), fr.count("overdue-count", 2));
+        // Hundreds follow their last two digits: 103 as 3 (few), 111 as 11 (many), 200 other.
+        let strip = |s: String| s.replace(['\u{2068}', '\u{2069}'], "");
+        assert_eq!(strip(ar.count("overdue-count", 103)), "103 إجراءات متأخرة");
+        assert_eq!(strip(ar.count("overdue-count", 111)), "111 إجراءً متأخرًا");
+        assert_eq!(strip(ar.count("overdue-count", 200)), "200 إجراء متأخر");
+        assert_eq!(strip(ar.count("overdue-count", 1_000_003)), "1.000.003 إجراءات متأخرة");
     }
 
     #[test]

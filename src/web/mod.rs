@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -69,6 +69,9 @@ pub struct Viewer {
     pub path: String,
     /// The client's address, when known.
     pub address: Option<IpAddr>,
+    /// Follow-ups of the person's regions overdue or due within 30 days (the reminders badge;
+    /// counted for pages, `GET`, only).
+    pub reminders: i64,
 }
 
 impl Viewer {
@@ -126,6 +129,7 @@ impl Viewer {
                 .map(|s| s.csrf.clone())
                 .unwrap_or_default(),
             path: self.path.clone(),
+            reminders: self.reminders,
         }
     }
 
@@ -176,6 +180,8 @@ pub struct PageContext {
     pub csrf: String,
     /// The current path, for the language switch to come back to.
     pub path: String,
+    /// The reminders badge's count.
+    pub reminders: i64,
 }
 
 impl PageContext {
@@ -327,10 +333,24 @@ pub async fn resolve(State(state): State<WebState>, mut request: Request, next: 
         secure,
         path,
         address,
+        reminders: 0,
     };
     if let Some(secret) = session::cookie(headers, session::SESSION_COOKIE) {
         match session::lookup(state.store.pool(), secret).await {
             Ok(found) => viewer.session = found,
+            Err(error) => return WebError::from(error).render(&viewer),
+        }
+    }
+    if let (Some(session), true) = (&viewer.session, request.method() == Method::GET) {
+        // Admins (and people without a region) are reminded of every region's follow-ups.
+        let regions: &[String] = if session.user.role == Role::Admin {
+            &[]
+        } else {
+            &session.user.regions
+        };
+        let today = chrono::Utc::now().date_naive();
+        match pages::board::reminder_count(state.store.pool(), regions, today).await {
+            Ok(count) => viewer.reminders = count,
             Err(error) => return WebError::from(error).render(&viewer),
         }
     }

@@ -263,3 +263,52 @@ pub async fn cookies_are_secure_behind_tls(db: &TestDb) {
         assert!(session.contains(part), "{session}");
     }
 }
+
+/// The README's first lines: the serve command names the web app's address, and the first-user
+/// command, run as written, makes an admin who can sign in.
+pub async fn the_readme_first_user_can_sign_in(db: &TestDb) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let head: Vec<&str> = readme.lines().take(15).collect();
+    assert!(head.iter().any(|l| l.starts_with("cargo run -- serve")
+        && l.contains("web app at http://127.0.0.1:8080/")));
+    let line = head
+        .iter()
+        .find(|l| l.contains("user create"))
+        .expect("the first-user command in the README's first lines");
+    // printf '%s' 'PASSPHRASE' | cargo run -- user create ARGS...
+    let passphrase = line.split('\'').nth(3).expect("the passphrase");
+    let args: Vec<&str> = line
+        .split("cargo run -- ")
+        .nth(1)
+        .expect("the command")
+        .split_whitespace()
+        .collect();
+    let api = app(db, false).await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_shura"))
+        .args(&args)
+        .env("DATABASE_URL", &db.url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("shura user create");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(passphrase.as_bytes()).await.unwrap();
+    }
+    let output = child.wait_with_output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut client = WebClient::new(api.app.router.clone(), "ar");
+    client.sign_in("admin", passphrase).await;
+    let home = client.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    // An admin is offered the users and audit pages.
+    assert!(home.body.contains("href=\"/users\""));
+    assert!(home.body.contains("href=\"/audit\""));
+}

@@ -81,3 +81,7 @@ overdue-count = { $count ->
     [one] action en retard
    *[other] actions en retard
 }
+reminders-due = { $count ->
+    [one] { $n } suivi en retard ou à échéance proche
+   *[other] { $n } suivis en retard ou à échéance proche
+}
