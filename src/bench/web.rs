@@ -54,11 +54,12 @@ pub async fn pages(url: &str, samples: usize) -> anyhow::Result<Vec<PageTiming>>
     let cookie = format!("{}={secret}", crate::web::session::SESSION_COOKIE);
 
     let pool = store.pool();
-    let consultation = lists::consultations(pool, &ConsultationFilter::default(), false, 1, None, false)
-        .await?
-        .rows
-        .first()
-        .map(|c| c.id.0);
+    let consultation =
+        lists::consultations(pool, &ConsultationFilter::default(), false, 1, None, false)
+            .await?
+            .rows
+            .first()
+            .map(|c| c.id.0);
     let action = lists::actions(pool, &ActionFilter::default(), 1, None, false)
         .await?
         .rows

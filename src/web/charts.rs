@@ -1,6 +1,10 @@
 //! Charts drawn on the server as SVG: no script, no library, readable on any phone. Each chart
 //! is drawn beside a table of its numbers (the template's), which screen readers read; the SVG
 //! itself is marked decorative (`aria-hidden`).
+//!
+//! Coordinates are laid out for each direction here (in Arabic, labels on the right and bars
+//! growing to the left), so the drawing itself is `direction="ltr"`: otherwise an Arabic page's
+//! `rtl` would flip every `text-anchor` and push the labels out of the picture.
 
 use std::fmt::{self, Write};
 
@@ -51,7 +55,8 @@ impl BarChart {
         write!(
             out,
             "<svg class=\"chart\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" \
-             aria-hidden=\"true\" focusable=\"false\" xmlns=\"http://www.w3.org/2000/svg\">"
+             direction=\"ltr\" aria-hidden=\"true\" focusable=\"false\" \
+             xmlns=\"http://www.w3.org/2000/svg\">"
         )?;
         for (i, bar) in self.bars.iter().enumerate() {
             let y = i64::try_from(i).unwrap_or(0).saturating_mul(ROW);

@@ -513,7 +513,10 @@ mod tests {
         assert_eq!(strip(ar.count("overdue-count", 103)), "103 إجراءات متأخرة");
         assert_eq!(strip(ar.count("overdue-count", 111)), "111 إجراءً متأخرًا");
         assert_eq!(strip(ar.count("overdue-count", 200)), "200 إجراء متأخر");
-        assert_eq!(strip(ar.count("overdue-count", 1_000_003)), "1.000.003 إجراءات متأخرة");
+        assert_eq!(
+            strip(ar.count("overdue-count", 1_000_003)),
+            "1.000.003 إجراءات متأخرة"
+        );
     }
 
     #[test]

@@ -270,8 +270,10 @@ pub async fn the_readme_first_user_can_sign_in(db: &TestDb) {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
     let head: Vec<&str> = readme.lines().take(15).collect();
-    assert!(head.iter().any(|l| l.starts_with("cargo run -- serve")
-        && l.contains("web app at http://127.0.0.1:8080/")));
+    assert!(head
+        .iter()
+        .any(|l| l.starts_with("cargo run -- serve")
+            && l.contains("web app at http://127.0.0.1:8080/")));
     let line = head
         .iter()
         .find(|l| l.contains("user create"))

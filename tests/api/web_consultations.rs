@@ -221,7 +221,10 @@ async fn a_record_shows_its_facts(admin: &mut WebClient, editor: &mut WebClient)
     // Recommendations with status and themes; the key figure to the dirham; a point's speaker.
     assert!(body.contains("تحسين الإطار التنظيمي والتشريعي لدعم الصادرات"));
     assert!(body.contains("مقترحة"));
-    assert!(body.contains("regulatory-framework"));
+    assert!(
+        body.contains("<span dir=\"auto\">الإطار التنظيمي</span>"),
+        "a theme by its Arabic name"
+    );
     assert!(body.contains("2.600.000.000\u{a0}د.م."), "{body}");
     assert!(body.contains("بلغت قيمتها الإجمالية 2,6 مليار درهم"));
     assert!(body.contains("اقتباس"));

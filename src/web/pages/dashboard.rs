@@ -190,7 +190,7 @@ async fn render(state: &WebState, viewer: &Viewer, params: Params) -> WebResult 
             &tr,
             "dashboard-recommendations-by-theme",
             &counts.recommendations_by_theme,
-            str::to_owned,
+            |k| tr.value("theme", k),
         ),
         chart(
             &tr,

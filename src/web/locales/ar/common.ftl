@@ -93,3 +93,21 @@ reminders-due = { $count ->
     [many] { $n } تتبعًا متأخرًا أو قريب الأجل
    *[other] { $n } تتبع متأخر أو قريب الأجل
 }
+# Recommendation themes (the domain's slugs; a theme without a message shows its slug).
+theme-capacity-building = تقوية القدرات
+theme-certification = الإشهاد
+theme-commercial-diplomacy = الدبلوماسية الاقتصادية
+theme-export-development = تنمية الصادرات
+theme-export-promotion = إنعاش الصادرات
+theme-governance = الحكامة
+theme-international-relations = العلاقات الدولية
+theme-made-in-morocco = صنع في المغرب
+theme-management = التدبير
+theme-market-access = الولوج إلى الأسواق
+theme-market-intelligence = اليقظة التجارية
+theme-quality-standards = معايير الجودة
+theme-regulatory-framework = الإطار التنظيمي
+theme-research = البحث العلمي
+theme-target-markets = الأسواق المستهدفة
+theme-training = التكوين
+theme-university-involvement = انخراط الجامعة

@@ -85,3 +85,21 @@ reminders-due = { $count ->
     [one] { $n } suivi en retard ou à échéance proche
    *[other] { $n } suivis en retard ou à échéance proche
 }
+# Recommendation themes (the domain's slugs; a theme without a message shows its slug).
+theme-capacity-building = Renforcement des capacités
+theme-certification = Certification
+theme-commercial-diplomacy = Diplomatie économique
+theme-export-development = Développement des exportations
+theme-export-promotion = Promotion des exportations
+theme-governance = Gouvernance
+theme-international-relations = Relations internationales
+theme-made-in-morocco = Made in Morocco
+theme-management = Gestion
+theme-market-access = Accès aux marchés
+theme-market-intelligence = Veille commerciale
+theme-quality-standards = Normes de qualité
+theme-regulatory-framework = Cadre réglementaire
+theme-research = Recherche
+theme-target-markets = Marchés cibles
+theme-training = Formation
+theme-university-involvement = Implication de l’université
