@@ -12,7 +12,8 @@ use shura::commands::{
 use shura::domain::consultation;
 use shura::domain::DomainError;
 use shura::projections::queries::{
-    dashboard_figures, search, DashboardFigures, DashboardFilter, HitKind, RankedHit,
+    dashboard_counts_in_scope, dashboard_counts_of_region, dashboard_figures, search,
+    DashboardFigures, DashboardFilter, HitKind, RankedHit,
 };
 use shura::seeds::reference;
 use shura::store::{Actor, Store, StoreError};
@@ -1483,6 +1484,33 @@ async fn dashboard_filters_select_the_same_consultations_for_every_group(db: &Te
         pairs(&[("planned", 2)])
     );
     assert!(both.budgets.by_region.is_empty());
+
+    // The default dashboard (a region or none, no period or theme) is counted table by table
+    // from indexes: the same counts as through the consultations in scope, for every region,
+    // on this world and then on the seeds beside it.
+    let today = NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
+    shura::seeds::apply(&store, &shura::seeds::embedded())
+        .await
+        .unwrap();
+    let mut regions: Vec<Option<&str>> = vec![None];
+    regions.extend(shura::domain::REGIONS.iter().map(|r| Some(r.code)));
+    for region in regions {
+        let fast = dashboard_counts_of_region(store.pool(), region, today)
+            .await
+            .unwrap();
+        let filter = DashboardFilter {
+            region: region.map(str::to_owned),
+            ..DashboardFilter::default()
+        };
+        let scoped = dashboard_counts_in_scope(store.pool(), &filter, today)
+            .await
+            .unwrap();
+        assert_eq!(fast, scoped, "{region:?}");
+    }
+    let all = dashboard_counts_of_region(store.pool(), None, today)
+        .await
+        .unwrap();
+    assert!(all.progress.actions >= 3 && !all.recommendations_by_theme.is_empty());
 }
 
 /// Search matches words from their start ("fes" finds "Fès", not "professional") and ranks an

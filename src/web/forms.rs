@@ -249,6 +249,41 @@ pub fn decode<C: DeserializeOwned>(json: &Value, tr: &Tr) -> Result<C, FieldErro
     })
 }
 
+/// Finds the field a shape error means when serde could not say where it is. A command that
+/// flattens a struct (`PlanConsultation` flattens its details) is read through a buffer that
+/// tracks no path, so a missing `place.name` comes back as a bare `name`. The field meant is the
+/// declared one with that segment that was left empty while something beside it was filled in
+/// (a city typed without the place's name).
+pub fn locate(mut error: FieldError, fields: &[Field], submitted: &Submitted) -> FieldError {
+    let bare = error.field.as_str();
+    let declared = |path: &str| {
+        fields
+            .iter()
+            .any(|f| f.name == path || f.name.starts_with(&format!("{path}.")))
+    };
+    if bare.is_empty() || bare.contains('.') || declared(bare) {
+        return error;
+    }
+    let filled = |prefix: &str| {
+        fields.iter().any(|f| {
+            f.name.starts_with(prefix)
+                && value(submitted, f.name).is_some_and(|v| !v.trim().is_empty())
+        })
+    };
+    let meant = fields.iter().find_map(|f| {
+        let at = f.name.find(&format!(".{bare}"))?;
+        let parent = &f.name[..at];
+        let path = format!("{parent}.{bare}");
+        let empty = !filled(&format!("{path}."))
+            && value(submitted, &path).is_none_or(|v| v.trim().is_empty());
+        (empty && filled(&format!("{parent}."))).then_some(path)
+    });
+    if let Some(path) = meant {
+        error.field = path;
+    }
+    error
+}
+
 /// What a refused write means for a form: the field at fault and its message, or a message for
 /// the whole form (a conflict, a refusal); `Err` for failures that are not the user's (logged).
 pub fn write_error(error: WriteError, tr: &Tr) -> Result<FormProblem, super::WebError> {
@@ -454,6 +489,31 @@ mod tests {
         assert!(view.fields[1].error.is_some());
         assert_eq!(view.fields[0].value, "لقاء");
         assert!(view.fields[0].error.is_none());
+    }
+
+    #[test]
+    fn a_bare_missing_field_is_found_beside_what_was_filled_in() {
+        const PLACE: &[Field] = &[
+            Field::new("title.ar", Kind::Text, "field-title-ar"),
+            Field::new("place.name.ar", Kind::Text, "field-place"),
+            Field::new("place.city.ar", Kind::Text, "field-city"),
+        ];
+        let error = || FieldError {
+            field: "name".into(),
+            code: "REQUIRED",
+            message: "required".into(),
+        };
+        let with_city = submitted(&[("title.ar", "لقاء"), ("place.city.ar", "فاس")]);
+        assert_eq!(locate(error(), PLACE, &with_city).field, "place.name");
+        // Nothing typed around it: no guess.
+        let without = submitted(&[("title.ar", "لقاء")]);
+        assert_eq!(locate(error(), PLACE, &without).field, "name");
+        // A path serde gave is kept.
+        let named = FieldError {
+            field: "title".into(),
+            ..error()
+        };
+        assert_eq!(locate(named, PLACE, &with_city).field, "title");
     }
 
     #[test]

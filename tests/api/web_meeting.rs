@@ -173,6 +173,32 @@ pub async fn web_meeting_flow(db: &TestDb) {
     assert!(error.starts_with("يجب أن تكون القيمة بين"), "{error}");
     assert!(thirteenth.body.contains("value=\"لقاء تشاوري\""));
     assert!(thirteenth.body.contains("value=\"13\""));
+    // A city without the place's name: the place's name is at fault (serde, reading the
+    // flattened details, names only `name`).
+    let nameless = send(
+        &mut ar,
+        &thirteenth,
+        "new",
+        "/meetings/new",
+        &["consultation_id"],
+        &[
+            ("kind", "workshop"),
+            ("title.ar", "لقاء تشاوري"),
+            ("schedule.start.year", "2025"),
+            ("place.city.ar", "فاس"),
+            ("region", "MA-03"),
+        ],
+    )
+    .await;
+    assert_eq!(nameless.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        nameless
+            .body
+            .contains("aria-describedby=\"f-place-name-ar-error\""),
+        "{}",
+        nameless.body
+    );
+    assert!(nameless.body.contains("value=\"فاس\""));
     assert_eq!(log_length(store).await, before);
 
     // 1. Planned, in Arabic, as precisely as known; a resubmission is the same command.

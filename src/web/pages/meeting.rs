@@ -1081,7 +1081,7 @@ async fn save(
         Ok(command) => command,
         Err(error) => {
             return Ok(Err(failed(
-                vec![error],
+                vec![forms::locate(error, spec.fields, &submitted)],
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
                 version,
