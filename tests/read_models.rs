@@ -12,8 +12,9 @@ use shura::commands::{
 use shura::domain::consultation;
 use shura::domain::DomainError;
 use shura::projections::queries::{
-    dashboard_counts_in_scope, dashboard_counts_of_region, dashboard_figures, search,
-    DashboardFigures, DashboardFilter, HitKind, RankedHit,
+    dashboard_budgets, dashboard_budgets_in_scope, dashboard_counts_in_scope,
+    dashboard_counts_of_region, dashboard_figures, search, DashboardFigures, DashboardFilter,
+    HitKind, RankedHit,
 };
 use shura::seeds::reference;
 use shura::store::{Actor, Store, StoreError};
@@ -1506,11 +1507,21 @@ async fn dashboard_filters_select_the_same_consultations_for_every_group(db: &Te
             .await
             .unwrap();
         assert_eq!(fast, scoped, "{region:?}");
+        // Budgets: by the agreements' own region, and through the consultations in scope.
+        let by_region = dashboard_budgets(store.pool(), &filter).await.unwrap();
+        let through_scope = dashboard_budgets_in_scope(store.pool(), &filter)
+            .await
+            .unwrap();
+        assert_eq!(by_region, through_scope, "{region:?}");
     }
     let all = dashboard_counts_of_region(store.pool(), None, today)
         .await
         .unwrap();
     assert!(all.progress.actions >= 3 && !all.recommendations_by_theme.is_empty());
+    let budgets = dashboard_budgets(store.pool(), &DashboardFilter::default())
+        .await
+        .unwrap();
+    assert!(budgets.by_programme.iter().any(|b| b.programme.is_some()));
 }
 
 /// Search matches words from their start ("fes" finds "Fès", not "professional") and ranks an

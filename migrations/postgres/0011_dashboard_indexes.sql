@@ -5,3 +5,4 @@ CREATE INDEX rm_consultations_dashboard ON rm_consultations (region, status, mon
 CREATE INDEX rm_recommendations_dashboard ON rm_recommendations (region, status);
 CREATE INDEX rm_themes_dashboard ON rm_themes (region, theme);
 CREATE INDEX rm_actions_dashboard ON rm_actions (region, status, progress, due_date);
+CREATE INDEX rm_agreements_dashboard ON rm_agreements (status, region, programme, currency, amount_minor, id);

@@ -361,26 +361,57 @@ fn budget_amount(currency: &str, billions: i64, rest: i64) -> Result<Decimal> {
     Ok(amount.normalize())
 }
 
-/// The committed budgets of the dashboard's consultations, by region and by programme, with one
-/// statement.
+/// The committed budgets of the dashboard's consultations, by region and by programme. With a
+/// region only (or none), the signed agreements are read by their own region from the covering
+/// index of migration 0011; with a period or a theme, through the consultations in scope.
 pub async fn dashboard_budgets(pool: &Pool, filter: &DashboardFilter) -> Result<Budgets> {
+    let by_region = filter.from.is_none() && filter.to.is_none() && filter.theme.is_none();
+    budgets(pool, filter, by_region).await
+}
+
+/// [`dashboard_budgets`] always through the consultations in scope (what the region-only path
+/// must equal; the tests compare them).
+pub async fn dashboard_budgets_in_scope(pool: &Pool, filter: &DashboardFilter) -> Result<Budgets> {
+    budgets(pool, filter, false).await
+}
+
+async fn budgets(pool: &Pool, filter: &DashboardFilter, by_region: bool) -> Result<Budgets> {
     // Each agreement's minor units are summed in two parts (billions of minor units, and the
     // rest), so that neither SUM can overflow a BIGINT on either backend (SQLite's SUM fails on
-    // overflow) however many agreements there are; the parts are combined in i128.
-    const SQL: &str = concat!(
-        scope!(),
-        ", signed AS (SELECT g.region, g.programme, g.currency, g.amount_minor, g.doc \
+    // overflow) however many agreements there are; the parts are combined in i128. A
+    // programme's row names one of its agreements (the least id), whose document gives the
+    // programme's name in its languages.
+    macro_rules! sums {
+        () => {
+            " SELECT 'region' AS grp, region AS key, currency, \
+             CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
+             CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*), CAST(NULL AS TEXT) \
+             FROM signed GROUP BY region, currency \
+             UNION ALL SELECT 'programme', programme, currency, \
+             CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
+             CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*), \
+             MIN(CAST(id AS TEXT)) FROM signed GROUP BY programme, currency"
+        };
+    }
+    macro_rules! signed {
+        ($where:literal) => {
+            concat!(
+                "signed AS (SELECT g.id, g.region, g.programme, g.currency, g.amount_minor \
                  FROM rm_agreements g WHERE g.status = 'signed' AND g.amount_minor IS NOT NULL \
-                 AND g.currency IS NOT NULL AND g.consultation_id IN (SELECT id FROM scope)) \
-                 SELECT 'region' AS grp, region AS key, currency, \
-                 CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
-                 CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*), CAST(NULL AS TEXT) \
-                 FROM signed GROUP BY region, currency \
-                 UNION ALL SELECT 'programme', programme, currency, \
-                 CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
-                 CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*), MIN(doc) \
-                 FROM signed GROUP BY programme, currency"
+                 AND g.currency IS NOT NULL",
+                $where,
+                ")"
+            )
+        };
+    }
+    const SCOPED: &str = concat!(
+        scope!(),
+        ", ",
+        signed!(" AND g.consultation_id IN (SELECT id FROM scope)"),
+        sums!()
     );
+    const ALL: &str = concat!("WITH ", signed!(""), sums!());
+    const REGION: &str = concat!("WITH ", signed!(" AND g.region = $1"), sums!());
     type Row = (
         String,
         Option<String>,
@@ -390,18 +421,39 @@ pub async fn dashboard_budgets(pool: &Pool, filter: &DashboardFilter) -> Result<
         i64,
         Option<String>,
     );
-    let rows = on_pool!(pool, p => {
-        bind_scope!(sqlx::query_as::<_, Row>(SQL), filter)
+    let rows = match (by_region, &filter.region) {
+        (true, None) => on_pool!(pool, p => sqlx::query_as::<_, Row>(ALL).fetch_all(p).await?),
+        (true, Some(region)) => on_pool!(pool, p => sqlx::query_as::<_, Row>(REGION)
+            .bind(region)
             .fetch_all(p)
+            .await?),
+        (false, _) => on_pool!(pool, p => {
+            bind_scope!(sqlx::query_as::<_, Row>(SCOPED), filter)
+                .fetch_all(p)
+                .await?
+        }),
+    };
+    let named: Vec<Uuid> = rows
+        .iter()
+        .filter_map(|row| row.6.as_deref())
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect();
+    let docs: std::collections::HashMap<Uuid, String> =
+        super::lists::agreements_by_ids(pool, &named)
             .await?
-    });
+            .into_iter()
+            .map(|record| (record.id.0, record.doc))
+            .collect();
     let mut budgets = Budgets::default();
-    for (group, key, currency, billions, rest, agreements, doc) in rows {
+    for (group, key, currency, billions, rest, agreements, named) in rows {
         let amount = budget_amount(&currency, billions, rest)?;
-        // One agreement of the programme (they share its name as shown) gives its languages.
+        let doc = named
+            .as_deref()
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .and_then(|id| docs.get(&id));
         let programme = match doc {
             Some(doc) => {
-                serde_json::from_str::<Programme>(&doc)
+                serde_json::from_str::<Programme>(doc)
                     .map_err(|e| StoreError::Corrupt {
                         position: 0,
                         reason: format!("an agreement of programme {key:?}: {e}"),
