@@ -1944,6 +1944,13 @@ async fn an_upgrade_that_adds_read_models_rebuilds_them(db: &TestDb) {
         "DROP TABLE rm_key_figures",
         "DROP TABLE rm_posts",
         "DROP INDEX rm_organisations_parent_id",
+        // Migration 0011's indexes came later, and one of them covers `start_first`.
+        "DROP INDEX rm_consultations_dashboard",
+        "DROP INDEX rm_recommendations_dashboard",
+        "DROP INDEX rm_themes_dashboard",
+        "DROP INDEX rm_actions_dashboard",
+        "DROP INDEX rm_agreements_dashboard",
+        "DELETE FROM _sqlx_migrations WHERE version = 11",
         "ALTER TABLE rm_consultations DROP COLUMN start_first",
         "ALTER TABLE rm_consultations DROP COLUMN start_last",
         "DELETE FROM _sqlx_migrations WHERE version = 6",
