@@ -34,6 +34,9 @@ pub struct AppConfig {
     pub checkpoints: Option<crate::checkpoint::Schedule>,
     /// Mark the web app's cookies `Secure` (see [`crate::web::WebState::secure_cookies`]).
     pub secure_cookies: bool,
+    /// Refuse every write and start none of the writer's side jobs (see [`crate::snapshot`]):
+    /// no seeding, no checkpoints, mutations and forms refused.
+    pub read_only: bool,
 }
 
 impl AppConfig {
@@ -48,6 +51,7 @@ impl AppConfig {
             metrics_token: None,
             checkpoints: None,
             secure_cookies: false,
+            read_only: false,
         }
     }
 }
@@ -69,7 +73,7 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
     let store = Store::open(store_config)
         .await
         .context("opening the store")?;
-    if config.seed_if_empty && store.head().await?.position == 0 {
+    if config.seed_if_empty && !config.read_only && store.head().await?.position == 0 {
         let report = seeds::apply(&store, &seeds::embedded()).await?;
         tracing::info!(
             files = report.files,
@@ -77,11 +81,15 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
             "seeded an empty store"
         );
     }
-    if let Some(schedule) = &config.checkpoints {
+    if let Some(schedule) = config.checkpoints.as_ref().filter(|_| !config.read_only) {
         crate::checkpoint::spawn_every(&store, schedule.signer.clone(), schedule.every);
     }
     let metrics = Arc::new(Metrics::default());
-    let schema = graphql::schema(ApiState::new(store.clone(), metrics.clone()));
+    let mut schema = graphql::builder(ApiState::new(store.clone(), metrics.clone()));
+    if config.read_only {
+        schema = schema.extension(crate::snapshot::ReadOnly);
+    }
+    let schema = schema.finish();
     // One failure limiter for bearer tokens and web sign-ins: both are guesses at a secret.
     let failures: Arc<crate::http::guard::FailureLimiter> = Default::default();
     let web = crate::web::router(crate::web::WebState {
@@ -90,6 +98,13 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
         secure_cookies: config.secure_cookies,
         timeout: config.limits.request_timeout,
     });
+    let web = if config.read_only {
+        web.layer(axum::middleware::from_fn(
+            crate::snapshot::refuse_web_writes,
+        ))
+    } else {
+        web
+    };
     let router = edge::router(HttpState {
         schema,
         store: store.clone(),
@@ -98,6 +113,7 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
         public_read: config.public_read,
         failures,
         metrics_token: config.metrics_token.map(Arc::from),
+        open_data: Default::default(),
     })
     .merge(web);
     Ok(App {

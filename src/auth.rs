@@ -195,6 +195,8 @@ pub async fn write_scope(
                 _ => vec![current],
             }
         }
+        // Erasing personal data is for admins only, like tokens and users.
+        AnyCommand::Person(crate::domain::person::Command::EraseContact(_)) => vec![None],
         AnyCommand::Person(_) => Vec::new(),
         // Tokens are never regional; only admins hold the right, checked by the caller.
         AnyCommand::Token(_) => vec![None],

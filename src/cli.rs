@@ -49,6 +49,11 @@ pub enum Command {
         /// contact details): for public dashboards.
         #[arg(long)]
         public_read: bool,
+        /// Serve without ever writing to the record (e.g. a file from `shura snapshot`): GraphQL
+        /// mutations answer FORBIDDEN (rule READ_ONLY), the web app's forms 403; no seeding, no
+        /// first token, no checkpoints.
+        #[arg(long, conflicts_with = "checkpoint_key")]
+        read_only: bool,
         /// Mark the web app's cookies `Secure` (sent over HTTPS only): set it when the service is
         /// reached through TLS (a reverse proxy). Without it, cookies are still marked `Secure`
         /// on requests that a proxy forwards with `X-Forwarded-Proto: https`.
@@ -141,6 +146,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Erase personal data (see the README's "Erasure of personal data").
+    Erase {
+        /// What to erase.
+        #[command(subcommand)]
+        what: EraseWhat,
+    },
     /// Manage the people who sign in (user accounts).
     User {
         /// What to do with users.
@@ -157,6 +168,9 @@ pub enum Command {
         /// Where to write the figures as JSON.
         #[arg(long, default_value = "bench/results.json")]
         out: PathBuf,
+        /// Only these groups of figures (repeatable); every group when left out.
+        #[arg(long, value_enum)]
+        only: Vec<crate::bench::Group>,
     },
     /// Print the GraphQL schema (SDL), as `schema/schema.graphql` holds it.
     Schema,
@@ -184,6 +198,18 @@ pub enum Command {
     },
     /// Print the log's last position and hash, to keep outside the database as an anchor.
     Head,
+    /// Write the record as it stood at a point of the log into a new SQLite database: the log
+    /// cut there (its chain intact: `shura verify` passes on it) and read models rebuilt from it,
+    /// for `shura serve --read-only --database-url sqlite://FILE.db`. Never overwrites a file.
+    Snapshot {
+        /// A log position (e.g. 42), or an RFC 3339 time (e.g. 2026-11-22T10:00:00Z): the last
+        /// event recorded at or before it.
+        #[arg(long, value_name = "POSITION|TIME")]
+        at: crate::snapshot::At,
+        /// The new SQLite file.
+        #[arg(long, value_name = "FILE.db")]
+        out: PathBuf,
+    },
     /// Write every event, one JSON object per line: the auditor's copy.
     Export {
         /// Output format.
@@ -196,7 +222,8 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
         /// For `--format open-data`: the directory to write the CSV files and
-        /// `datapackage.json` into (created if missing).
+        /// `datapackage.json` into (created if missing). For `--format popolo`: the file, or a
+        /// directory to write `popolo.json` into.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
@@ -258,6 +285,20 @@ pub enum TokenAction {
     Revoke {
         /// The token's id (from `shura token list`).
         id: uuid::Uuid,
+    },
+}
+
+/// Erase subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EraseWhat {
+    /// Erase a person's contact details: destroys the key they are sealed under in the log,
+    /// records who did it and why, and scrubs the database file (SQLite). Names and posts stay.
+    Person {
+        /// The person's id.
+        id: uuid::Uuid,
+        /// Why (recorded in the log), e.g. the request it answers.
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -323,6 +364,9 @@ pub enum Format {
     /// Open data: one CSV per entity and a Frictionless `datapackage.json`, cut at the head,
     /// without personal data (into `--out DIR`).
     OpenData,
+    /// Popolo JSON (persons, organizations, memberships, posts, events) of the same facts, cut
+    /// at the head, without personal data (to `--out FILE`, or `--out DIR/popolo.json`).
+    Popolo,
 }
 
 /// Parses the command line, runs it, and turns the outcome into the process's exit code:
@@ -367,13 +411,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", crate::graphql::sdl());
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Bench { quick, out } => {
+        Command::Bench { quick, out, only } => {
             // The default SQLite URL means "not given": benchmarks use a temporary file.
             let database_url = is_postgres_url(&cli.database_url).then(|| cli.database_url.clone());
             crate::bench::run(crate::bench::BenchConfig {
                 quick,
                 database_url,
                 out,
+                only,
             })
             .await?;
             return Ok(ExitCode::SUCCESS);
@@ -382,6 +427,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             addr,
             no_seed,
             public_read,
+            read_only,
             secure_cookies,
             max_connections,
             header_timeout_secs,
@@ -395,6 +441,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut config = crate::app::AppConfig::new(&cli.database_url);
             config.seed_if_empty = !no_seed;
             config.public_read = public_read;
+            config.read_only = read_only;
             config.secure_cookies = secure_cookies;
             config.connections = crate::app::ConnectionLimits {
                 max_connections,
@@ -423,7 +470,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             let app = crate::app::build(config).await?;
-            if crate::auth::list_tokens(app.store.pool()).await?.is_empty() {
+            if !read_only && crate::auth::list_tokens(app.store.pool()).await?.is_empty() {
                 let issued = crate::auth::create_token(
                     &app.store,
                     "first admin",
@@ -559,6 +606,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             user(&store, action).await?;
             ExitCode::SUCCESS
         }
+        Command::Erase {
+            what: EraseWhat::Person { id, reason },
+        } => {
+            let command = crate::commands::AnyCommand::Person(
+                crate::domain::person::Command::EraseContact(crate::domain::person::EraseContact {
+                    person_id: id,
+                    reason,
+                }),
+            );
+            let context = crate::commands::CommandContext::new(Actor::new("cli", "Command line"));
+            let outcome = crate::commands::execute(&store, command, context).await?;
+            println!(
+                "person {id}: contact details erased (event at position {})",
+                outcome.position
+            );
+            ExitCode::SUCCESS
+        }
         Command::Rebuild => {
             let progress = Reporter::for_stderr("rebuild");
             let report = store
@@ -569,6 +633,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "rebuilt the read models from {} events ({} rows changed)",
                 report.events,
                 report.differences.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Snapshot { at, out } => {
+            let copy = Reporter::for_stderr("snapshot");
+            let rebuild = Reporter::for_stderr("rebuild");
+            let report = crate::snapshot::snapshot(&store, at, &out, &copy, &rebuild).await;
+            copy.finish();
+            rebuild.finish();
+            let report =
+                report.with_context(|| format!("writing the snapshot {}", out.display()))?;
+            println!(
+                "wrote {} at position {} (head {}); read models rebuilt from {} events",
+                out.display(),
+                report.head.position,
+                report.head.hash,
+                report.rebuilt
             );
             ExitCode::SUCCESS
         }
@@ -596,6 +677,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 report.head.position,
                 report.head.hash,
                 dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Export {
+            format: Format::Popolo,
+            out,
+            ..
+        } => {
+            let Some(out) = out else {
+                anyhow::bail!("--format popolo needs --out FILE_OR_DIR");
+            };
+            let (head, path) = crate::open_data::popolo::export(store.pool(), &out)
+                .await
+                .with_context(|| format!("exporting Popolo JSON to {}", out.display()))?;
+            eprintln!(
+                "exported Popolo JSON at position {} (head {}) to {}",
+                head.position,
+                head.hash,
+                path.display()
             );
             ExitCode::SUCCESS
         }

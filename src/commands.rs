@@ -214,9 +214,10 @@ async fn load<A: Aggregate>(
     if up_to_version == Some(known) {
         return Ok((state, known));
     }
-    let events = store
+    let mut events = store
         .read_stream_after(stream_id, known, up_to_version)
         .await?;
+    crate::erasure::unseal_recorded(store.pool(), &mut events).await?;
     cache.count_folded(events.len());
     let version = events.last().map_or(known, |e| e.version);
     let state = fold_recorded::<A::Event, _>(&events, state, A::apply)?;
@@ -244,7 +245,8 @@ pub async fn consultation_as_of_time(
     id: Uuid,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<consultation::State, CommandError> {
-    let events = store.read_stream(id, None).await?;
+    let mut events = store.read_stream(id, None).await?;
+    crate::erasure::unseal_recorded(store.pool(), &mut events).await?;
     let upto = events
         .iter()
         .take_while(|e| e.metadata.recorded_at <= at)
@@ -270,6 +272,9 @@ pub async fn execute(
         AnyCommand::Organisation(c) => {
             run::<OrganisationAggregate>(store, stream_type, c.stream_id(), c, context).await
         }
+        AnyCommand::Person(person::Command::EraseContact(c)) => {
+            erase_contact(store, stream_type, c, context).await
+        }
         AnyCommand::Person(c) => {
             run::<PersonAggregate>(store, stream_type, c.stream_id(), c, context).await
         }
@@ -290,6 +295,27 @@ pub async fn execute(
             run::<UserAggregate>(store, stream_type, c.stream_id(), c, context).await
         }
     }
+}
+
+/// Erases a person's contact details: checks the request, destroys the person's keys (so that
+/// the data is gone even if recording fails; a retry records it), records `ContactErased`, then
+/// scrubs what the database still keeps of the clear values (see [`crate::erasure::scrub`]).
+async fn erase_contact(
+    store: &Store,
+    stream_type: &str,
+    c: person::EraseContact,
+    context: CommandContext,
+) -> Result<CommandOutcome, CommandError> {
+    check_reason("reason", &c.reason)?;
+    if store.stream_type_of(c.person_id).await?.as_deref() != Some(person::STREAM_TYPE) {
+        return Err(DomainError::validation("person_id", Rule::NotCreated).into());
+    }
+    crate::erasure::destroy_keys(store, c.person_id).await?;
+    let id = c.person_id;
+    let command = person::Command::EraseContact(c);
+    let outcome = run::<PersonAggregate>(store, stream_type, id, command, context).await?;
+    crate::erasure::scrub(store).await?;
+    Ok(outcome)
 }
 
 /// How many times a command sent without an expected version is decided again, on the latest
@@ -364,19 +390,47 @@ async fn run_once<A: Aggregate>(
         });
     }
     let appended = events.len();
+    let mut new_events: Vec<NewEvent> = events
+        .iter()
+        .map(|e| NewEvent {
+            event_id: None,
+            event_type: e.event_type().to_owned(),
+            schema_version: e.schema_version(),
+            payload: e.to_payload(),
+        })
+        .collect();
+    if crate::erasure::has_personal(stream_type, &new_events) {
+        // Sealed values differ at every attempt (random nonces): a retry is compared here, on
+        // clear values, instead of by the store on the bytes written.
+        if let (Some(earlier), Some(key)) = (earlier, &context.idempotency_key) {
+            let mut recorded = store
+                .read_stream_after(
+                    stream_id,
+                    earlier.first_version - 1,
+                    Some(earlier.last_version),
+                )
+                .await?;
+            crate::erasure::unseal_recorded(store.pool(), &mut recorded).await?;
+            if earlier.stream_id != stream_id
+                || !crate::erasure::same_as_recorded(stream_type, &recorded, &new_events)
+            {
+                return Err(StoreError::IdempotencyMismatch { key: key.clone() }.into());
+            }
+            return Ok(CommandOutcome {
+                stream_id,
+                version: earlier.last_version,
+                position: earlier.last_position,
+                appended: 0,
+                replayed: true,
+            });
+        }
+        crate::erasure::seal(store, stream_type, stream_id, &mut new_events).await?;
+    }
     let request = AppendRequest {
         stream_id,
         stream_type: stream_type.to_owned(),
         expected: ExpectedVersion::Exact(version),
-        events: events
-            .iter()
-            .map(|e| NewEvent {
-                event_id: None,
-                event_type: e.event_type().to_owned(),
-                schema_version: e.schema_version(),
-                payload: e.to_payload(),
-            })
-            .collect(),
+        events: new_events,
         context: WriteContext {
             actor: context.actor,
             correlation_id: context.correlation_id,

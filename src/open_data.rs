@@ -12,6 +12,13 @@
 //! the same position gives byte-identical files. Personal data is never written: a participant's
 //! contact details (email, phone) are not a column of any file; people appear by their names,
 //! honorifics and posts only.
+//!
+//! The same facts are also written as Popolo JSON ([`popolo`]) and served as a zip of the package
+//! ([`latest`]). Tables declare their foreign keys, so that `frictionless validate` checks that
+//! every reference between files resolves.
+
+pub mod latest;
+pub mod popolo;
 
 use std::path::Path;
 
@@ -72,12 +79,20 @@ pub struct OpenDataReport {
 /// A column's name and Frictionless type (`string`, `integer`, `number`, `boolean`, `date`).
 type Field = (&'static str, &'static str);
 
-/// One CSV file: its resource name, title, columns, primary key and rows.
+/// A Frictionless foreign key: these columns hold a key of that resource (`""`: this one).
+struct ForeignKey {
+    fields: &'static [&'static str],
+    resource: &'static str,
+    reference: &'static [&'static str],
+}
+
+/// One CSV file: its resource name, title, columns, primary key, foreign keys and rows.
 struct Table {
     name: &'static str,
     title: &'static str,
     fields: Vec<Field>,
     key: Vec<&'static str>,
+    foreign: Vec<ForeignKey>,
     rows: Vec<Vec<String>>,
 }
 
@@ -93,8 +108,25 @@ impl Table {
             title,
             fields,
             key: key.to_vec(),
+            foreign: Vec::new(),
             rows: Vec::new(),
         }
+    }
+
+    /// Declares that `fields` hold the key `reference` of `resource` (`""`: this table). An
+    /// empty cell (no reference) is null for Frictionless and is not checked.
+    fn refers(
+        mut self,
+        fields: &'static [&'static str],
+        resource: &'static str,
+        reference: &'static [&'static str],
+    ) -> Self {
+        self.foreign.push(ForeignKey {
+            fields,
+            resource,
+            reference,
+        });
+        self
     }
 
     fn push(&mut self, row: Vec<String>) {
@@ -129,37 +161,99 @@ struct Snapshot {
     people: Vec<String>,
 }
 
+/// The read models' entities at one head, parsed: what every open-data format is made from.
+pub struct Facts {
+    /// The log position and hash the facts are the state at.
+    pub head: LogHead,
+    consultations: Vec<consultation::Consultation>,
+    actions: Vec<action::Action>,
+    organisations: Vec<organisation::Organisation>,
+    people: Vec<person::Person>,
+}
+
+impl Facts {
+    /// Reads the head and the entity documents in one read-only snapshot of the read models.
+    pub async fn read(pool: &Pool) -> Result<Facts, OpenDataError> {
+        let s = read_snapshot(pool).await?;
+        Ok(Facts {
+            head: s.head,
+            consultations: parse("rm_consultations", &s.consultations)?,
+            actions: parse("rm_actions", &s.actions)?,
+            organisations: parse("rm_organisations", &s.organisations)?,
+            people: parse("rm_people", &s.people)?,
+        })
+    }
+}
+
+/// The CSV package in memory: every file's name and bytes, `datapackage.json` last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    /// The log position and hash it was cut at.
+    pub head: LogHead,
+    /// Each file's name and content, in the package's order.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Each resource's name and row count, in the package's order.
+    pub resources: Vec<(String, usize)>,
+}
+
+impl Package {
+    /// The package of `facts`.
+    pub fn of(facts: &Facts) -> Result<Package, OpenDataError> {
+        let tables = tables(facts);
+        let mut files = Vec::with_capacity(tables.len() + 1);
+        for table in &tables {
+            files.push((table.file(), csv_bytes(table)?));
+        }
+        let descriptor = descriptor(&facts.head, &tables);
+        files.push((
+            "datapackage.json".to_owned(),
+            json_bytes("datapackage.json", &descriptor)?,
+        ));
+        Ok(Package {
+            head: facts.head.clone(),
+            files,
+            resources: tables
+                .iter()
+                .map(|t| (t.name.to_owned(), t.rows.len()))
+                .collect(),
+        })
+    }
+
+    /// The package of the current head.
+    pub async fn current(pool: &Pool) -> Result<Package, OpenDataError> {
+        Package::of(&Facts::read(pool).await?)
+    }
+}
+
 /// Writes the open-data package of the current head into `dir` (created if missing): one CSV per
 /// entity and `datapackage.json`.
 pub async fn export(pool: &Pool, dir: &Path) -> Result<OpenDataReport, OpenDataError> {
-    let snapshot = read_snapshot(pool).await?;
-    let tables = tables(&snapshot)?;
+    let package = Package::current(pool).await?;
     std::fs::create_dir_all(dir).map_err(|source| OpenDataError::Io {
         path: dir.display().to_string(),
         source,
     })?;
-    for table in &tables {
-        write_file(dir, &table.file(), &csv_bytes(table)?)?;
+    for (name, bytes) in &package.files {
+        write_file(&dir.join(name), bytes)?;
     }
-    let package = package(&snapshot.head, &tables);
-    let mut json = serde_json::to_vec_pretty(&package).map_err(|e| OpenDataError::Encode {
-        file: "datapackage.json".into(),
-        reason: e.to_string(),
-    })?;
-    json.push(b'\n');
-    write_file(dir, "datapackage.json", &json)?;
     Ok(OpenDataReport {
-        head: snapshot.head,
-        resources: tables
-            .iter()
-            .map(|t| (t.name.to_owned(), t.rows.len()))
-            .collect(),
+        head: package.head,
+        resources: package.resources,
     })
 }
 
-fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), OpenDataError> {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).map_err(|source| OpenDataError::Io {
+/// Pretty JSON with a final `\n`: the form of every JSON file of the open data.
+fn json_bytes(file: &str, value: &Value) -> Result<Vec<u8>, OpenDataError> {
+    let mut json = serde_json::to_vec_pretty(value).map_err(|e| OpenDataError::Encode {
+        file: file.to_owned(),
+        reason: e.to_string(),
+    })?;
+    json.push(b'\n');
+    Ok(json)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), OpenDataError> {
+    std::fs::write(path, bytes).map_err(|source| OpenDataError::Io {
         path: path.display().to_string(),
         source,
     })
@@ -260,13 +354,14 @@ fn one(value: String) -> [String; 1] {
 }
 
 /// Every table, rows sorted.
-fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
-    let consultations: Vec<consultation::Consultation> =
-        parse("rm_consultations", &s.consultations)?;
-    let actions: Vec<action::Action> = parse("rm_actions", &s.actions)?;
-    let organisations: Vec<organisation::Organisation> =
-        parse("rm_organisations", &s.organisations)?;
-    let people: Vec<person::Person> = parse("rm_people", &s.people)?;
+fn tables(facts: &Facts) -> Vec<Table> {
+    let Facts {
+        consultations,
+        actions,
+        organisations,
+        people,
+        ..
+    } = facts;
 
     let title = text_fields(&["title_ar", "title_fr", "title_en"]);
     let mut c_table = Table::new(
@@ -294,7 +389,10 @@ fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
             text_fields(&["capacity_ar", "capacity_fr", "capacity_en"]),
         ],
         &["consultation_id", "participant_id"],
-    );
+    )
+    .refers(&["consultation_id"], "consultations", &["consultation_id"])
+    .refers(&["person_id"], "people", &["person_id"])
+    .refers(&["organisation_id"], "organisations", &["organisation_id"]);
     let mut r_table = Table::new(
         "recommendations",
         "Recommendations",
@@ -308,7 +406,9 @@ fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
             text_fields(&["text_ar", "text_fr", "text_en"]),
         ],
         &["recommendation_id"],
-    );
+    )
+    .refers(&["consultation_id"], "consultations", &["consultation_id"])
+    .refers(&["merged_into"], "", &["recommendation_id"]);
     let mut a_table = Table::new(
         "agreements",
         "Agreements",
@@ -322,7 +422,8 @@ fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
             [("signed_on", "string")],
         ],
         &["agreement_id"],
-    );
+    )
+    .refers(&["consultation_id"], "consultations", &["consultation_id"]);
     let mut ap_table = Table::new(
         "agreement_parties",
         "Agreement parties",
@@ -340,7 +441,10 @@ fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
             ]),
         ],
         &["agreement_id", "party"],
-    );
+    )
+    .refers(&["agreement_id"], "agreements", &["agreement_id"])
+    .refers(&["organisation_id"], "organisations", &["organisation_id"])
+    .refers(&["signatory_person_id"], "people", &["person_id"]);
     let mut k_table = Table::new(
         "key_figures",
         "Key figures",
@@ -352,8 +456,9 @@ fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
             [("as_of", "string"), ("region", "string")],
         ],
         &["consultation_id", "key_figure_id"],
-    );
-    for c in &consultations {
+    )
+    .refers(&["consultation_id"], "consultations", &["consultation_id"]);
+    for c in consultations {
         let cid = c.id.to_string();
         let d = &c.details;
         let place = d.place.as_ref();
@@ -450,6 +555,13 @@ fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
             [("budget_amount", "number"), ("budget_currency", "string")],
         ],
         &["action_id"],
+    )
+    .refers(&["consultation_id"], "consultations", &["consultation_id"])
+    .refers(&["agreement_id"], "agreements", &["agreement_id"])
+    .refers(
+        &["owner_organisation_id"],
+        "organisations",
+        &["organisation_id"],
     );
     let mut pr_table = Table::new(
         "progress_reports",
@@ -460,8 +572,9 @@ fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
             text_fields(&["note_ar", "note_fr", "note_en"]),
         ],
         &["action_id", "report"],
-    );
-    for a in &actions {
+    )
+    .refers(&["action_id"], "actions", &["action_id"]);
+    for a in actions {
         let aid = a.id.to_string();
         act_table.push(row![
             [aid.clone(), a.consultation_id.to_string()],
@@ -496,8 +609,9 @@ fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
             text_fields(&["name_ar", "name_fr", "name_en"]),
         ],
         &["organisation_id"],
-    );
-    for o in &organisations {
+    )
+    .refers(&["parent_id"], "", &["organisation_id"]);
+    for o in organisations {
         o_table.push(row![
             [o.id.to_string(), tag(&o.kind), opt(o.acronym.clone())],
             [
@@ -529,8 +643,10 @@ fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
             [("ended", "boolean"), ("end", "string")],
         ],
         &["person_id", "post_id"],
-    );
-    for p in &people {
+    )
+    .refers(&["person_id"], "people", &["person_id"])
+    .refers(&["organisation_id"], "organisations", &["organisation_id"]);
+    for p in people {
         let pid = p.id.to_string();
         people_table.push(row![
             [
@@ -570,7 +686,7 @@ fn tables(s: &Snapshot) -> Result<Vec<Table>, OpenDataError> {
     for table in &mut all {
         table.sort();
     }
-    Ok(all)
+    all
 }
 
 /// A table as CSV: a header of the field names, then the rows, `\n` after each line.
@@ -595,7 +711,7 @@ fn csv_bytes(table: &Table) -> Result<Vec<u8>, OpenDataError> {
 }
 
 /// The Frictionless Data Package descriptor.
-fn package(head: &LogHead, tables: &[Table]) -> Value {
+fn descriptor(head: &LogHead, tables: &[Table]) -> Value {
     let resources: Vec<Value> = tables
         .iter()
         .map(|t| {
@@ -603,6 +719,16 @@ fn package(head: &LogHead, tables: &[Table]) -> Value {
                 .fields
                 .iter()
                 .map(|(name, kind)| json!({"name": name, "type": kind}))
+                .collect();
+            let foreign: Vec<Value> = t
+                .foreign
+                .iter()
+                .map(|f| {
+                    json!({
+                        "fields": f.fields,
+                        "reference": {"resource": f.resource, "fields": f.reference},
+                    })
+                })
                 .collect();
             json!({
                 "name": t.name,
@@ -613,7 +739,11 @@ fn package(head: &LogHead, tables: &[Table]) -> Value {
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "dialect": {"delimiter": ",", "lineTerminator": "\n", "header": true},
-                "schema": {"fields": fields, "primaryKey": t.key},
+                "schema": {
+                    "fields": fields,
+                    "primaryKey": t.key,
+                    "foreignKeys": foreign,
+                },
             })
         })
         .collect();

@@ -1,6 +1,22 @@
 //! Commands, read models, rebuild, search, time travel and the seeds, on SQLite and PostgreSQL.
 
 mod common;
+#[path = "read_models/erasure.rs"]
+mod erasure;
+#[path = "read_models/facts.rs"]
+mod facts;
+#[path = "read_models/long_streams.rs"]
+mod long_streams;
+
+use erasure::{
+    contact_details_can_be_changed_and_stay_sealed,
+    erased_contact_details_are_gone_everywhere_and_the_chain_verifies,
+};
+use facts::{
+    agreement_budgets_count_in_their_own_scope,
+    seeds_flag_inferred_facts_and_state_what_the_articles_say,
+};
+use long_streams::a_long_stream_is_projected_from_its_previous_rows;
 
 use chrono::NaiveDate;
 use common::{raw_execute, raw_i64, raw_text, TestDb};
@@ -13,8 +29,8 @@ use shura::domain::consultation;
 use shura::domain::DomainError;
 use shura::projections::queries::{
     dashboard_budgets, dashboard_budgets_in_scope, dashboard_counts_in_scope,
-    dashboard_counts_of_region, dashboard_figures, search, DashboardFigures, DashboardFilter,
-    HitKind, RankedHit,
+    dashboard_counts_of_region, dashboard_due_actions, dashboard_due_actions_in_scope,
+    dashboard_figures, search, DashboardFigures, DashboardFilter, HitKind, RankedHit,
 };
 use shura::seeds::reference;
 use shura::store::{Actor, Store, StoreError};
@@ -42,6 +58,11 @@ on_both_backends!(
     users_from_the_command_line_keep_their_hashes_out_of_the_log,
     a_long_stream_is_decided_on_its_cached_state_folding_only_new_events,
     open_data_is_a_reproducible_package_without_personal_data,
+    seeds_flag_inferred_facts_and_state_what_the_articles_say,
+    agreement_budgets_count_in_their_own_scope,
+    erased_contact_details_are_gone_everywhere_and_the_chain_verifies,
+    contact_details_can_be_changed_and_stay_sealed,
+    a_long_stream_is_projected_from_its_previous_rows,
 );
 
 fn id(name: &str) -> Uuid {
@@ -1513,6 +1534,22 @@ async fn dashboard_filters_select_the_same_consultations_for_every_group(db: &Te
             .await
             .unwrap();
         assert_eq!(by_region, through_scope, "{region:?}");
+        // Due actions: from the open actions' partial indexes, and through the consultations.
+        let due = dashboard_due_actions(store.pool(), &filter, today, 100)
+            .await
+            .unwrap();
+        let due_in_scope = dashboard_due_actions_in_scope(store.pool(), &filter, today, 100)
+            .await
+            .unwrap();
+        assert_eq!(due, due_in_scope, "{region:?}");
+        let badge = shura::projections::queries::due_action_count(store.pool(), region, today)
+            .await
+            .unwrap();
+        assert_eq!(
+            usize::try_from(badge).unwrap(),
+            due.overdue.len() + due.due_soon.len(),
+            "{region:?}"
+        );
     }
     let all = dashboard_counts_of_region(store.pool(), None, today)
         .await

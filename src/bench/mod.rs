@@ -6,7 +6,10 @@
 
 mod data;
 mod load;
+mod streams;
+mod subscribers;
 mod web;
+mod ws;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +37,21 @@ pub struct BenchConfig {
     pub database_url: Option<String>,
     /// Where to write the JSON results.
     pub out: PathBuf,
+    /// Only these groups of figures; every group when empty.
+    pub only: Vec<Group>,
+}
+
+/// A group of figures, to run some without the others (`shura bench --only long-streams`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Group {
+    /// Appends by 1 and 16 writers, and 16 writers on one stream.
+    Appends,
+    /// Bulk import, rebuild, GraphQL reads and the web app's pages, on a synthetic log.
+    Log,
+    /// Appends while 0 to 1,000 `eventsAppended` subscriptions are open.
+    Subscribers,
+    /// One command on streams of 10 to 10,000 events.
+    LongStreams,
 }
 
 /// One measured figure.
@@ -106,6 +124,16 @@ struct Sizes {
     bulk: usize,
     small: usize,
     read_time: Duration,
+    /// Subscriber counts, the first (0) being the baseline.
+    subscribers: &'static [usize],
+    /// Appends timed at each subscriber count.
+    subscriber_appends: usize,
+    /// How long everyone idles before the appends, to measure what idle subscribers cost.
+    idle: Duration,
+    /// Stream lengths, the first being the short baseline.
+    stream_lengths: &'static [usize],
+    /// Commands timed at each stream length.
+    stream_samples: usize,
 }
 
 /// A fresh database: a new SQLite file, or a new PostgreSQL schema.
@@ -176,6 +204,11 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
             bulk: 100_000,
             small: 10_000,
             read_time: Duration::from_secs(1),
+            subscribers: &[0, 10, 50],
+            subscriber_appends: 200,
+            idle: Duration::from_secs(1),
+            stream_lengths: &[10, 100, 1_000],
+            stream_samples: 60,
         }
     } else {
         Sizes {
@@ -185,6 +218,11 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
             bulk: 1_000_000,
             small: 10_000,
             read_time: Duration::from_secs(10),
+            subscribers: &[0, 200, 1_000],
+            subscriber_appends: 1_000,
+            idle: Duration::from_secs(3),
+            stream_lengths: &[10, 1_000, 10_000],
+            stream_samples: 300,
         }
     };
     let base = config.database_url.as_deref();
@@ -196,7 +234,20 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
     let dir = std::env::temp_dir().join(format!("shura-bench-{}", Uuid::new_v4().simple()));
     tokio::fs::create_dir_all(&dir).await?;
     let mut figures = Vec::new();
-    let result = measure(base, &dir, &sizes, &mut figures).await;
+    let wants = |group| config.only.is_empty() || config.only.contains(&group);
+    let mut result = Ok(());
+    if wants(Group::Appends) {
+        result = measure_appends(base, &dir, &sizes, &mut figures).await;
+    }
+    if result.is_ok() && wants(Group::Log) {
+        result = measure(base, &dir, &sizes, &mut figures).await;
+    }
+    if result.is_ok() && wants(Group::Subscribers) {
+        result = measure_subscribers(base, &dir, &sizes, &mut figures).await;
+    }
+    if result.is_ok() && wants(Group::LongStreams) {
+        result = measure_long_streams(base, &dir, &sizes, &mut figures).await;
+    }
     let _ = tokio::fs::remove_dir_all(&dir).await;
     result?;
     let report = Report {
@@ -216,7 +267,7 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-async fn measure(
+async fn measure_appends(
     base: Option<&str>,
     dir: &Path,
     sizes: &Sizes,
@@ -272,7 +323,15 @@ async fn measure(
     ));
     store.close().await;
     db.drop_schema().await;
+    Ok(())
+}
 
+async fn measure(
+    base: Option<&str>,
+    dir: &Path,
+    sizes: &Sizes,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
     // 3 and 4: bulk import and rebuild of a synthetic log (copies of the seeds).
     let template = data::template(dir).await?;
     let big_file = dir.join("big.ndjson");
@@ -435,6 +494,132 @@ async fn measure(
     }
     big_db.drop_schema().await;
     small_db.drop_schema().await;
+    Ok(())
+}
+
+/// Most that the largest number of subscribers may add to append p99 and take from throughput.
+const SUBSCRIBER_COST: f64 = 0.2;
+/// Idle CPU time that counts as measurable, ms per second: two ticks of the kernel's 10 ms
+/// accounting over a second, 0.2 % of a core.
+const MEASURABLE_IDLE_CPU: f64 = 2.0;
+
+async fn measure_subscribers(
+    base: Option<&str>,
+    dir: &Path,
+    sizes: &Sizes,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let db = fresh(base, dir, "subscribers").await?;
+    let cases = subscribers::measure(
+        &db.url,
+        sizes.subscribers,
+        sizes.subscriber_appends,
+        sizes.idle,
+    )
+    .await;
+    db.drop_schema().await;
+    let cases = cases?;
+    let Some(zero) = cases.first() else {
+        return Ok(());
+    };
+    let most = cases.iter().map(|c| c.subscribers).max().unwrap_or(0);
+    let undelivered: u64 = cases.iter().map(|c| c.undelivered).sum();
+    for c in &cases {
+        let name = format!("appends with {} subscribers", c.subscribers);
+        let judged = c.subscribers == most && c.subscribers > zero.subscribers;
+        let mut throughput = Figure::new(&format!("{name}: throughput"), c.per_second, "events/s")
+            .against(
+                &format!("{} subscribers, same run", zero.subscribers),
+                zero.per_second,
+            );
+        let mut p99 = Figure::new(&format!("{name}: p99 latency"), c.p99_ms, "ms").against(
+            &format!("p99 with {} subscribers", zero.subscribers),
+            zero.p99_ms,
+        );
+        if judged {
+            let met =
+                undelivered == 0 && throughput.ratio.is_some_and(|r| r >= 1.0 - SUBSCRIBER_COST);
+            throughput = throughput.target(">= 0.8 x baseline, every event delivered", met);
+            let met = undelivered == 0 && p99.ratio.is_some_and(|r| r <= 1.0 + SUBSCRIBER_COST);
+            p99 = p99.target("<= 1.2 x baseline, every event delivered", met);
+        }
+        figures.push(throughput);
+        figures.push(p99);
+        figures.push(
+            Figure::new(&format!("{name}: p50 latency"), c.p50_ms, "ms").against(
+                &format!("p50 with {} subscribers", zero.subscribers),
+                zero.p50_ms,
+            ),
+        );
+        figures.push(
+            Figure::new(
+                &format!("{name}: process CPU per append (server and clients)"),
+                c.cpu_ms_per_append,
+                "ms",
+            )
+            .against(
+                &format!("with {} subscribers", zero.subscribers),
+                zero.cpu_ms_per_append,
+            ),
+        );
+        let mut idle = Figure::new(
+            &format!("{} idle subscribers: process CPU", c.subscribers),
+            c.idle_cpu_ms_per_s,
+            "ms/s",
+        )
+        .against(
+            &format!("{} subscribers idle", zero.subscribers),
+            zero.idle_cpu_ms_per_s,
+        );
+        if judged {
+            let met = c.idle_cpu_ms_per_s <= zero.idle_cpu_ms_per_s + MEASURABLE_IDLE_CPU;
+            idle = idle.target("no measurable CPU (<= baseline + 2 ms/s)", met);
+        }
+        figures.push(idle);
+    }
+    figures.push(Figure::new(
+        "subscribers: events not delivered",
+        undelivered as f64,
+        "events",
+    ));
+    Ok(())
+}
+
+/// Most a command on the longest stream may cost, in multiples of the short stream's.
+const LONG_STREAM_COST: f64 = 2.0;
+
+async fn measure_long_streams(
+    base: Option<&str>,
+    dir: &Path,
+    sizes: &Sizes,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let db = fresh(base, dir, "streams").await?;
+    let store = db.store(true).await?;
+    let timings = streams::measure(&store, sizes.stream_lengths, sizes.stream_samples).await;
+    store.close().await;
+    db.drop_schema().await;
+    let timings = timings?;
+    let Some(short) = timings.first() else {
+        return Ok(());
+    };
+    let longest = timings.iter().map(|t| t.events).max().unwrap_or(0);
+    for t in &timings {
+        let name = format!("report progress on an action of {} events", t.events);
+        let judged = t.events == longest && t.events > short.events;
+        let mut p99 = Figure::new(&format!("{name}: p99 latency"), t.p99_ms, "ms")
+            .against(&format!("p99 at {} events", short.events), short.p99_ms);
+        let mut p50 = Figure::new(&format!("{name}: p50 latency"), t.p50_ms, "ms")
+            .against(&format!("p50 at {} events", short.events), short.p50_ms);
+        if judged {
+            let met = p99.ratio.is_some_and(|r| r <= LONG_STREAM_COST);
+            p99 = p99.target("<= 2 x the short stream's", met);
+            let met = p50.ratio.is_some_and(|r| r <= LONG_STREAM_COST);
+            p50 = p50.target("<= 2 x the short stream's", met);
+        }
+        figures.push(p50);
+        figures.push(p99);
+    }
     Ok(())
 }
 

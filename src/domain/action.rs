@@ -979,6 +979,7 @@ mod tests {
             purpose: None,
             occasion: None,
             patronage: None,
+            region_inferred: None,
         };
         let state = c::fold(&[
             c::Event::ConsultationPlanned {

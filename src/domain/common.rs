@@ -741,11 +741,23 @@ pub struct Contact {
     /// Telephone number, digits with optional `+`, spaces, dots, dashes and brackets.
     #[serde(default)]
     pub phone: Option<String>,
+    /// Set (with no e-mail and no phone) when the details were erased: the key that sealed them
+    /// in the log is destroyed (`crate::erasure`). Never given by a client.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
 }
 
 impl Contact {
     /// Checks the address and the number, naming `field.email` or `field.phone`.
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        if self.erased {
+            return reject(
+                at(field, "erased"),
+                Rule::InvalidFormat {
+                    expected: "no `erased` flag: only an erasure sets it".into(),
+                },
+            );
+        }
         if self.email.is_none() && self.phone.is_none() {
             return reject(field, Rule::Required);
         }
@@ -804,10 +816,14 @@ pub struct Place {
     /// The region code, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<RegionCode>,
+    /// Set when part of the place (typically its city or region) is not stated by the
+    /// source but inferred, with why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inferred: Option<Inference>,
 }
 
 impl Place {
-    /// Checks the name, city and region code.
+    /// Checks the name, city, region code and inference note.
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
         self.name.validate(&at(field, "name"), SHORT_TEXT_MAX)?;
         if let Some(city) = &self.city {
@@ -816,7 +832,46 @@ impl Place {
         if let Some(region) = &self.region {
             region.validate(&at(field, "region"))?;
         }
-        Ok(())
+        check_inference(&at(field, "inferred"), &self.inferred)
+    }
+}
+
+/// Longest note explaining an inferred fact, in characters.
+pub const INFERENCE_NOTE_MAX: usize = 2_000;
+
+/// Marks a fact (a participant, post, party, name, acronym, place or region) that the
+/// sources do not state but that was inferred from context or general knowledge, with a note
+/// saying how. A fact without it is one the sources state.
+///
+/// Every field that carries one is optional and left out of events when absent, so events
+/// written before inferences were recorded still decode (as stated facts) and keep their hash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Inference {
+    /// How the fact was inferred, e.g. "the article writes only the family name مزور".
+    pub note: String,
+}
+
+impl Inference {
+    /// An inference with this note.
+    pub fn new(note: impl Into<String>) -> Self {
+        Inference { note: note.into() }
+    }
+
+    /// Checks the note like any free string: non-blank, at most [`INFERENCE_NOTE_MAX`]
+    /// characters, no control characters. Errors name `field.note`.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        check_required_str(&at(field, "note"), &self.note, INFERENCE_NOTE_MAX)
+    }
+}
+
+/// Checks an optional [`Inference`] (see [`Inference::validate`]).
+pub(crate) fn check_inference(
+    field: &str,
+    inferred: &Option<Inference>,
+) -> Result<(), DomainError> {
+    match inferred {
+        Some(inference) => inference.validate(field),
+        None => Ok(()),
     }
 }
 
@@ -1167,6 +1222,7 @@ mod tests {
             name: Text::ar("القاعة الكبرى لعمالة فاس"),
             city: Some(Text::ar("فاس").with_fr("Fès")),
             region: Some(RegionCode::new("MA-03")),
+            inferred: None,
         };
         assert_eq!(place.validate("place"), Ok(()));
         let unnamed = Place {
@@ -1190,6 +1246,48 @@ mod tests {
                 }
             )
         );
+    }
+
+    #[test]
+    fn an_inference_note_is_checked_like_free_text() {
+        let place = |note: &str| Place {
+            name: Text::ar("مقر الوزارة"),
+            city: Some(Text::fr("Rabat")),
+            region: Some(RegionCode::new("MA-04")),
+            inferred: Some(Inference::new(note)),
+        };
+        assert_eq!(place("the city is not stated").validate("place"), Ok(()));
+        assert_eq!(
+            place(" \u{200f}").validate("place"),
+            invalid("place.inferred.note", Rule::Required)
+        );
+        assert_eq!(
+            place(&"x".repeat(INFERENCE_NOTE_MAX + 1)).validate("place"),
+            invalid(
+                "place.inferred.note",
+                Rule::TooLong {
+                    max: INFERENCE_NOTE_MAX
+                }
+            )
+        );
+        assert_eq!(
+            place("a\u{0}b").validate("place"),
+            invalid(
+                "place.inferred.note",
+                Rule::ControlCharacter {
+                    found: "U+0000".into()
+                }
+            )
+        );
+        // Left out when absent, so older events and payloads are unchanged.
+        let stated = Place {
+            inferred: None,
+            ..place("n")
+        };
+        let json = serde_json::to_value(&stated).unwrap();
+        assert!(json.get("inferred").is_none());
+        let back: Place = serde_json::from_value(json).unwrap();
+        assert_eq!(back, stated);
     }
 
     #[test]
@@ -1317,6 +1415,7 @@ mod contact_tests {
         Contact {
             email: email.map(str::to_owned),
             phone: phone.map(str::to_owned),
+            erased: false,
         }
     }
 
@@ -1475,6 +1574,7 @@ mod string_tests {
         let contact = Contact {
             email: Some(format!("a@b.ma{nul}")),
             phone: None,
+            erased: false,
         };
         assert_eq!(contact.validate("contact"), control("contact.email"));
     }

@@ -21,7 +21,7 @@ pub mod token;
 pub mod user;
 
 pub use codec::DomainEvent;
-pub use common::{Contact, Money, PartialDate, Period, Place, Source, Text, Weekday};
+pub use common::{Contact, Inference, Money, PartialDate, Period, Place, Source, Text, Weekday};
 pub use error::{DomainError, Rule};
 pub use region::{Region, RegionCode, REGIONS};
 
@@ -53,7 +53,7 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), count);
-        assert_eq!(count, 4 + 4 + 19 + 7 + 2 + 4);
+        assert_eq!(count, 4 + 5 + 20 + 7 + 2 + 4);
     }
 
     #[test]

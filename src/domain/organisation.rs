@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::common::{
-    check_optional_str, check_reason, reject, PartialDate, Text, CODE_MAX, SHORT_TEXT_MAX,
+    check_inference, check_optional_str, check_reason, reject, Inference, PartialDate, Text,
+    CODE_MAX, SHORT_TEXT_MAX,
 };
 use super::error::{DomainError, Rule};
 use super::region::RegionCode;
@@ -100,6 +101,12 @@ pub struct Organisation {
     pub region: Option<RegionCode>,
     /// Its former names, oldest first.
     pub former_names: Vec<FormerName>,
+    /// Set when its current name is not written in the sources but rebuilt, with how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_inferred: Option<Inference>,
+    /// Set when its current acronym is not written in the sources, with where it comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acronym_inferred: Option<Inference>,
 }
 
 /// The organisation as rebuilt from its events; `Default` is "not yet registered".
@@ -130,6 +137,12 @@ pub struct RegisterOrganisation {
     /// The region it serves, if regional.
     #[serde(default)]
     pub region: Option<RegionCode>,
+    /// Set when the name is not written in the sources but rebuilt, with how.
+    #[serde(default)]
+    pub name_inferred: Option<Inference>,
+    /// Set when the acronym is not written in the sources, with where it comes from.
+    #[serde(default)]
+    pub acronym_inferred: Option<Inference>,
 }
 
 /// Records that an organisation changed its name (the old one is kept).
@@ -166,6 +179,12 @@ pub struct CorrectOrganisationDetails {
     /// The corrected region.
     #[serde(default)]
     pub region: Option<RegionCode>,
+    /// Set when the corrected name is not written in the sources but rebuilt, with how.
+    #[serde(default)]
+    pub name_inferred: Option<Inference>,
+    /// Set when the corrected acronym is not written in the sources, with where it comes from.
+    #[serde(default)]
+    pub acronym_inferred: Option<Inference>,
     /// Why the correction is needed.
     pub reason: String,
 }
@@ -227,6 +246,12 @@ pub enum Event {
         parent_id: Option<Uuid>,
         /// Its region.
         region: Option<RegionCode>,
+        /// Set when the name was rebuilt, not written in the sources.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name_inferred: Option<Inference>,
+        /// Set when the acronym is not written in the sources.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        acronym_inferred: Option<Inference>,
     },
     /// The organisation changed its name; the old one became a former name.
     OrganisationRenamed {
@@ -249,6 +274,12 @@ pub enum Event {
         kind: OrganisationKind,
         /// The corrected region.
         region: Option<RegionCode>,
+        /// Set when the corrected name was rebuilt, not written in the sources.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name_inferred: Option<Inference>,
+        /// Set when the corrected acronym is not written in the sources.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        acronym_inferred: Option<Inference>,
         /// Why.
         reason: String,
     },
@@ -300,20 +331,27 @@ fn check_details(
     name: &Text,
     acronym: &Option<String>,
     region: &Option<RegionCode>,
+    inferred: [&Option<Inference>; 2],
 ) -> Result<(), DomainError> {
     name.validate("name", SHORT_TEXT_MAX)?;
     check_optional_str("acronym", acronym, CODE_MAX)?;
     if let Some(region) = region {
         region.validate("region")?;
     }
-    Ok(())
+    check_inference("name_inferred", inferred[0])?;
+    check_inference("acronym_inferred", inferred[1])
 }
 
 fn register(state: &State, c: RegisterOrganisation) -> Result<Vec<Event>, DomainError> {
     if state.organisation.is_some() {
         return reject("organisation_id", Rule::AlreadyExists);
     }
-    check_details(&c.name, &c.acronym, &c.region)?;
+    check_details(
+        &c.name,
+        &c.acronym,
+        &c.region,
+        [&c.name_inferred, &c.acronym_inferred],
+    )?;
     if c.parent_id == Some(c.organisation_id) {
         return reject("parent_id", Rule::SelfReference);
     }
@@ -324,6 +362,8 @@ fn register(state: &State, c: RegisterOrganisation) -> Result<Vec<Event>, Domain
         kind: c.kind,
         parent_id: c.parent_id,
         region: c.region,
+        name_inferred: c.name_inferred,
+        acronym_inferred: c.acronym_inferred,
     }])
 }
 
@@ -349,12 +389,19 @@ fn rename(state: &State, c: RenameOrganisation) -> Result<Vec<Event>, DomainErro
 
 fn correct(state: &State, c: CorrectOrganisationDetails) -> Result<Vec<Event>, DomainError> {
     let organisation = existing(state, c.organisation_id)?;
-    check_details(&c.name, &c.acronym, &c.region)?;
+    check_details(
+        &c.name,
+        &c.acronym,
+        &c.region,
+        [&c.name_inferred, &c.acronym_inferred],
+    )?;
     check_reason("reason", &c.reason)?;
     let unchanged = organisation.name == c.name
         && organisation.acronym == c.acronym
         && organisation.kind == c.kind
-        && organisation.region == c.region;
+        && organisation.region == c.region
+        && organisation.name_inferred == c.name_inferred
+        && organisation.acronym_inferred == c.acronym_inferred;
     if unchanged {
         return Ok(vec![]);
     }
@@ -363,6 +410,8 @@ fn correct(state: &State, c: CorrectOrganisationDetails) -> Result<Vec<Event>, D
         acronym: c.acronym,
         kind: c.kind,
         region: c.region,
+        name_inferred: c.name_inferred,
+        acronym_inferred: c.acronym_inferred,
         reason: c.reason,
     }])
 }
@@ -395,6 +444,8 @@ pub fn apply(mut state: State, event: &Event) -> State {
             kind,
             parent_id,
             region,
+            name_inferred,
+            acronym_inferred,
         } => {
             // A replayed registration keeps former names already known.
             let former_names = state
@@ -410,6 +461,8 @@ pub fn apply(mut state: State, event: &Event) -> State {
                 parent_id: *parent_id,
                 region: region.clone(),
                 former_names,
+                name_inferred: name_inferred.clone(),
+                acronym_inferred: acronym_inferred.clone(),
             });
         }
         Event::OrganisationRenamed {
@@ -424,6 +477,10 @@ pub fn apply(mut state: State, event: &Event) -> State {
                     acronym: std::mem::replace(&mut organisation.acronym, acronym.clone()),
                     until: *effective,
                 });
+                // A new name is recorded as stated: what was inferred of the old one is not
+                // carried over (correct the details to flag the new one).
+                organisation.name_inferred = None;
+                organisation.acronym_inferred = None;
             }
         }
         Event::OrganisationDetailsCorrected {
@@ -431,6 +488,8 @@ pub fn apply(mut state: State, event: &Event) -> State {
             acronym,
             kind,
             region,
+            name_inferred,
+            acronym_inferred,
             ..
         } => {
             if let Some(organisation) = state.organisation.as_mut() {
@@ -438,6 +497,8 @@ pub fn apply(mut state: State, event: &Event) -> State {
                 organisation.acronym = acronym.clone();
                 organisation.kind = *kind;
                 organisation.region = region.clone();
+                organisation.name_inferred = name_inferred.clone();
+                organisation.acronym_inferred = acronym_inferred.clone();
             }
         }
         Event::OrganisationParentChanged { to, .. } => {
@@ -479,6 +540,8 @@ mod tests {
             kind: OrganisationKind::Ministry,
             parent_id: None,
             region: None,
+            name_inferred: None,
+            acronym_inferred: None,
         }
     }
 
@@ -490,6 +553,8 @@ mod tests {
             kind: OrganisationKind::Ministry,
             parent_id: None,
             region: None,
+            name_inferred: None,
+            acronym_inferred: None,
         }
     }
 
@@ -511,6 +576,8 @@ mod tests {
             kind: OrganisationKind::Ministry,
             region: Some(RegionCode::new("MA-04")),
             reason: "seat is in Rabat".into(),
+            name_inferred: None,
+            acronym_inferred: None,
         }
     }
 
@@ -738,6 +805,8 @@ mod tests {
             kind: OrganisationKind::Ministry,
             region: Some(RegionCode::new("MA-04")),
             reason: "seat is in Rabat".into(),
+            name_inferred: None,
+            acronym_inferred: None,
         };
         assert_eq!(events, Ok(vec![expected.clone()]));
         let after = apply(state, &expected);
@@ -880,6 +949,8 @@ mod tests {
                 kind: OrganisationKind::StandardsBody,
                 region: Some(RegionCode::new("MA-04")),
                 reason: "r".into(),
+                name_inferred: None,
+                acronym_inferred: None,
             },
             Event::OrganisationParentChanged {
                 from: Some(PARENT),
@@ -910,5 +981,74 @@ mod tests {
         assert_eq!(command.stream_id(), ID);
         let text = serde_json::to_string(&command).unwrap();
         assert_eq!(serde_json::from_str::<Command>(&text).unwrap(), command);
+    }
+}
+
+#[cfg(test)]
+mod inference_tests {
+    use super::*;
+
+    fn register(acronym_inferred: Option<Inference>) -> Command {
+        Command::RegisterOrganisation(RegisterOrganisation {
+            organisation_id: uuid::Uuid::from_u128(1),
+            name: Text::ar("وزارة الصناعة والاستثمار والتجارة والاقتصاد الرقمي"),
+            acronym: Some("MIICEN".into()),
+            kind: OrganisationKind::Ministry,
+            parent_id: None,
+            region: None,
+            name_inferred: Some(Inference::new("rebuilt from the minister's title")),
+            acronym_inferred,
+        })
+    }
+
+    #[test]
+    fn inferred_names_and_acronyms_are_kept_and_a_rename_states_the_new_name() {
+        let events = decide(
+            &State::default(),
+            register(Some(Inference::new("not in the text"))),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let state = fold(&events);
+        let organisation = state.organisation.clone().expect("registered");
+        assert!(organisation.name_inferred.is_some());
+        assert!(organisation.acronym_inferred.is_some());
+        let rename = Command::RenameOrganisation(RenameOrganisation {
+            organisation_id: uuid::Uuid::from_u128(1),
+            name: Text::ar("وزارة الصناعة والتجارة"),
+            acronym: None,
+            effective: None,
+            reason: "reshuffle".into(),
+        });
+        let renamed = decide(&state, rename).unwrap_or_else(|e| panic!("{e}"));
+        let after = renamed.iter().fold(state, apply);
+        let organisation = after.organisation.expect("registered");
+        assert_eq!(organisation.name_inferred, None);
+        assert_eq!(organisation.acronym_inferred, None);
+    }
+
+    #[test]
+    fn a_blank_inference_note_is_refused_by_its_field() {
+        let error = decide(
+            &State::default(),
+            register(Some(Inference::new("\u{200f} "))),
+        )
+        .expect_err("a blank note");
+        assert_eq!(
+            (error.field(), error.code()),
+            ("acronym_inferred.note", "REQUIRED")
+        );
+    }
+
+    #[test]
+    fn an_organisation_registered_before_inferences_decodes_as_stated() {
+        let payload = serde_json::json!({"organisation_id": uuid::Uuid::from_u128(1),
+            "name": {"fr": "CGEM"}, "acronym": "CGEM", "kind": "confederation",
+            "parent_id": null, "region": null});
+        let event = Event::from_payload("OrganisationRegistered", &payload)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(event.to_payload(), payload, "re-encoded unchanged");
+        let organisation = fold([&event]).organisation.expect("registered");
+        assert_eq!(organisation.name_inferred, None);
+        assert_eq!(organisation.acronym_inferred, None);
     }
 }

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::common::{
-    check_optional_reason, check_optional_str, check_reason, reject, PartialDate, Text,
-    SHORT_TEXT_MAX,
+    check_inference, check_optional_reason, check_optional_str, check_reason, reject, Inference,
+    PartialDate, Text, SHORT_TEXT_MAX,
 };
 use super::error::{DomainError, Rule};
 
@@ -25,6 +25,10 @@ pub struct PersonName {
     /// The name in Latin script.
     #[serde(default)]
     pub latin: Option<String>,
+    /// Set when the sources do not give this name (or part of it) but it was inferred, e.g. a
+    /// first name the article leaves out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inferred: Option<Inference>,
 }
 
 impl PersonName {
@@ -34,7 +38,8 @@ impl PersonName {
             return reject(field, Rule::Required);
         }
         check_optional_str(&format!("{field}.arabic"), &self.arabic, SHORT_TEXT_MAX)?;
-        check_optional_str(&format!("{field}.latin"), &self.latin, SHORT_TEXT_MAX)
+        check_optional_str(&format!("{field}.latin"), &self.latin, SHORT_TEXT_MAX)?;
+        check_inference(&format!("{field}.inferred"), &self.inferred)
     }
 }
 
@@ -57,6 +62,9 @@ pub struct Post {
     pub end: Option<PartialDate>,
     /// Why it ended, if given.
     pub end_reason: Option<String>,
+    /// Set when the sources do not state this post but it was inferred, with why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inferred: Option<Inference>,
 }
 
 /// A registered person.
@@ -119,6 +127,9 @@ pub struct StartPost {
     /// A date on which a source shows the person in the post.
     #[serde(default)]
     pub attested_on: Option<PartialDate>,
+    /// Set when the sources do not state this post but it was inferred, with why.
+    #[serde(default)]
+    pub inferred: Option<Inference>,
 }
 
 /// Records that a post ended.
@@ -152,6 +163,17 @@ pub struct CorrectPersonName {
     pub reason: String,
 }
 
+/// Erases the person's contact details (personal data): the application layer destroys the
+/// key they were sealed under (`crate::erasure`); this records that it was done, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EraseContact {
+    /// The person's stream id.
+    pub person_id: Uuid,
+    /// Why (e.g. the request under law 09-08 or the GDPR it answers).
+    pub reason: String,
+}
+
 /// Everything that can be asked of a person stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -164,6 +186,8 @@ pub enum Command {
     EndPost(EndPost),
     /// See [`CorrectPersonName`].
     CorrectPersonName(CorrectPersonName),
+    /// See [`EraseContact`].
+    EraseContact(EraseContact),
 }
 
 impl Command {
@@ -174,6 +198,7 @@ impl Command {
             Command::StartPost(c) => c.person_id,
             Command::EndPost(c) => c.person_id,
             Command::CorrectPersonName(c) => c.person_id,
+            Command::EraseContact(c) => c.person_id,
         }
     }
 }
@@ -203,6 +228,9 @@ pub enum Event {
         start: Option<PartialDate>,
         /// When a source showed the person in it.
         attested_on: Option<PartialDate>,
+        /// Set when the post was inferred, not stated.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inferred: Option<Inference>,
     },
     /// A post ended.
     PostEnded {
@@ -222,6 +250,12 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// The person's contact details were erased: the key they were sealed under is destroyed,
+    /// so every earlier event reads them as erased. Names and posts stay.
+    ContactErased {
+        /// Why.
+        reason: String,
+    },
 }
 
 super::codec::domain_events!(
@@ -231,6 +265,7 @@ super::codec::domain_events!(
         PostStarted,
         PostEnded,
         PersonNameCorrected,
+        ContactErased,
     ]
 );
 
@@ -241,6 +276,7 @@ pub fn decide(state: &State, command: Command) -> Result<Vec<Event>, DomainError
         Command::StartPost(c) => start_post(state, c),
         Command::EndPost(c) => end_post(state, c),
         Command::CorrectPersonName(c) => correct_name(state, c),
+        Command::EraseContact(c) => erase_contact(state, c),
     }
 }
 
@@ -296,12 +332,14 @@ fn start_post(state: &State, c: StartPost) -> Result<Vec<Event>, DomainError> {
     if let Some(attested_on) = &c.attested_on {
         attested_on.validate("attested_on")?;
     }
+    check_inference("inferred", &c.inferred)?;
     Ok(vec![Event::PostStarted {
         post_id: c.post_id,
         organisation_id: c.organisation_id,
         title: c.title,
         start: c.start,
         attested_on: c.attested_on,
+        inferred: c.inferred,
     }])
 }
 
@@ -348,6 +386,14 @@ fn correct_name(state: &State, c: CorrectPersonName) -> Result<Vec<Event>, Domai
     }])
 }
 
+/// Always records the erasure, even when one was recorded before: each request is answered and
+/// accounted for (who, when, why), and contact details given since the last one are erased too.
+fn erase_contact(state: &State, c: EraseContact) -> Result<Vec<Event>, DomainError> {
+    existing(state, c.person_id)?;
+    check_reason("reason", &c.reason)?;
+    Ok(vec![Event::ContactErased { reason: c.reason }])
+}
+
 /// Applies one event to the state. Never fails: events were validated when
 /// decided; an event that cannot apply (e.g. before registration) is skipped,
 /// and a replayed post replaces the one with the same id.
@@ -373,6 +419,7 @@ pub fn apply(mut state: State, event: &Event) -> State {
             title,
             start,
             attested_on,
+            inferred,
         } => {
             if let Some(person) = state.person.as_mut() {
                 let post = Post {
@@ -384,6 +431,7 @@ pub fn apply(mut state: State, event: &Event) -> State {
                     ended: false,
                     end: None,
                     end_reason: None,
+                    inferred: inferred.clone(),
                 };
                 match person.posts.iter_mut().find(|p| p.post_id == *post_id) {
                     Some(existing) => *existing = post,
@@ -414,6 +462,9 @@ pub fn apply(mut state: State, event: &Event) -> State {
                 person.honorific = honorific.clone();
             }
         }
+        // Nothing of the person changes: the contact details live on participations, sealed,
+        // and read as erased once the key is gone.
+        Event::ContactErased { .. } => {}
     }
     state
 }
@@ -445,6 +496,7 @@ mod tests {
         PersonName {
             arabic: Some("عمر حجيرة".into()),
             latin: Some("Omar Hejira".into()),
+            inferred: None,
         }
     }
 
@@ -465,6 +517,7 @@ mod tests {
                 .with_en("Secretary of State for Foreign Trade"),
             start: None,
             attested_on: Some(PartialDate::ymd(2024, 11, 29)),
+            inferred: None,
         }
     }
 
@@ -475,6 +528,7 @@ mod tests {
             title: start().title,
             start: None,
             attested_on: Some(PartialDate::ymd(2024, 11, 29)),
+            inferred: None,
         }
     }
 
@@ -494,6 +548,7 @@ mod tests {
             name: PersonName {
                 arabic: None,
                 latin: Some("LI Yong".into()),
+                inferred: None,
             },
             honorific: None,
         };
@@ -504,7 +559,8 @@ mod tests {
                 person_id: ID,
                 name: PersonName {
                     arabic: None,
-                    latin: Some("LI Yong".into())
+                    latin: Some("LI Yong".into()),
+                    inferred: None,
                 },
                 honorific: None,
             }])
@@ -527,6 +583,7 @@ mod tests {
             name: PersonName {
                 arabic: Some(" ".into()),
                 latin: Some("X".into()),
+                inferred: None,
             },
             honorific: None,
         };
@@ -543,6 +600,7 @@ mod tests {
             name: PersonName {
                 arabic: None,
                 latin: Some("x".repeat(SHORT_TEXT_MAX + 1)),
+                inferred: None,
             },
             honorific: None,
         };
@@ -712,6 +770,7 @@ mod tests {
             title: start().title,
             start: Some(PartialDate::year(2017)),
             attested_on: None,
+            inferred: None,
         };
         let state = given(&[registered(), started_2017]);
         let command = EndPost {
@@ -746,6 +805,7 @@ mod tests {
         let corrected = PersonName {
             arabic: Some("عمر حجيرة".into()),
             latin: Some("Omar Hjira".into()),
+            inferred: None,
         };
         let command = CorrectPersonName {
             person_id: ID,
@@ -806,6 +866,39 @@ mod tests {
     }
 
     #[test]
+    fn erasing_contact_needs_the_person_and_a_reason_and_is_always_recorded() {
+        let erase = |reason: &str| {
+            Command::EraseContact(EraseContact {
+                person_id: ID,
+                reason: reason.into(),
+            })
+        };
+        let expected = Event::ContactErased {
+            reason: "request under law 09-08".into(),
+        };
+        let state = given(&[registered()]);
+        assert_eq!(
+            decide(&state, erase("request under law 09-08")),
+            Ok(vec![expected.clone()])
+        );
+        // A second request is recorded too: contact details may have been given since.
+        let again = apply(state.clone(), &expected);
+        assert_eq!(again.person, state.person);
+        assert_eq!(
+            decide(&again, erase("request under law 09-08")),
+            Ok(vec![expected])
+        );
+        assert_eq!(
+            decide(&state, erase(" ")).map_err(|e| (e.field().to_owned(), e.code())),
+            Err(("reason".to_owned(), "REASON_REQUIRED"))
+        );
+        assert_eq!(
+            decide(&State::default(), erase("r")),
+            rejected("person_id", Rule::NotCreated)
+        );
+    }
+
+    #[test]
     fn apply_tolerates_replay_and_orphans() {
         let state = given(&[started(), registered(), started(), started()]);
         assert_eq!(state.version, 4);
@@ -826,6 +919,9 @@ mod tests {
                 name: name(),
                 honorific: None,
                 reason: "r".into(),
+            },
+            Event::ContactErased {
+                reason: "request under law 09-08".into(),
             },
         ];
         assert_eq!(events.len(), Event::EVENT_TYPES.len());

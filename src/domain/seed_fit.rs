@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::action::{self, ConsultationFacts};
 use super::codec::DomainEvent;
-use super::common::{Money, PartialDate, Period, Place, Source, Text, Weekday};
+use super::common::{Inference, Money, PartialDate, Period, Place, Source, Text, Weekday};
 use super::consultation::{self as c, ConsultationDetails, ConsultationKind, Schedule};
 use super::organisation::{self as o, OrganisationKind as K};
 use super::person::{self as p, PersonName};
@@ -88,6 +88,8 @@ impl World {
             kind,
             parent_id: parent.map(id),
             region: region.map(RegionCode::new),
+            name_inferred: None,
+            acronym_inferred: None,
         });
         run(
             &mut self.organisations,
@@ -104,6 +106,7 @@ impl World {
             name: PersonName {
                 arabic: Some(arabic.into()),
                 latin: Some(latin.into()),
+                inferred: None,
             },
             honorific: None,
         });
@@ -116,6 +119,7 @@ impl World {
                 title: title.clone(),
                 start: None,
                 attested_on: None,
+                inferred: None,
             });
             run(&mut self.people, id(key), start, p::decide, p::apply);
         }
@@ -182,6 +186,7 @@ impl World {
             role,
             attendance: c::Attendance::Attended,
             contact: None,
+            inferred: None,
         });
         self.consult(key, command);
     }
@@ -331,6 +336,7 @@ fn article_000_unido_partnership_fits() {
             name: ar("مقر الوزارة"),
             city: Some(ar_en("الرباط", "Rabat")),
             region: Some(RegionCode::new("MA-04")),
+            inferred: None,
         }),
         region: None,
         purpose: None,
@@ -343,6 +349,7 @@ fn article_000_unido_partnership_fits() {
             consultation_id: None,
         }),
         patronage: None,
+        region_inferred: None,
     };
     let notes = vec![
         ar("افتتاح مكتب للمنظمة بالرباط، خلال شهر فبراير 2004"),
@@ -407,6 +414,7 @@ fn article_000_unido_partnership_fits() {
                 "Parties inferred: the article names no signatories.",
             )],
             signed_on: None,
+            scope: None,
         },
     );
     w.close(k);
@@ -516,11 +524,13 @@ fn article_001_fes_meknes_export_consultation_fits() {
             name: ar("القاعة الكبرى لعمالة فاس"),
             city: Some(ar("فاس")),
             region: Some(RegionCode::new("MA-03")),
+            inferred: None,
         }),
         region: Some(RegionCode::new("MA-03")),
         purpose: Some(ar("الإعداد لبرنامج عمل التجارة الخارجية لسنة 2025")),
         occasion: None,
         patronage: None,
+        region_inferred: None,
     };
     let source = Source {
         publisher: Some(ar("حدث كم")),
@@ -686,16 +696,18 @@ fn article_002_national_industry_day_agreements_fit() {
         kind: ConsultationKind::SigningCeremony,
         title: ar("توقيع اتفاقيات استراتيجية جديدة لتعزيز السيادة الصناعية ودعم الابتكار بالمغرب"),
         description: None,
-        // Signed "yesterday", during 3-4 November: the day is not known.
+        // Signed "yesterday", during 3-4 November: the Day's two days, the year inferred.
         schedule: Schedule {
+            end: Some(PartialDate::ymd(2025, 11, 4)),
             as_stated: Some(ar("تم أمس توقيع ... يومي 3 و4 نونبر الجاري")),
             inferred: true,
-            ..Schedule::starting(PartialDate::month(2025, 11))
+            ..Schedule::starting(PartialDate::ymd(2025, 11, 3))
         },
         place: Some(Place {
             name: ar("العاصمة الرباط"),
             city: Some(ar("الرباط")),
             region: Some(RegionCode::new("MA-04")),
+            inferred: Some(Inference::new("The region is inferred from the city.")),
         }),
         region: None,
         purpose: Some(ar(
@@ -712,6 +724,7 @@ fn article_002_national_industry_day_agreements_fit() {
         patronage: Some(ar(
             "تحت الرعاية السامية لصاحب الجلالة الملك محمد السادس نصره الله",
         )),
+        region_inferred: None,
     };
     let source = Source {
         author: Some(ar("احمد البوحساني")),
@@ -734,6 +747,7 @@ fn article_002_national_industry_day_agreements_fit() {
         objectives: vec![],
         notes: vec![],
         signed_on: None,
+        scope: None,
     };
     use c::AgreementKind as A;
     w.agreement(
@@ -913,6 +927,7 @@ fn article_003_sse_hub_workshop_fits() {
     let ennada = PersonName {
         arabic: Some("خالد الندا".into()),
         latin: Some("Khalid Ennada".into()),
+        inferred: None,
     };
     let register = p::Command::RegisterPerson(p::RegisterPerson {
         person_id: id("ennada"),
@@ -933,11 +948,13 @@ fn article_003_sse_hub_workshop_fits() {
             name: ar("العاصمة العلمية"),
             city: Some(ar("فاس")),
             region: Some(RegionCode::new("MA-03")),
+            inferred: None,
         }),
         region: Some(RegionCode::new("MA-03")),
         purpose: None,
         occasion: None,
         patronage: None,
+        region_inferred: None,
     };
     let notes = vec![
         ar("ممثلو عدد من القطاعات الحكومية والهيئات المنتخبة والمؤسسات الجامعية والمنظمات المهنية في مجال الاقتصاد الاجتماعي والتضامني بالجهة"),
@@ -1078,11 +1095,13 @@ fn article_004_cti_framework_agreement_fits() {
             name: ar("الدار البيضاء"),
             city: Some(ar("الدار البيضاء")),
             region: Some(RegionCode::new("MA-06")),
+            inferred: None,
         }),
         region: None,
         purpose: None,
         occasion: None,
         patronage: None,
+        region_inferred: None,
     };
     let notes = vec![
         ar("المخطط التنموي 2014-2020 وقع خلال شهر فبراير 2013 تحت الرئاسة الفعلية لجلالة الملك محمد السادس"),
@@ -1132,6 +1151,7 @@ fn article_004_cti_framework_agreement_fits() {
             ],
             notes: vec![ar("ستنقسم الأهداف العامة إلى أهداف خاصة في إطار عقود الأهداف مع كل مركز تقني صناعي وفيدراليته أو جمعيته المهنية")],
             signed_on: None,
+            scope: None,
         },
     );
     // The 2014-2020 plan this one follows, recalled with its budget.
@@ -1149,6 +1169,7 @@ fn article_004_cti_framework_agreement_fits() {
             objectives: vec![],
             notes: vec![ar("تحت الرئاسة الفعلية لجلالة الملك محمد السادس")],
             signed_on: Some(PartialDate::month(2013, 2)),
+            scope: None,
         },
     );
     use c::PointKind as P;

@@ -594,7 +594,8 @@ impl Dashboard {
         actions(&self.due().await?.due_soon, first)
     }
 
-    /// Budget committed by signed agreements, by the region of their consultation and currency.
+    /// Budget committed by signed agreements, by the region of their scope (their consultation's
+    /// when recorded without one) and currency; national agreements under the null key.
     async fn committed_budget_by_region(&self) -> Result<Vec<BudgetTotal>> {
         Ok(BudgetTotal::all(
             KeyKind::Region,

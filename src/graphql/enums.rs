@@ -114,6 +114,17 @@ pub enum AgreementStatus {
     Previous,
 }
 
+/// Whether an agreement's scope is the whole country or one region.
+#[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+#[graphql(remote = "crate::domain::consultation::ScopeLevel")]
+pub enum ScopeLevel {
+    /// The whole country.
+    National,
+    /// One region.
+    Regional,
+}
+
 /// What kind of point was raised.
 #[derive(Enum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]

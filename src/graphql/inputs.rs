@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::enums::{
     ActionStatus, AgreementKind, AgreementStatus, Attendance, ConsultationKind, OrganisationKind,
-    ParticipantRole, PointKind, RecommendationStatus, Weekday,
+    ParticipantRole, PointKind, RecommendationStatus, ScopeLevel, Weekday,
 };
 use super::scalars::{Date, Decimal};
 use crate::error::ApiError;
@@ -76,6 +76,23 @@ pub struct MoneyInput {
     pub currency: String,
 }
 
+/// Marks a fact that the sources do not state but that was inferred, with how (e.g. "the
+/// article writes only the family name").
+#[derive(InputObject, Serialize, Debug, Clone)]
+pub struct InferenceInput {
+    /// How the fact was inferred: non-blank, at most 2000 characters.
+    pub note: String,
+}
+
+/// What an agreement covers: the whole country, or one region.
+#[derive(InputObject, Serialize, Debug, Clone)]
+pub struct AgreementScopeInput {
+    /// National or regional.
+    pub level: ScopeLevel,
+    /// The region code (`MA-01` to `MA-12`): required with `REGIONAL`, refused with `NATIONAL`.
+    pub region: Option<String>,
+}
+
 /// Where something took place: the venue as stated, its city and region.
 #[derive(InputObject, Serialize, Debug, Clone)]
 pub struct PlaceInput {
@@ -85,6 +102,8 @@ pub struct PlaceInput {
     pub city: Option<LocalizedTextInput>,
     /// The region code (`MA-01` to `MA-12`), when known.
     pub region: Option<String>,
+    /// Set when part of the place (its city or region) is inferred, not stated.
+    pub inferred: Option<InferenceInput>,
 }
 
 /// Where a fact comes from: an article, a press release, a document. At least one of
@@ -122,6 +141,8 @@ pub struct PersonNameInput {
     pub arabic: Option<String>,
     /// The name in Latin script.
     pub latin: Option<String>,
+    /// Set when the sources do not give this name (or part of it), with how it was inferred.
+    pub inferred: Option<InferenceInput>,
 }
 
 /// When a consultation takes place.
@@ -170,6 +191,8 @@ pub struct ConsultationDetailsInput {
     pub place: Option<PlaceInput>,
     /// The region it concerns (`MA-01` to `MA-12`).
     pub region: Option<String>,
+    /// Set when the region is inferred, not stated.
+    pub region_inferred: Option<InferenceInput>,
     /// What it is for.
     pub purpose: Option<LocalizedTextInput>,
     /// The larger event it is part of.
@@ -192,6 +215,8 @@ pub struct PartyInput {
     pub signatory_capacity: Option<LocalizedTextInput>,
     /// What this party commits to.
     pub commitments: Option<Vec<LocalizedTextInput>>,
+    /// Set when the sources do not name this party, with how it was inferred.
+    pub inferred: Option<InferenceInput>,
 }
 
 /// A decision on a recommendation.
@@ -223,6 +248,10 @@ pub struct RegisterOrganisationInput {
     pub parent_id: Option<Uuid>,
     /// The region it serves (`MA-01` to `MA-12`), if regional.
     pub region: Option<String>,
+    /// Set when the name is not written in the sources but rebuilt, with how.
+    pub name_inferred: Option<InferenceInput>,
+    /// Set when the acronym is not written in the sources, with where it comes from.
+    pub acronym_inferred: Option<InferenceInput>,
 }
 
 /// Records that an organisation changed its name (the old one is kept).
@@ -253,6 +282,10 @@ pub struct CorrectOrganisationDetailsInput {
     pub kind: OrganisationKind,
     /// The corrected region.
     pub region: Option<String>,
+    /// Set when the name is not written in the sources but rebuilt, with how.
+    pub name_inferred: Option<InferenceInput>,
+    /// Set when the acronym is not written in the sources, with where it comes from.
+    pub acronym_inferred: Option<InferenceInput>,
     /// Why the correction is needed.
     pub reason: String,
 }
@@ -298,6 +331,8 @@ pub struct StartPostInput {
     pub start: Option<PartialDateInput>,
     /// A date on which a source shows the person in the post.
     pub attested_on: Option<PartialDateInput>,
+    /// Set when the sources do not state this post, with how it was inferred.
+    pub inferred: Option<InferenceInput>,
 }
 
 /// Records that a post ended.
@@ -311,6 +346,16 @@ pub struct EndPostInput {
     pub end: Option<PartialDateInput>,
     /// Why, if known (non-blank when given).
     pub reason: Option<String>,
+}
+
+/// Erases a person's contact details (admins only): destroys the key they are sealed under in
+/// the log and records who did it and why. Names and posts stay.
+#[derive(InputObject, Serialize, Debug, Clone)]
+pub struct ErasePersonInput {
+    /// The person.
+    pub person_id: Uuid,
+    /// Why, e.g. the request under law 09-08 or the GDPR that it answers.
+    pub reason: String,
 }
 
 /// Corrects a wrongly recorded name or honorific.
@@ -428,6 +473,9 @@ pub struct RegisterParticipantInput {
     pub attendance: Option<Attendance>,
     /// How to reach them (personal data).
     pub contact: Option<ContactInput>,
+    /// Set when the sources do not state this participation (or attendance), with how it was
+    /// inferred.
+    pub inferred: Option<InferenceInput>,
 }
 
 /// Changes a participant's role.
@@ -439,6 +487,18 @@ pub struct ChangeParticipantRoleInput {
     pub participant_id: Uuid,
     /// The new role.
     pub role: ParticipantRole,
+}
+
+/// Changes (or, left out, removes) a participant's contact details: personal data, sealed in
+/// the log under the person's key.
+#[derive(InputObject, Serialize, Debug, Clone)]
+pub struct ChangeParticipantContactInput {
+    /// The consultation.
+    pub consultation_id: Uuid,
+    /// The participant.
+    pub participant_id: Uuid,
+    /// The new contact details; left out, they are removed.
+    pub contact: Option<ContactInput>,
 }
 
 /// Records whether a participant attended.
@@ -520,6 +580,9 @@ pub struct RecordAgreementInput {
     pub notes: Option<Vec<LocalizedTextInput>>,
     /// When it was signed, if different from or more precise than the consultation.
     pub signed_on: Option<PartialDateInput>,
+    /// What it covers: national, or a region (its budget counts in that region's). Left out,
+    /// its consultation's region.
+    pub scope: Option<AgreementScopeInput>,
 }
 
 /// Adds a party (and its signatory) to a recorded agreement.

@@ -77,6 +77,12 @@ impl ApiState {
 
 /// Builds the schema with its limits.
 pub fn schema(state: ApiState) -> ShuraSchema {
+    builder(state).finish()
+}
+
+/// [`schema`] before it is finished, for a server that adds an extension of its own (a read-only
+/// server's, [`crate::snapshot::ReadOnly`]).
+pub fn builder(state: ApiState) -> async_graphql::SchemaBuilder<QueryRoot, Mutation, Subscription> {
     let loaders = loaders::PerRequest::new(state.store.pool().clone());
     Schema::build(QueryRoot::default(), Mutation, Subscription)
         .data(state)
@@ -84,7 +90,6 @@ pub fn schema(state: ApiState) -> ShuraSchema {
         .extension(nulls::NullFailedFields)
         .extension(limits::RequestLimits)
         .limit_complexity(MAX_COMPLEXITY)
-        .finish()
 }
 
 /// The schema's SDL, as `schema/schema.graphql` holds it.

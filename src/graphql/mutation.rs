@@ -405,6 +405,7 @@ mutations! {
     start_post => Person, person::StartPost, StartPostInput;
     end_post => Person, person::EndPost, EndPostInput;
     correct_person_name => Person, person::CorrectPersonName, CorrectPersonNameInput;
+    erase_person => Person, person::EraseContact, ErasePersonInput;
     plan_consultation => Consultation, consultation::PlanConsultation, PlanConsultationInput,
         flattens consultation::ConsultationDetails;
     revise_consultation_details => Consultation, consultation::ReviseConsultationDetails, ReviseConsultationDetailsInput,
@@ -418,6 +419,7 @@ mutations! {
     register_participant => Consultation, consultation::RegisterParticipant, RegisterParticipantInput;
     change_participant_role => Consultation, consultation::ChangeParticipantRole, ChangeParticipantRoleInput;
     record_attendance => Consultation, consultation::RecordAttendance, RecordAttendanceInput;
+    change_participant_contact => Consultation, consultation::ChangeParticipantContact, ChangeParticipantContactInput;
     propose_recommendation => Consultation, consultation::ProposeRecommendation, ProposeRecommendationInput;
     change_recommendation_status => Consultation, consultation::ChangeRecommendationStatus, ChangeRecommendationStatusInput;
     revise_recommendation_text => Consultation, consultation::ReviseRecommendationText, ReviseRecommendationTextInput;
@@ -447,9 +449,11 @@ mod tests {
     use serde::de::{self, Deserializer, Visitor};
 
     use super::*;
-    use crate::domain::common::{Contact, Money, PartialDate, Period, Place, Source, Text};
+    use crate::domain::common::{
+        Contact, Inference, Money, PartialDate, Period, Place, Source, Text,
+    };
     use crate::domain::consultation::{Agreement, ConsultationDetails, KeyFigure, Occasion};
-    use crate::domain::consultation::{Party, Point, Schedule};
+    use crate::domain::consultation::{AgreementScope, Party, Point, Schedule};
     use crate::domain::person::PersonName;
 
     /// A deserializer that only records the field names a struct asks for.
@@ -541,11 +545,21 @@ mod tests {
             ("MoneyInput".into(), of(serde_fields::<Money>())),
             ("PlaceInput".into(), of(serde_fields::<Place>())),
             ("SourceInput".into(), of(serde_fields::<Source>())),
-            ("ContactInput".into(), of(serde_fields::<Contact>())),
+            // `erased` is set by an erasure only, never given.
+            ("ContactInput".into(), {
+                let mut fields = of(serde_fields::<Contact>());
+                fields.remove("erased");
+                fields
+            }),
             ("PersonNameInput".into(), of(serde_fields::<PersonName>())),
             ("ScheduleInput".into(), of(serde_fields::<Schedule>())),
             ("OccasionInput".into(), of(serde_fields::<Occasion>())),
             ("PartyInput".into(), of(serde_fields::<Party>())),
+            ("InferenceInput".into(), of(serde_fields::<Inference>())),
+            (
+                "AgreementScopeInput".into(),
+                of(serde_fields::<AgreementScope>()),
+            ),
             // The recommendation status is tagged by `status`; `into` comes with `merged`.
             (
                 "RecommendationDecisionInput".into(),
@@ -568,7 +582,8 @@ mod tests {
             }
             expected.insert(input, fields);
         }
-        assert_eq!(expected.len(), 34 + 12);
+        // Commands, then shared inputs (with `InferenceInput` and `AgreementScopeInput`).
+        assert_eq!(expected.len(), 36 + 14);
         let mut registry = Registry::default();
         <Mutation as OutputType>::create_type_info(&mut registry);
         let mut checked = BTreeSet::new();
@@ -699,6 +714,7 @@ mod tests {
                 purpose: None,
                 occasion: None,
                 patronage: None,
+                region_inferred: None,
             },
             organisers: None,
             sources: Some(vec![SourceInput {

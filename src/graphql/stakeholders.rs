@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::enums::OrganisationKind;
 use super::loaders;
-use super::types::{global_id, int, parse, Action, Consultation, LocalizedText, PartialDate};
+use super::types::{
+    global_id, inference, int, parse, Action, Consultation, Inference, LocalizedText, PartialDate,
+};
 use crate::domain::{organisation, person};
 use crate::error::ApiError;
 use crate::projections::lists::{EntityRecord, Related};
@@ -110,6 +112,14 @@ impl Organisation {
     /// Its acronym, e.g. `CGEM`.
     async fn acronym(&self) -> Option<&str> {
         self.state.acronym.as_deref()
+    }
+    /// Set when its name is not written in the sources but rebuilt, with how.
+    async fn name_inferred(&self) -> Option<Inference> {
+        inference(&self.state.name_inferred)
+    }
+    /// Set when its acronym is not written in the sources, with where it comes from.
+    async fn acronym_inferred(&self) -> Option<Inference> {
+        inference(&self.state.acronym_inferred)
     }
     /// What kind of body it is.
     async fn kind(&self) -> OrganisationKind {
@@ -273,6 +283,10 @@ impl Person {
     async fn latin_name(&self) -> Option<&str> {
         self.state.name.latin.as_deref()
     }
+    /// Set when the sources do not give this name (or part of it), with how it was inferred.
+    async fn name_inferred(&self) -> Option<Inference> {
+        inference(&self.state.name.inferred)
+    }
     /// An honorific such as "السيد" / "M.", if stated.
     async fn honorific(&self) -> Option<LocalizedText> {
         self.state.honorific.as_ref().map(Into::into)
@@ -336,5 +350,9 @@ impl Post {
     /// Why it ended, if given.
     async fn end_reason(&self) -> Option<&str> {
         self.0.end_reason.as_deref()
+    }
+    /// Set when the sources do not state this post, with how it was inferred.
+    async fn inferred(&self) -> Option<Inference> {
+        inference(&self.0.inferred)
     }
 }

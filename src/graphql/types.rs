@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::enums::{
     ActionStatus, AgreementKind, AgreementStatus, Attendance, ConsultationKind, ConsultationStatus,
-    ParticipantRole, PointKind, RecommendationStatus, Weekday,
+    ParticipantRole, PointKind, RecommendationStatus, ScopeLevel, Weekday,
 };
 use super::loaders;
 use super::scalars::{Date, Decimal, Money};
@@ -189,6 +189,31 @@ impl Schedule {
     }
 }
 
+/// A fact the sources do not state but that was inferred (from context or general knowledge),
+/// with how: a participant, post, party, name, acronym, place or region. A fact whose
+/// `inferred` is null is stated by the sources.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Inference {
+    /// How the fact was inferred.
+    pub note: String,
+}
+
+/// The inference of an optional flag, as the API shows it.
+pub fn inference(inferred: &Option<crate::domain::Inference>) -> Option<Inference> {
+    inferred.as_ref().map(|i| Inference {
+        note: i.note.clone(),
+    })
+}
+
+/// What an agreement covers: the whole country, or one region (whose budget it counts in).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct AgreementScope {
+    /// National or regional.
+    pub level: ScopeLevel,
+    /// The region code (`MA-03`), for a regional scope.
+    pub region: Option<String>,
+}
+
 /// Where something took place: a venue as stated, its city and region.
 pub struct Place(pub crate::domain::Place);
 
@@ -206,6 +231,10 @@ impl Place {
     /// The region code (`MA-03`), when known.
     async fn region(&self) -> Option<&str> {
         self.0.region.as_ref().map(|r| r.as_str())
+    }
+    /// Set when part of the place (its city or region) is inferred, not stated.
+    async fn inferred(&self) -> Option<Inference> {
+        inference(&self.0.inferred)
     }
 }
 
@@ -341,6 +370,10 @@ impl Consultation {
     /// Region code (`MA-03` is Fès-Meknès): its own, or its place's.
     async fn region(&self) -> Option<&str> {
         self.region.as_deref()
+    }
+    /// Set when its own region is inferred, not stated (see also `place.inferred`).
+    async fn region_inferred(&self) -> Option<Inference> {
+        inference(&self.state.details.region_inferred)
     }
     /// The day it starts: only when that day is known. A start known as "November 2025" has
     /// none (see `schedule.start` for what is known, and its `earliest`/`latest` bounds).
@@ -525,6 +558,11 @@ impl Participant {
     async fn attendance(&self) -> Attendance {
         self.data.attendance.into()
     }
+    /// Set when the sources do not state this participation (or attendance), with how it was
+    /// inferred.
+    async fn inferred(&self) -> Option<Inference> {
+        inference(&self.data.inferred)
+    }
     /// Contact details: personal data, readable by admins, auditors and the editors of the
     /// consultation's region only. For anyone else this field alone is null, with a
     /// `FORBIDDEN` error naming its path.
@@ -533,6 +571,7 @@ impl Participant {
         Ok(self.data.contact.as_ref().map(|c| Contact {
             email: c.email.clone(),
             phone: c.phone.clone(),
+            erased: c.erased,
         }))
     }
 }
@@ -544,6 +583,9 @@ pub struct Contact {
     pub email: Option<String>,
     /// Telephone number.
     pub phone: Option<String>,
+    /// True when the details were erased (the person's key destroyed): e-mail and phone are
+    /// then null for everyone.
+    pub erased: bool,
 }
 
 /// A recommendation made at a consultation.
@@ -741,6 +783,17 @@ impl Agreement {
     async fn signed_on(&self) -> Option<PartialDate> {
         partial(&self.data.signed_on)
     }
+    /// What it covers: national, or a region, whose budget it counts in. Agreements recorded
+    /// without a scope cover their consultation's region. Null when neither is known.
+    async fn scope(&self) -> Option<AgreementScope> {
+        let region = self.region.as_deref().map(crate::domain::RegionCode::new);
+        self.data
+            .scope_in(region.as_ref())
+            .map(|scope| AgreementScope {
+                level: scope.level.into(),
+                region: scope.region.map(|r| r.as_str().to_owned()),
+            })
+    }
     /// The parties and their signatories, in the order recorded.
     async fn parties(&self) -> Vec<AgreementParty> {
         self.data
@@ -820,6 +873,10 @@ impl AgreementParty {
     /// What this party commits to.
     async fn commitments(&self) -> Vec<LocalizedText> {
         texts(&self.data.commitments)
+    }
+    /// Set when the sources do not name this party, with how it was inferred.
+    async fn inferred(&self) -> Option<Inference> {
+        inference(&self.data.inferred)
     }
 }
 

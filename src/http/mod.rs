@@ -68,6 +68,8 @@ pub struct HttpState {
     pub failures: Arc<guard::FailureLimiter>,
     /// The bearer token `/metrics` requires, if any (see [`metrics::authorized`]).
     pub metrics_token: Option<Arc<str>>,
+    /// The open-data zip last built (see [`crate::open_data::latest`]).
+    pub open_data: Arc<crate::open_data::latest::LatestZip>,
 }
 
 /// The routes.
@@ -75,6 +77,10 @@ pub fn router(state: HttpState) -> Router {
     let guarded = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(guard::websocket))
+        .route(
+            "/open-data/latest.zip",
+            get(crate::open_data::latest::handler),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::authenticate,

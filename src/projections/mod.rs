@@ -156,6 +156,10 @@ impl Page {
 /// Applies events grouped by stream (each stream's events together and in order): folds every
 /// stream, then writes each table once.
 async fn project(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
+    // Personal values are sealed in the log: opened here with the keys at hand (erased when
+    // gone), in the append's (or rebuild's) transaction.
+    let opened = crate::erasure::unseal_projected(tx, events).await?;
+    let events = opened.as_deref().unwrap_or(events);
     let mut page = Page::default();
     for stream in events.chunk_by(|a, b| a.stream_id == b.stream_id) {
         match stream[0].stream_type.as_str() {
@@ -171,7 +175,14 @@ async fn project(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreErro
             _ => {}
         }
     }
-    page.write(tx).await
+    page.write(tx).await?;
+    // Erasures last, once the page's consultations are written: they rewrite those rows.
+    for event in events {
+        if event.stream_type == person::STREAM_TYPE && event.event_type == "ContactErased" {
+            crate::erasure::erase_in_read_models(tx, event.stream_id, event.position).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Folds one consultation's events onto its stored state and gathers its rows.
@@ -281,6 +292,7 @@ async fn fold_consultation(
             kind: tag(&a.kind),
             status: tag(&a.status),
             region: region.clone(),
+            budget_region: rows::budget_region(c, a),
             programme: a.programme.as_ref().map(display),
             amount: a.budget.as_ref().map(|m| m.amount.to_string()),
             amount_minor: a

@@ -10,9 +10,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::lists::words;
 use super::lists::{ActionRecord, ConsultationRecord, EntityRecord};
 use super::rows::{all_languages, day};
-use super::search::{fold, query_terms, score, word_patterns};
+use super::search::{fold, query_terms, score, words_query, WordIndex};
 use crate::domain::common::minor_digits;
 use crate::domain::Text;
 use crate::store::{on_pool, DbUuid, Pool, StoreError};
@@ -361,9 +362,11 @@ fn budget_amount(currency: &str, billions: i64, rest: i64) -> Result<Decimal> {
     Ok(amount.normalize())
 }
 
-/// The committed budgets of the dashboard's consultations, by region and by programme. With a
-/// region only (or none), the signed agreements are read by their own region from the covering
-/// index of migration 0011; with a period or a theme, through the consultations in scope.
+/// The committed budgets of the dashboard's consultations, by region and by programme. An
+/// agreement counts in the region of its own scope (a national one in no region's, only in the
+/// all-regions total). With a region only (or none), the signed agreements are read by that
+/// region from the covering index of migration 0012; with a period or a theme, through the
+/// consultations in scope.
 pub async fn dashboard_budgets(pool: &Pool, filter: &DashboardFilter) -> Result<Budgets> {
     let by_region = filter.from.is_none() && filter.to.is_none() && filter.theme.is_none();
     budgets(pool, filter, by_region).await
@@ -396,7 +399,8 @@ async fn budgets(pool: &Pool, filter: &DashboardFilter, by_region: bool) -> Resu
     macro_rules! signed {
         ($where:literal) => {
             concat!(
-                "signed AS (SELECT g.id, g.region, g.programme, g.currency, g.amount_minor \
+                "signed AS (SELECT g.id, g.budget_region AS region, g.programme, g.currency, \
+                 g.amount_minor \
                  FROM rm_agreements g WHERE g.status = 'signed' AND g.amount_minor IS NOT NULL \
                  AND g.currency IS NOT NULL",
                 $where,
@@ -404,14 +408,19 @@ async fn budgets(pool: &Pool, filter: &DashboardFilter, by_region: bool) -> Resu
             )
         };
     }
+    // An agreement counts in the region of its own scope (`budget_region`), not its venue's:
+    // the region filters the agreements ($5), the scope only the period and theme.
     const SCOPED: &str = concat!(
         scope!(),
         ", ",
-        signed!(" AND g.consultation_id IN (SELECT id FROM scope)"),
+        signed!(
+            " AND ($5 IS NULL OR g.budget_region = $5) \
+             AND g.consultation_id IN (SELECT id FROM scope)"
+        ),
         sums!()
     );
     const ALL: &str = concat!("WITH ", signed!(""), sums!());
-    const REGION: &str = concat!("WITH ", signed!(" AND g.region = $1"), sums!());
+    const REGION: &str = concat!("WITH ", signed!(" AND g.budget_region = $1"), sums!());
     type Row = (
         String,
         Option<String>,
@@ -428,7 +437,12 @@ async fn budgets(pool: &Pool, filter: &DashboardFilter, by_region: bool) -> Resu
             .fetch_all(p)
             .await?),
         (false, _) => on_pool!(pool, p => {
-            bind_scope!(sqlx::query_as::<_, Row>(SCOPED), filter)
+            let any_region = DashboardFilter {
+                region: None,
+                ..filter.clone()
+            };
+            bind_scope!(sqlx::query_as::<_, Row>(SCOPED), any_region)
+                .bind(&filter.region)
                 .fetch_all(p)
                 .await?
         }),
@@ -495,51 +509,138 @@ pub struct DueActions {
 
 /// How many unfinished actions of `region` (every region when `None`) are overdue or due within
 /// [`DUE_SOON_DAYS`] days of `today`: the dashboard's `overdue + due_soon`, counted alone (the
-/// web app's reminder badge, on every page) through the `(status, due_date)` index.
+/// web app's reminder badge, on every page) from the open actions' partial indexes (migration
+/// 0015), which hold only the unfinished actions.
 pub async fn due_action_count(pool: &Pool, region: Option<&str>, today: NaiveDate) -> Result<i64> {
-    const SQL: &str = "SELECT COUNT(*) FROM rm_actions WHERE status NOT IN ('done', 'cancelled') \
-        AND due_date <= $1 AND ($2 IS NULL OR region = $2)";
+    // Two statements rather than `($2 IS NULL OR region = $2)`, which would keep SQLite from the
+    // `(region, due_date)` index.
+    const ALL: &str = "SELECT COUNT(*) FROM rm_actions WHERE status NOT IN ('done', 'cancelled') \
+        AND due_date <= $1";
+    const REGION: &str = "SELECT COUNT(*) FROM rm_actions \
+        WHERE status NOT IN ('done', 'cancelled') AND region = $2 AND due_date <= $1";
     let last = day(due_soon_end(today)?);
-    Ok(on_pool!(pool, p => sqlx::query_scalar::<_, i64>(SQL)
-        .bind(&last)
-        .bind(region)
-        .fetch_one(p)
-        .await?))
+    Ok(match region {
+        None => on_pool!(pool, p => sqlx::query_scalar::<_, i64>(ALL)
+            .bind(&last)
+            .fetch_one(p)
+            .await?),
+        Some(region) => on_pool!(pool, p => sqlx::query_scalar::<_, i64>(REGION)
+            .bind(&last)
+            .bind(region)
+            .fetch_one(p)
+            .await?),
+    })
+}
+
+/// The columns of an action row as [`ActionRecord`] reads them.
+macro_rules! action_columns {
+    () => {
+        "a.id, a.version, a.position, a.consultation_id, a.owner_id, a.status, a.progress, \
+         a.due_date, a.region, a.title, a.doc"
+    };
 }
 
 /// The dashboard's overdue and due-soon actions, at most `limit` of each, with one statement.
 /// An action's `due_date` is the latest day it can be due, so a partial due date ("March
-/// 2025") is overdue only once it certainly is.
+/// 2025") is overdue only once it certainly is. With a region alone (or none: the dashboard's
+/// default and the reminders), the actions are read in due order from the open actions' partial
+/// indexes (migration 0015), `limit` rows each; a period or a theme selects them through the
+/// consultations in scope. Both select the same actions (an action's row carries its
+/// consultation's region), as a test checks.
 pub async fn dashboard_due_actions(
     pool: &Pool,
     filter: &DashboardFilter,
     today: NaiveDate,
     limit: i64,
 ) -> Result<DueActions> {
-    const SQL: &str = concat!(
-        scope!(),
-        " SELECT * FROM (SELECT a.id, a.version, a.position, a.consultation_id, \
-                 a.owner_id, a.status, a.progress, a.due_date, a.region, a.title, a.doc \
-                 FROM rm_actions a WHERE ",
-        actions_in_scope!(),
-        " AND a.status NOT IN ('done', 'cancelled') AND a.due_date < $5 \
-                 ORDER BY a.due_date, a.id LIMIT $7) AS o \
-                 UNION ALL SELECT * FROM (SELECT a.id, a.version, a.position, a.consultation_id, \
-                 a.owner_id, a.status, a.progress, a.due_date, a.region, a.title, a.doc \
-                 FROM rm_actions a WHERE ",
-        actions_in_scope!(),
-        " AND a.status NOT IN ('done', 'cancelled') AND a.due_date >= $5 \
-                 AND a.due_date <= $6 ORDER BY a.due_date, a.id LIMIT $7) AS s"
-    );
+    let by_region = filter.from.is_none() && filter.to.is_none() && filter.theme.is_none();
+    due_actions(pool, filter, today, limit, by_region).await
+}
+
+/// [`dashboard_due_actions`] through the consultations in scope whatever the filter: the way a
+/// period or a theme takes, which tests compare with the region's own.
+pub async fn dashboard_due_actions_in_scope(
+    pool: &Pool,
+    filter: &DashboardFilter,
+    today: NaiveDate,
+    limit: i64,
+) -> Result<DueActions> {
+    due_actions(pool, filter, today, limit, false).await
+}
+
+/// The overdue and due-soon actions with one more condition (`$1` today, `$2` the last day due
+/// soon, `$3` how many of each).
+macro_rules! due_of {
+    ($where:literal) => {
+        concat!(
+            "SELECT * FROM (SELECT ",
+            action_columns!(),
+            " FROM rm_actions a WHERE a.status NOT IN ('done', 'cancelled')",
+            $where,
+            " AND a.due_date < $1 ORDER BY a.due_date, a.id LIMIT $3) AS o \
+             UNION ALL SELECT * FROM (SELECT ",
+            action_columns!(),
+            " FROM rm_actions a WHERE a.status NOT IN ('done', 'cancelled')",
+            $where,
+            " AND a.due_date >= $1 AND a.due_date <= $2 ORDER BY a.due_date, a.id \
+             LIMIT $3) AS s"
+        )
+    };
+}
+
+/// Due actions of every region, from the open actions' partial index.
+const DUE_ALL: &str = due_of!("");
+/// Due actions of one region (`$4`), likewise.
+const DUE_REGION: &str = due_of!(" AND a.region = $4");
+/// Due actions of the consultations in scope.
+const DUE_SCOPED: &str = concat!(
+    scope!(),
+    " SELECT * FROM (SELECT ",
+    action_columns!(),
+    " FROM rm_actions a WHERE ",
+    actions_in_scope!(),
+    " AND a.status NOT IN ('done', 'cancelled') AND a.due_date < $5 \
+             ORDER BY a.due_date, a.id LIMIT $7) AS o \
+             UNION ALL SELECT * FROM (SELECT ",
+    action_columns!(),
+    " FROM rm_actions a WHERE ",
+    actions_in_scope!(),
+    " AND a.status NOT IN ('done', 'cancelled') AND a.due_date >= $5 \
+             AND a.due_date <= $6 ORDER BY a.due_date, a.id LIMIT $7) AS s"
+);
+
+async fn due_actions(
+    pool: &Pool,
+    filter: &DashboardFilter,
+    today: NaiveDate,
+    limit: i64,
+    by_region: bool,
+) -> Result<DueActions> {
     let (today_text, soon) = (day(today), day(due_soon_end(today)?));
-    let rows = on_pool!(pool, p => {
-        bind_scope!(sqlx::query_as::<_, ActionRecord>(SQL), filter)
+    let limit = limit.clamp(0, MAX_DUE_ACTIONS);
+    let rows = match (by_region, filter.region.as_deref()) {
+        (true, None) => on_pool!(pool, p => sqlx::query_as::<_, ActionRecord>(DUE_ALL)
             .bind(&today_text)
             .bind(&soon)
-            .bind(limit.clamp(0, MAX_DUE_ACTIONS))
+            .bind(limit)
             .fetch_all(p)
-            .await?
-    });
+            .await?),
+        (true, Some(region)) => on_pool!(pool, p => sqlx::query_as::<_, ActionRecord>(DUE_REGION)
+            .bind(&today_text)
+            .bind(&soon)
+            .bind(limit)
+            .bind(region)
+            .fetch_all(p)
+            .await?),
+        (false, _) => on_pool!(pool, p => {
+            bind_scope!(sqlx::query_as::<_, ActionRecord>(DUE_SCOPED), filter)
+                .bind(&today_text)
+                .bind(&soon)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+        }),
+    };
     let (mut overdue, mut due_soon): (Vec<_>, Vec<_>) = rows
         .into_iter()
         .partition(|a| a.due_date.as_deref() < Some(today_text.as_str()));
@@ -781,15 +882,15 @@ impl SearchRow {
     }
 }
 
-/// The `WHERE` of a search branch: for each of up to four terms (`$1`..`$8`, unused ones NULL),
-/// its two [`word_patterns`].
+/// The `WHERE` of a search branch on `$table`: the rows whose words begin with every term, from
+/// the word index (`$1`, [`words_query`]), the most recently changed first (`$2` of them).
 macro_rules! words_match {
-    () => {
-        " WHERE ($1 IS NULL OR search LIKE $1 ESCAPE '\\' OR search LIKE $2 ESCAPE '\\') \
-         AND ($3 IS NULL OR search LIKE $3 ESCAPE '\\' OR search LIKE $4 ESCAPE '\\') \
-         AND ($5 IS NULL OR search LIKE $5 ESCAPE '\\' OR search LIKE $6 ESCAPE '\\') \
-         AND ($7 IS NULL OR search LIKE $7 ESCAPE '\\' OR search LIKE $8 ESCAPE '\\') \
-         ORDER BY position DESC LIMIT $9"
+    ($words:ident, $table:literal) => {
+        concat!(
+            " WHERE ",
+            words!($words, $table, "$1"),
+            " ORDER BY position DESC LIMIT $2"
+        )
     };
 }
 
@@ -805,59 +906,57 @@ const SQL_TERMS: usize = 4;
 /// the text), then the most recently changed, then kind and id. At most `limit` hits; of each
 /// kind, the [`SEARCH_CANDIDATES`] most recently changed matching rows are ranked.
 pub async fn search(pool: &Pool, query: &str, limit: usize) -> Result<Vec<RankedHit>> {
-    const SQL: &str = concat!(
+    macro_rules! statement {
+        ($words:ident) => {
+            concat!(
         "SELECT * FROM (SELECT 'consultation' AS hit, id, version, position, \
          CAST(NULL AS UUID) AS consultation_id, CAST(NULL AS UUID) AS owner_id, kind AS sort, \
          status, region, start_date, month, CAST(NULL AS BIGINT) AS progress, \
          CAST(NULL AS TEXT) AS due_date, title, CAST(NULL AS TEXT) AS acronym, search, doc \
          FROM rm_consultations",
-        words_match!(),
+        words_match!($words, "rm_consultations"),
         ") AS c UNION ALL SELECT * FROM (SELECT 'recommendation', id, CAST(NULL AS BIGINT), \
          position, consultation_id, CAST(NULL AS UUID), CAST(NULL AS TEXT), status, region, \
          CAST(NULL AS TEXT), month, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), text, \
          CAST(NULL AS TEXT), search, doc FROM rm_recommendations",
-        words_match!(),
+        words_match!($words, "rm_recommendations"),
         ") AS r UNION ALL SELECT * FROM (SELECT 'agreement', id, CAST(NULL AS BIGINT), \
          position, consultation_id, CAST(NULL AS UUID), kind, status, region, \
          CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), \
          title, CAST(NULL AS TEXT), search, doc FROM rm_agreements",
-        words_match!(),
+        words_match!($words, "rm_agreements"),
         ") AS g UNION ALL SELECT * FROM (SELECT 'action', id, version, position, \
          consultation_id, owner_id, CAST(NULL AS TEXT), status, region, CAST(NULL AS TEXT), \
          CAST(NULL AS TEXT), progress, due_date, title, CAST(NULL AS TEXT), search, doc \
          FROM rm_actions",
-        words_match!(),
+        words_match!($words, "rm_actions"),
         ") AS a UNION ALL SELECT * FROM (SELECT 'organisation', id, version, position, \
          CAST(NULL AS UUID), CAST(NULL AS UUID), kind, CAST(NULL AS TEXT), region, \
          CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), \
          name, acronym, search, doc FROM rm_organisations",
-        words_match!(),
+        words_match!($words, "rm_organisations"),
         ") AS o UNION ALL SELECT * FROM (SELECT 'person', id, version, position, \
          CAST(NULL AS UUID), CAST(NULL AS UUID), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
          CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), \
          CAST(NULL AS TEXT), name, CAST(NULL AS TEXT), search, doc FROM rm_people",
-        words_match!(),
+        words_match!($words, "rm_people"),
         ") AS p"
-    );
+            )
+        };
+    }
+    const SQL: [&str; 3] = [statement!(plain), statement!(fts), statement!(tsv)];
     let terms = query_terms(query);
     if terms.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
-    let mut patterns: [Option<String>; 2 * SQL_TERMS] = Default::default();
-    for (slots, term) in patterns.chunks_mut(2).zip(&terms) {
-        let (start, inner) = word_patterns(term);
-        slots[0] = Some(start);
-        slots[1] = Some(inner);
-    }
-    let rows = on_pool!(pool, p => sqlx::query_as::<_, SearchRow>(SQL)
-        .bind(&patterns[0])
-        .bind(&patterns[1])
-        .bind(&patterns[2])
-        .bind(&patterns[3])
-        .bind(&patterns[4])
-        .bind(&patterns[5])
-        .bind(&patterns[6])
-        .bind(&patterns[7])
+    // The longest terms select the rows; every term is checked on them by `score`.
+    let selecting = &terms[..terms.len().min(SQL_TERMS)];
+    let words = match pool {
+        Pool::Sqlite(_) => (words_query(selecting, WordIndex::Fts5), 1),
+        Pool::Postgres(_) => (words_query(selecting, WordIndex::TsQuery), 2),
+    };
+    let rows = on_pool!(pool, p => sqlx::query_as::<_, SearchRow>(SQL[words.1])
+        .bind(&words.0)
         .bind(SEARCH_CANDIDATES)
         .fetch_all(p)
         .await?);

@@ -131,11 +131,17 @@ impl ConsultationRow {
 
 /// The consultation's region: its own, or its place's.
 pub fn region_of(c: &consultation::Consultation) -> Option<String> {
-    c.details
-        .region
-        .as_ref()
-        .or(c.details.place.as_ref().and_then(|p| p.region.as_ref()))
-        .map(|r| r.as_str().to_owned())
+    c.region().map(|r| r.as_str().to_owned())
+}
+
+/// The region whose budget an agreement of `c` counts in: its own scope's region, none when
+/// national, and its consultation's for an agreement recorded without a scope.
+pub fn budget_region(
+    c: &consultation::Consultation,
+    a: &consultation::Agreement,
+) -> Option<String> {
+    a.scope_in(c.region())
+        .and_then(|scope| scope.budget_region().map(|r| r.as_str().to_owned()))
 }
 
 /// An organisation row's columns.

@@ -134,31 +134,58 @@ pub fn score(title: &str, text: &str, terms: &[String]) -> Option<i64> {
     })
 }
 
-/// The two `LIKE ... ESCAPE '\'` patterns that select the texts where `term` may begin a word
-/// (checked exactly by [`word_match`]): at the start of the text or after a space; anywhere for
-/// an Arabic term, whose word may begin with a proclitic (and without its article, when it has
-/// one).
-pub fn word_patterns(term: &str) -> (String, String) {
-    if term.chars().any(is_arabic) {
-        let stem = term_forms(term).last().unwrap_or(term);
-        let anywhere = format!("%{}%", like_escape(stem));
-        (anywhere.clone(), anywhere)
-    } else {
-        let escaped = like_escape(term);
-        (format!("{escaped}%"), format!("% {escaped}%"))
+/// The prefixes a folded query term is looked up by in the word indexes (migration 0016): its
+/// forms ([`term_forms`]) and, for an Arabic form, the form after each proclitic, since an
+/// indexed word keeps its proclitics ("تصدير" is looked up as "تصدير", "والتصدير", "بتصدير"...).
+/// A word begins with one of these exactly when [`word_match`] finds the term in it (for terms of
+/// two letters or more; a one-letter Arabic term may also meet a word whose stem is that letter).
+pub fn term_prefixes(term: &str) -> Vec<String> {
+    let mut prefixes = Vec::new();
+    for form in term_forms(term) {
+        prefixes.push(form.to_owned());
+        if form.chars().next().is_some_and(is_arabic) {
+            prefixes.extend(PROCLITICS.iter().map(|clitic| format!("{clitic}{form}")));
+        }
     }
+    prefixes.sort();
+    prefixes.dedup();
+    prefixes
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
-pub fn like_escape(term: &str) -> String {
-    let mut out = String::with_capacity(term.len() + 2);
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
+/// Which database's word index a [`words_query`] is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordIndex {
+    /// SQLite's FTS5: `("a"* OR "b"*) AND ("c"*)`.
+    Fts5,
+    /// PostgreSQL's text search, `'simple'` configuration: `('a':* | 'b':*) & ('c':*)`.
+    TsQuery,
+}
+
+/// The word-index query that selects the texts where every term ([`query_terms`]) begins a word
+/// (through [`term_prefixes`]); `None` without terms. Terms are folded, so they hold only letters
+/// and digits: nothing in them is query syntax, and each is quoted all the same.
+pub fn words_query(terms: &[String], index: WordIndex) -> Option<String> {
+    if terms.is_empty() {
+        return None;
     }
-    out
+    let (or, and) = match index {
+        WordIndex::Fts5 => (" OR ", " AND "),
+        WordIndex::TsQuery => (" | ", " & "),
+    };
+    let groups: Vec<String> = terms
+        .iter()
+        .map(|term| {
+            let alternatives: Vec<String> = term_prefixes(term)
+                .iter()
+                .map(|prefix| match index {
+                    WordIndex::Fts5 => format!("\"{}\"*", prefix.replace('"', "\"\"")),
+                    WordIndex::TsQuery => format!("'{}':*", prefix.replace('\'', "''")),
+                })
+                .collect();
+            format!("({})", alternatives.join(or))
+        })
+        .collect();
+    Some(groups.join(and))
 }
 
 /// Combining marks: Latin accents after NFD, Arabic tashkeel and Quranic annotation marks.
@@ -191,6 +218,46 @@ fn fold_char(c: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_arabic_term_is_looked_up_after_every_proclitic_and_without_its_article() {
+        let prefixes = term_prefixes(&fold("التصدير"));
+        for wanted in [
+            "التصدير",
+            "والتصدير",
+            "بالتصدير",
+            "تصدير",
+            "وتصدير",
+            "لتصدير",
+        ] {
+            assert!(prefixes.iter().any(|p| p == wanted), "{wanted}");
+        }
+        assert_eq!(
+            term_prefixes("fes"),
+            ["fes"],
+            "a Latin word is its own prefix"
+        );
+        // Whatever the proclitic, a word that a prefix begins is a word the term matches.
+        for word in ["والتصدير", "بتصديره", "التصديرية", "تصدير"] {
+            let term = fold("التصدير");
+            let by_index = prefixes.iter().any(|p| word.starts_with(p.as_str()));
+            assert_eq!(by_index, word_match(word, &term).is_some(), "{word}");
+        }
+    }
+
+    #[test]
+    fn words_queries_quote_every_prefix_in_each_dialect() {
+        let terms = query_terms("Fès 2025");
+        assert_eq!(
+            words_query(&terms, WordIndex::Fts5).as_deref(),
+            Some("(\"2025\"*) AND (\"fes\"*)")
+        );
+        assert_eq!(
+            words_query(&terms, WordIndex::TsQuery).as_deref(),
+            Some("('2025':*) & ('fes':*)")
+        );
+        assert_eq!(words_query(&[], WordIndex::Fts5), None);
+    }
 
     #[test]
     fn hamza_forms_of_alef_meet() {
@@ -303,24 +370,5 @@ mod tests {
         let two = query_terms("fes export");
         assert_eq!(score("fes", "fes export", &two), Some(7));
         assert_eq!(score("fes", "fes", &two), None);
-    }
-
-    #[test]
-    fn word_patterns_select_word_starts() {
-        assert_eq!(
-            word_patterns("fes"),
-            ("fes%".to_owned(), "% fes%".to_owned())
-        );
-        assert_eq!(
-            word_patterns("50%"),
-            ("50\\%%".to_owned(), "% 50\\%%".to_owned())
-        );
-        let any = "%اقتصاد%".to_owned();
-        assert_eq!(word_patterns("الاقتصاد"), (any.clone(), any));
-    }
-
-    #[test]
-    fn like_patterns_are_escaped() {
-        assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
     }
 }

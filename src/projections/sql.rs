@@ -334,6 +334,8 @@ pub struct AgreementRow {
     pub kind: String,
     pub status: String,
     pub region: Option<String>,
+    /// The region whose budget it counts in: its scope's ([`super::rows::budget_region`]).
+    pub budget_region: Option<String>,
     pub programme: Option<String>,
     pub amount: Option<String>,
     pub amount_minor: Option<i64>,
@@ -352,8 +354,8 @@ pub async fn insert_agreements(tx: &mut Tx, rows: &[AgreementRow]) -> Result<()>
         on_tx!(tx, c => {
             let mut query = sqlx::QueryBuilder::new(
                 "INSERT INTO rm_agreements (id, consultation_id, kind, status, region, \
-                 programme, amount, amount_minor, currency, period_start, period_end, title, \
-                 search, position, doc) ",
+                 budget_region, programme, amount, amount_minor, currency, period_start, \
+                 period_end, title, search, position, doc) ",
             );
             query.push_values(chunk, |mut b, r| {
                 b.push_bind(DbUuid(r.id))
@@ -361,6 +363,7 @@ pub async fn insert_agreements(tx: &mut Tx, rows: &[AgreementRow]) -> Result<()>
                     .push_bind(&r.kind)
                     .push_bind(&r.status)
                     .push_bind(&r.region)
+                    .push_bind(&r.budget_region)
                     .push_bind(&r.programme)
                     .push_bind(&r.amount)
                     .push_bind(r.amount_minor)
@@ -721,6 +724,7 @@ pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
          CAST(position AS TEXT) FROM rm_themes",
         "SELECT 'agreement|' || CAST(id AS TEXT) || '|' || CAST(consultation_id AS TEXT) || '|' \
          || kind || '|' || status || '|' || COALESCE(region, '~') || '|' || \
+         COALESCE(budget_region, '~') || '|' || \
          COALESCE(programme, '~') || '|' || COALESCE(amount, '~') || '|' || \
          COALESCE(CAST(amount_minor AS TEXT), '~') || '|' || COALESCE(currency, '~') || '|' || \
          COALESCE(period_start, '~') || '|' || COALESCE(period_end, '~') || '|' || title || '|' \

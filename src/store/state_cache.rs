@@ -133,6 +133,12 @@ impl StateCache {
         }
     }
 
+    /// Forgets every state: after an erasure, states folded before it hold personal data that
+    /// the log no longer opens.
+    pub fn clear(&self) {
+        self.lock().streams.clear();
+    }
+
     /// Counts events folded by a caller of the cache.
     pub fn count_folded(&self, events: usize) {
         self.folded.fetch_add(events as u64, Ordering::Relaxed);

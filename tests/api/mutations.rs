@@ -114,6 +114,14 @@ pub fn scenario() -> Vec<(&'static str, Value)> {
             "changeParticipantRole",
             json!({"consultationId": c, "participantId": p, "role": "CHAIR"}),
         ),
+        (
+            "changeParticipantContact",
+            json!({"consultationId": c, "participantId": p, "contact": {"email": "p.new@example.ma"}}),
+        ),
+        (
+            "erasePerson",
+            json!({"personId": person, "reason": "request under law 09-08"}),
+        ),
         ("markConsultationHeld", json!({"consultationId": c})),
         (
             "recordAttendance",
@@ -233,8 +241,20 @@ pub async fn every_mutation_has_a_happy_path(db: &TestDb) {
         // Not a command: a batch of them, with its own tests (tests/api/progress_import.rs).
         .filter(|name| *name != "importProgress")
         .collect();
-    assert_eq!(all.len(), 34);
+    assert_eq!(all.len(), 36);
     assert_eq!(seen, all, "mutations without a happy path");
+    // The erased person's contact details read as erased.
+    let (_, record) = gql(
+        &app,
+        "query($c: UUID!) { consultation(id: $c) { participants { contact { email phone erased } } } }",
+        json!({"c": id("m/c")}),
+    )
+    .await;
+    assert_eq!(
+        record["data"]["consultation"]["participants"][0]["contact"],
+        json!({"email": null, "phone": null, "erased": true}),
+        "{record}"
+    );
     // The audit trail of the action names the slippage and its reasons.
     let (_, history) = gql(
         &app,

@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::common::{
-    check_reason, check_slugs, check_texts, check_unique_ids, nth, reject, Contact, Money, Source,
-    Text, LONG_TEXT_MAX, SHORT_TEXT_MAX,
+    check_inference, check_reason, check_slugs, check_texts, check_unique_ids, nth, reject,
+    Contact, Inference, Money, Source, Text, LONG_TEXT_MAX, SHORT_TEXT_MAX,
 };
 use super::error::{DomainError, Rule};
 
@@ -157,6 +157,9 @@ pub struct RegisterParticipant {
     /// How to reach them (personal data).
     #[serde(default)]
     pub contact: Option<Contact>,
+    /// Set when the sources do not state this participation but it was inferred, with why.
+    #[serde(default)]
+    pub inferred: Option<Inference>,
 }
 
 /// Changes a participant's role.
@@ -169,6 +172,20 @@ pub struct ChangeParticipantRole {
     pub participant_id: Uuid,
     /// The new role.
     pub role: ParticipantRole,
+}
+
+/// Changes (or, with none, removes) a participant's contact details, which are otherwise given
+/// at registration only. Personal data: sealed in the log like the registration's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeParticipantContact {
+    /// The consultation.
+    pub consultation_id: Uuid,
+    /// The participant.
+    pub participant_id: Uuid,
+    /// The new contact details; none removes them.
+    #[serde(default)]
+    pub contact: Option<Contact>,
 }
 
 /// Records whether a participant attended.
@@ -316,6 +333,8 @@ pub enum Command {
     ChangeParticipantRole(ChangeParticipantRole),
     /// See [`RecordAttendance`].
     RecordAttendance(RecordAttendance),
+    /// See [`ChangeParticipantContact`].
+    ChangeParticipantContact(ChangeParticipantContact),
     /// See [`ProposeRecommendation`].
     ProposeRecommendation(ProposeRecommendation),
     /// See [`ChangeRecommendationStatus`].
@@ -349,6 +368,7 @@ impl Command {
             Command::RegisterParticipant(c) => c.consultation_id,
             Command::ChangeParticipantRole(c) => c.consultation_id,
             Command::RecordAttendance(c) => c.consultation_id,
+            Command::ChangeParticipantContact(c) => c.consultation_id,
             Command::ProposeRecommendation(c) => c.consultation_id,
             Command::ChangeRecommendationStatus(c) => c.consultation_id,
             Command::ReviseRecommendationText(c) => c.consultation_id,
@@ -436,6 +456,15 @@ pub enum Event {
         /// The new attendance.
         to: Attendance,
     },
+    /// A participant's contact details changed (none: removed).
+    ParticipantContactChanged {
+        /// The participant.
+        participant_id: Uuid,
+        /// The person, when named: whose key seals the contact in the log.
+        person_id: Option<Uuid>,
+        /// The new contact details.
+        contact: Option<Contact>,
+    },
     /// A recommendation was made.
     RecommendationProposed {
         /// Its id.
@@ -516,6 +545,7 @@ super::codec::domain_events!(
         ParticipantRegistered,
         ParticipantRoleChanged,
         AttendanceRecorded,
+        ParticipantContactChanged,
         RecommendationProposed,
         RecommendationStatusChanged,
         RecommendationTextRevised,
@@ -541,6 +571,7 @@ pub fn decide(state: &State, command: Command) -> Result<Vec<Event>, DomainError
         Command::RegisterParticipant(c) => register_participant(state, c),
         Command::ChangeParticipantRole(c) => change_role(state, c),
         Command::RecordAttendance(c) => record_attendance(state, c),
+        Command::ChangeParticipantContact(c) => change_contact(state, c),
         Command::ProposeRecommendation(c) => propose_recommendation(state, c),
         Command::ChangeRecommendationStatus(c) => change_recommendation_status(state, c),
         Command::ReviseRecommendationText(c) => revise_recommendation_text(state, c),
@@ -721,6 +752,7 @@ fn register_participant(state: &State, c: RegisterParticipant) -> Result<Vec<Eve
     if let Some(contact) = &c.contact {
         contact.validate("contact")?;
     }
+    check_inference("inferred", &c.inferred)?;
     let participant = Participant {
         participant_id: c.participant_id,
         person_id: c.person_id,
@@ -729,6 +761,7 @@ fn register_participant(state: &State, c: RegisterParticipant) -> Result<Vec<Eve
         role: c.role,
         attendance: c.attendance,
         contact: c.contact,
+        inferred: c.inferred,
     };
     if consultation
         .participants
@@ -768,6 +801,26 @@ fn record_attendance(state: &State, c: RecordAttendance) -> Result<Vec<Event>, D
         participant_id: c.participant_id,
         from: participant.attendance,
         to: c.attendance,
+    }])
+}
+
+/// Contact details may change whatever the consultation's status (they serve the follow-up),
+/// except once it is cancelled, like everything else.
+fn change_contact(state: &State, c: ChangeParticipantContact) -> Result<Vec<Event>, DomainError> {
+    let consultation = open(state, c.consultation_id)?;
+    let Some(participant) = consultation.participant(c.participant_id) else {
+        return unknown("participant_id", "participant");
+    };
+    if let Some(contact) = &c.contact {
+        contact.validate("contact")?;
+    }
+    if participant.contact == c.contact {
+        return Ok(vec![]);
+    }
+    Ok(vec![Event::ParticipantContactChanged {
+        participant_id: c.participant_id,
+        person_id: participant.person_id,
+        contact: c.contact,
     }])
 }
 
@@ -943,7 +996,8 @@ impl Event {
         match self {
             Event::ParticipantRegistered { participant } => Some(participant.participant_id),
             Event::ParticipantRoleChanged { participant_id, .. }
-            | Event::AttendanceRecorded { participant_id, .. } => Some(*participant_id),
+            | Event::AttendanceRecorded { participant_id, .. }
+            | Event::ParticipantContactChanged { participant_id, .. } => Some(*participant_id),
             Event::RecommendationProposed {
                 recommendation_id, ..
             }
@@ -1057,6 +1111,19 @@ fn apply_to(c: &mut Consultation, event: &Event) {
                 .find(|p| p.participant_id == *participant_id)
             {
                 p.attendance = *to;
+            }
+        }
+        Event::ParticipantContactChanged {
+            participant_id,
+            contact,
+            ..
+        } => {
+            if let Some(p) = c
+                .participants
+                .iter_mut()
+                .find(|p| p.participant_id == *participant_id)
+            {
+                p.contact = contact.clone();
             }
         }
         Event::RecommendationProposed {

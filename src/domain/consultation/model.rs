@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::common::{
-    at, check_required_str, check_slugs, check_texts, check_unique_ids, nth, reject, Contact,
-    Money, PartialDate, Period, Place, Source, Text, CODE_MAX, LONG_TEXT_MAX, SHORT_TEXT_MAX,
+    at, check_inference, check_required_str, check_slugs, check_texts, check_unique_ids, nth,
+    reject, Contact, Inference, Money, PartialDate, Period, Place, Source, Text, CODE_MAX,
+    LONG_TEXT_MAX, SHORT_TEXT_MAX,
 };
 use crate::domain::error::{DomainError, Rule};
 use crate::domain::region::RegionCode;
@@ -159,6 +160,9 @@ pub struct ConsultationDetails {
     /// The region it concerns.
     #[serde(default)]
     pub region: Option<RegionCode>,
+    /// Set when the region is not stated by the sources but inferred (e.g. from the city).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_inferred: Option<Inference>,
     /// What it is for (e.g. "prepare the 2025 foreign-trade action programme").
     #[serde(default)]
     pub purpose: Option<Text>,
@@ -185,6 +189,7 @@ impl ConsultationDetails {
         if let Some(region) = &self.region {
             region.validate("region")?;
         }
+        check_inference("region_inferred", &self.region_inferred)?;
         if let Some(purpose) = &self.purpose {
             purpose.validate("purpose", LONG_TEXT_MAX)?;
         }
@@ -281,6 +286,10 @@ pub struct Participant {
     /// How to reach them (personal data).
     #[serde(default)]
     pub contact: Option<Contact>,
+    /// Set when the sources do not state this participation (or attendance) but it was
+    /// inferred, e.g. a signatory organisation's representative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inferred: Option<Inference>,
 }
 
 impl Participant {
@@ -392,6 +401,10 @@ pub struct Party {
     /// What this party commits to.
     #[serde(default)]
     pub commitments: Vec<Text>,
+    /// Set when the sources do not name this party but it was inferred (e.g. the State as
+    /// the funder of a contract programme).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inferred: Option<Inference>,
 }
 
 impl Party {
@@ -403,6 +416,7 @@ impl Party {
             signatory_person_id: None,
             signatory_capacity: None,
             commitments: Vec::new(),
+            inferred: None,
         }
     }
 
@@ -433,7 +447,73 @@ impl Party {
         if let Some(capacity) = &self.signatory_capacity {
             capacity.validate(&at(field, "signatory_capacity"), SHORT_TEXT_MAX)?;
         }
-        check_texts(&at(field, "commitments"), &self.commitments, LONG_TEXT_MAX)
+        check_texts(&at(field, "commitments"), &self.commitments, LONG_TEXT_MAX)?;
+        check_inference(&at(field, "inferred"), &self.inferred)
+    }
+}
+
+/// Whether an agreement's scope is the whole country or one region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeLevel {
+    /// The whole country (e.g. a national programme signed in Rabat).
+    National,
+    /// One region, named by the scope's `region`.
+    Regional,
+}
+
+/// What an agreement covers: the whole country, or one region. Its budget counts in that
+/// region's budget, or (national) in no region's but in the all-regions total. It is the
+/// agreement's own, not its venue's: a national programme signed in Rabat is not
+/// Rabat-Salé-Kénitra spending.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AgreementScope {
+    /// National or regional.
+    pub level: ScopeLevel,
+    /// The region, for a regional scope (and only then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<RegionCode>,
+}
+
+impl AgreementScope {
+    /// The whole country.
+    pub fn national() -> Self {
+        AgreementScope {
+            level: ScopeLevel::National,
+            region: None,
+        }
+    }
+
+    /// One region.
+    pub fn regional(region: RegionCode) -> Self {
+        AgreementScope {
+            level: ScopeLevel::Regional,
+            region: Some(region),
+        }
+    }
+
+    /// The region whose budget the agreement counts in: none for a national scope.
+    pub fn budget_region(&self) -> Option<&RegionCode> {
+        match self.level {
+            ScopeLevel::National => None,
+            ScopeLevel::Regional => self.region.as_ref(),
+        }
+    }
+
+    /// Checks that a regional scope names a known region and a national one names none.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        let region = at(field, "region");
+        match (self.level, &self.region) {
+            (ScopeLevel::Regional, None) => reject(region, Rule::Required),
+            (ScopeLevel::Regional, Some(code)) => code.validate(&region).map(|_| ()),
+            (ScopeLevel::National, Some(_)) => reject(
+                region,
+                Rule::InvalidFormat {
+                    expected: "no region with a national scope".into(),
+                },
+            ),
+            (ScopeLevel::National, None) => Ok(()),
+        }
     }
 }
 
@@ -470,6 +550,10 @@ pub struct Agreement {
     /// When it was signed, if different from or more precise than the consultation.
     #[serde(default)]
     pub signed_on: Option<PartialDate>,
+    /// What it covers: national, or a region. Left out, it is its consultation's region (the
+    /// venue's), which is what every agreement recorded before scopes existed means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<AgreementScope>,
 }
 
 impl Agreement {
@@ -500,7 +584,18 @@ impl Agreement {
         if let Some(signed_on) = &self.signed_on {
             signed_on.validate("signed_on")?;
         }
+        if let Some(scope) = &self.scope {
+            scope.validate("scope")?;
+        }
         Ok(())
+    }
+
+    /// Its scope: its own, or else the region of its consultation (`consultation_region`,
+    /// see [`Consultation::region`]); `None` when neither is known.
+    pub fn scope_in(&self, consultation_region: Option<&RegionCode>) -> Option<AgreementScope> {
+        self.scope
+            .clone()
+            .or_else(|| consultation_region.cloned().map(AgreementScope::regional))
     }
 }
 
@@ -680,10 +775,92 @@ impl Consultation {
         self.agreements.iter().find(|a| a.agreement_id == id)
     }
 
+    /// The region it concerns: its own, or else its place's.
+    pub fn region(&self) -> Option<&RegionCode> {
+        self.details
+            .region
+            .as_ref()
+            .or(self.details.place.as_ref().and_then(|p| p.region.as_ref()))
+    }
+
     /// The participants who chaired the meeting.
     pub fn chairs(&self) -> impl Iterator<Item = &Participant> {
         self.participants
             .iter()
             .filter(|p| p.role == ParticipantRole::Chair)
+    }
+}
+
+#[cfg(test)]
+mod facts_tests {
+    use super::*;
+    use crate::domain::consultation::Event;
+
+    fn scope(level: ScopeLevel, region: Option<&str>) -> AgreementScope {
+        AgreementScope {
+            level,
+            region: region.map(RegionCode::new),
+        }
+    }
+
+    #[test]
+    fn a_scope_names_a_known_region_only_when_regional() {
+        let fes = scope(ScopeLevel::Regional, Some("MA-03"));
+        assert_eq!(fes.validate("scope"), Ok(()));
+        assert_eq!(fes.budget_region(), Some(&RegionCode::new("MA-03")));
+        assert_eq!(AgreementScope::national().validate("scope"), Ok(()));
+        assert_eq!(AgreementScope::national().budget_region(), None);
+        let code = |s: AgreementScope| s.validate("scope").map_err(|e| e.code());
+        assert_eq!(
+            code(scope(ScopeLevel::Regional, None)),
+            Err("REQUIRED"),
+            "a region is required"
+        );
+        assert_eq!(
+            code(scope(ScopeLevel::National, Some("MA-03"))),
+            Err("INVALID_FORMAT")
+        );
+        assert_eq!(
+            code(scope(ScopeLevel::Regional, Some("MA-13"))),
+            Err("UNKNOWN_REGION")
+        );
+    }
+
+    #[test]
+    fn events_recorded_before_scopes_and_inferences_decode_with_their_old_meaning() {
+        let id = uuid::Uuid::from_u128(1);
+        // An agreement and a participant as stored before this change: no `scope`, no
+        // `inferred`.
+        let agreement = serde_json::json!({"agreement": {"agreement_id": id,
+            "title": {"fr": "Convention"}, "kind": "framework_agreement",
+            "parties": [{"organisation_id": id}],
+            "budget": {"amount": "900000000", "currency": "MAD"}}});
+        let Ok(Event::AgreementRecorded { agreement }) =
+            Event::from_payload("AgreementRecorded", &agreement)
+        else {
+            panic!("an old AgreementRecorded decodes");
+        };
+        assert_eq!(agreement.scope, None);
+        assert_eq!(agreement.parties[0].inferred, None);
+        let rabat = RegionCode::new("MA-04");
+        assert_eq!(
+            agreement.scope_in(Some(&rabat)),
+            Some(AgreementScope::regional(rabat)),
+            "counted in its venue's region, as before"
+        );
+        assert_eq!(agreement.scope_in(None), None);
+        // Re-encoded, it is the payload it was: nothing is added to an old event.
+        let again = Event::AgreementRecorded { agreement }.to_payload();
+        assert!(again["agreement"].get("scope").is_none());
+        assert!(again["agreement"]["parties"][0].get("inferred").is_none());
+        let participant = serde_json::json!({"participant": {"participant_id": id,
+            "person_id": null, "organisation_id": id, "capacity": null, "role": "attendee",
+            "attendance": "attended"}});
+        let Ok(Event::ParticipantRegistered { participant }) =
+            Event::from_payload("ParticipantRegistered", &participant)
+        else {
+            panic!("an old ParticipantRegistered decodes");
+        };
+        assert_eq!(participant.inferred, None);
     }
 }

@@ -61,11 +61,13 @@ fn details() -> ConsultationDetails {
             name: Text::ar("القاعة الكبرى لعمالة فاس"),
             city: Some(Text::ar("فاس")),
             region: Some(RegionCode::new("MA-03")),
+            inferred: None,
         }),
         region: Some(RegionCode::new("MA-03")),
         purpose: Some(Text::ar("الإعداد لبرنامج عمل التجارة الخارجية لسنة 2025")),
         occasion: None,
         patronage: None,
+        region_inferred: None,
     }
 }
 
@@ -124,6 +126,7 @@ fn chair() -> Participant {
         role: ParticipantRole::Chair,
         attendance: Attendance::Attended,
         contact: None,
+        inferred: None,
     }
 }
 
@@ -136,6 +139,7 @@ fn council_president() -> Participant {
         role: ParticipantRole::Attendee,
         attendance: Attendance::Attended,
         contact: None,
+        inferred: None,
     }
 }
 
@@ -153,6 +157,7 @@ fn register(participant: Participant) -> Command {
         role: participant.role,
         attendance: participant.attendance,
         contact: None,
+        inferred: None,
     })
 }
 
@@ -202,6 +207,7 @@ fn agreement() -> Agreement {
         )],
         notes: vec![Text::en("900 million MAD of additional funding")],
         signed_on: None,
+        scope: None,
     }
 }
 
@@ -391,6 +397,7 @@ fn plan_rejects_invalid_optional_details() {
         name: Text::default(),
         city: None,
         region: None,
+        inferred: None,
     });
     assert_eq!(
         when(&[], Command::PlanConsultation(command)),
@@ -923,6 +930,7 @@ fn register_co_chair_and_envisaged_agreement() {
         role: ParticipantRole::CoChair,
         attendance: Attendance::Attended,
         contact: None,
+        inferred: None,
     };
     assert_eq!(
         when(&[planned(), held()], register(wali.clone())),
@@ -998,6 +1006,7 @@ fn register_participant_rejects_duplicates() {
         role: ParticipantRole::Attendee,
         attendance: Attendance::Attended,
         contact: None,
+        inferred: None,
     };
     assert!(when(&history, register(wali_as_governor)).is_ok());
 }
@@ -1073,6 +1082,54 @@ fn change_role_happy_path_no_op_and_unknown() {
     assert_eq!(
         when(&history, change(P_WALI, ParticipantRole::Chair)),
         unknown("participant_id", "participant")
+    );
+}
+
+#[test]
+fn change_contact_happy_path_no_op_invalid_and_cancelled() {
+    let change = |id, email: Option<&str>| {
+        Command::ChangeParticipantContact(ChangeParticipantContact {
+            consultation_id: C,
+            participant_id: id,
+            contact: email.map(|e| Contact {
+                email: Some(e.into()),
+                phone: None,
+                erased: false,
+            }),
+        })
+    };
+    let history = [planned(), held(), registered(chair()), closed()];
+    let expected = Event::ParticipantContactChanged {
+        participant_id: P_CHAIR,
+        person_id: Some(PERSON_HEJIRA),
+        contact: Some(Contact {
+            email: Some("chair@example.ma".into()),
+            phone: None,
+            erased: false,
+        }),
+    };
+    // Allowed once closed: contact details serve the follow-up.
+    assert_eq!(
+        when(&history, change(P_CHAIR, Some("chair@example.ma"))),
+        Ok(vec![expected.clone()])
+    );
+    let changed = [planned(), held(), registered(chair()), expected];
+    assert_eq!(
+        when(&changed, change(P_CHAIR, Some("chair@example.ma"))),
+        Ok(vec![])
+    );
+    assert_eq!(
+        when(&history, change(P_CHAIR, Some("not-an-address"))).map_err(|e| e.field().to_owned()),
+        Err("contact.email".to_owned())
+    );
+    assert_eq!(when(&history, change(P_CHAIR, None)), Ok(vec![]));
+    assert_eq!(
+        when(&history, change(P_WALI, None)),
+        unknown("participant_id", "participant")
+    );
+    assert_eq!(
+        when(&[planned(), cancelled()], change(P_CHAIR, None)),
+        rejected("consultation_id", Rule::ConsultationCancelled)
     );
 }
 
@@ -1396,6 +1453,7 @@ fn record_agreement_with_participant_party_and_signatory() {
         signatory_person_id: Some(PERSON_HEJIRA),
         signatory_capacity: None,
         commitments: vec![Text::en("fund collaborative projects")],
+        inferred: None,
     };
     let with_party = Agreement {
         parties: vec![party],
@@ -1875,6 +1933,15 @@ fn one_of_each_event() -> Vec<Event> {
             from: Attendance::Invited,
             to: Attendance::Attended,
         },
+        Event::ParticipantContactChanged {
+            participant_id: P_CHAIR,
+            person_id: Some(PERSON_HEJIRA),
+            contact: Some(Contact {
+                email: Some("chair@example.ma".into()),
+                phone: None,
+                erased: false,
+            }),
+        },
         proposed(R1),
         Event::RecommendationStatusChanged {
             recommendation_id: R1,
@@ -1902,6 +1969,7 @@ fn one_of_each_event() -> Vec<Event> {
                 signatory_person_id: Some(PERSON_HEJIRA),
                 signatory_capacity: Some(Text::en("President")),
                 commitments: vec![Text::en("c")],
+                inferred: None,
             },
         },
         Event::AgreementBudgetRevised {

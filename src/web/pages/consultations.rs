@@ -238,7 +238,7 @@ async fn list_page(state: &WebState, viewer: &Viewer, params: ListParams) -> Web
     // on the page, not as an error page, and the list is left unsearched.
     let search_error = q.as_deref().is_some_and(|q| {
         q.chars().count() > crate::graphql::query::MAX_SEARCH_TEXT
-            || lists::search_patterns(Some(q)).is_err()
+            || lists::search_terms(q).is_err()
     });
     let filter = ConsultationFilter {
         region: region.clone(),

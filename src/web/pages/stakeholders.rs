@@ -260,8 +260,11 @@ async fn list_inner(state: &WebState, viewer: &Viewer, params: ListParams) -> We
         search,
         ..Default::default()
     };
-    let organisations = lists::organisations(pool, &org_filter, PAGE_SIZE, oafter, true).await;
-    let people = lists::people(pool, &person_filter, PAGE_SIZE, pafter, true).await;
+    // The two lists are independent: read at once, on two connections.
+    let (organisations, people) = tokio::join!(
+        lists::organisations(pool, &org_filter, PAGE_SIZE, oafter, true),
+        lists::people(pool, &person_filter, PAGE_SIZE, pafter, true),
+    );
     let (organisations, people) = match (organisations, people) {
         (Ok(o), Ok(p)) => (o, p),
         // Too many words: the search's only refusal, said next to the box.

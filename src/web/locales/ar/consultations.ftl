@@ -122,6 +122,7 @@ consultations-event-context-note-added = إضافة ملاحظة سياق
 consultations-event-participant-registered = تسجيل مشارك
 consultations-event-participant-role-changed = تغيير صفة مشارك
 consultations-event-attendance-recorded = تسجيل الحضور
+consultations-event-participant-contact-changed = تغيير بيانات الاتصال
 consultations-event-recommendation-proposed = تقديم توصية
 consultations-event-recommendation-status-changed = تغيير وضعية توصية
 consultations-event-recommendation-text-revised = مراجعة نص توصية

@@ -214,6 +214,7 @@ meeting-event-context-note-added = إضافة ملاحظة سياقية
 meeting-event-participant-registered = تسجيل مشارك
 meeting-event-participant-role-changed = تغيير دور مشارك
 meeting-event-attendance-recorded = تسجيل الحضور
+meeting-event-participant-contact-changed = تغيير بيانات الاتصال
 meeting-event-recommendation-proposed = اقتراح توصية
 meeting-event-recommendation-status-changed = البت في توصية
 meeting-event-recommendation-text-revised = تعديل نص توصية

@@ -118,6 +118,7 @@ consultations-event-context-note-added = Note de contexte ajoutée
 consultations-event-participant-registered = Participant inscrit
 consultations-event-participant-role-changed = Rôle d’un participant modifié
 consultations-event-attendance-recorded = Présence consignée
+consultations-event-participant-contact-changed = Coordonnées modifiées
 consultations-event-recommendation-proposed = Recommandation formulée
 consultations-event-recommendation-status-changed = Statut d’une recommandation modifié
 consultations-event-recommendation-text-revised = Texte d’une recommandation révisé

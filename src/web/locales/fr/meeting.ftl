@@ -202,6 +202,7 @@ meeting-event-context-note-added = Note de contexte ajoutée
 meeting-event-participant-registered = Participant inscrit
 meeting-event-participant-role-changed = Rôle d’un participant modifié
 meeting-event-attendance-recorded = Présence enregistrée
+meeting-event-participant-contact-changed = Coordonnées modifiées
 meeting-event-recommendation-proposed = Recommandation proposée
 meeting-event-recommendation-status-changed = Décision sur une recommandation
 meeting-event-recommendation-text-revised = Texte d’une recommandation modifié
