@@ -63,6 +63,7 @@ on_both_backends!(
     erased_contact_details_are_gone_everywhere_and_the_chain_verifies,
     contact_details_can_be_changed_and_stay_sealed,
     a_long_stream_is_projected_from_its_previous_rows,
+    a_search_finding_many_rows_pages_like_one_finding_few,
 );
 
 fn id(name: &str) -> Uuid {
@@ -1986,7 +1987,6 @@ async fn an_upgrade_that_adds_read_models_rebuilds_them(db: &TestDb) {
         "DROP INDEX rm_recommendations_dashboard",
         "DROP INDEX rm_themes_dashboard",
         "DROP INDEX rm_actions_dashboard",
-        "DROP INDEX rm_agreements_dashboard",
         "DELETE FROM _sqlx_migrations WHERE version = 11",
         "ALTER TABLE rm_consultations DROP COLUMN start_first",
         "ALTER TABLE rm_consultations DROP COLUMN start_last",
@@ -2400,4 +2400,77 @@ async fn open_data_is_a_reproducible_package_without_personal_data(db: &TestDb) 
         );
         println!("notice: `frictionless` is not installed; package validation skipped");
     }
+}
+
+/// A text filter that the word index finds in many rows (more than
+/// `lists::FETCH_MATCHES_AT_MOST`: SQLite then reads the list in its order, keeping the rows
+/// found) pages and counts exactly as one that finds few (fetched and sorted), on the
+/// organisations and the consultations.
+async fn a_search_finding_many_rows_pages_like_one_finding_few(db: &TestDb) {
+    use shura::projections::lists::{self, ConsultationFilter, StakeholderFilter};
+    let store = db.domain_store().await;
+    let many = usize::try_from(lists::FETCH_MATCHES_AT_MOST).unwrap() + 40;
+    let mut cooperatives = Vec::new();
+    let mut associations = Vec::new();
+    for i in 0..many + 7 {
+        let (name, list) = if i < many {
+            (format!("Coopérative {i}"), &mut cooperatives)
+        } else {
+            (format!("Association {i}"), &mut associations)
+        };
+        let organisation_id = id(&format!("many/{i}"));
+        list.push(organisation_id);
+        run(
+            &store,
+            json!({"aggregate": "organisation", "type": "register_organisation",
+            "organisation_id": organisation_id, "name": {"fr": name}, "kind": "company"}),
+        )
+        .await;
+    }
+    for (text, mut expected) in [("cooperative", cooperatives), ("Association", associations)] {
+        expected.sort();
+        let filter = StakeholderFilter {
+            search: Some(text.to_owned()),
+            ..Default::default()
+        };
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = lists::organisations(store.pool(), &filter, 100, after, true)
+                .await
+                .unwrap();
+            assert_eq!(page.total, Some(expected.len() as i64), "{text}");
+            seen.extend(page.rows.iter().map(|r| r.id.0));
+            after = page.rows.last().map(|r| r.id.0);
+            if !page.has_next {
+                break;
+            }
+        }
+        assert_eq!(seen, expected, "{text}: every row once, in id order");
+        // The same text with a second filter counts through the statement, not the index.
+        let filtered = StakeholderFilter {
+            search: Some(text.to_owned()),
+            kind: Some("company".to_owned()),
+            ..Default::default()
+        };
+        let page = lists::organisations(store.pool(), &filtered, 5, None, true)
+            .await
+            .unwrap();
+        assert_eq!(page.total, Some(expected.len() as i64), "{text}");
+        assert_eq!(
+            page.rows.iter().map(|r| r.id.0).collect::<Vec<_>>(),
+            expected[..5.min(expected.len())]
+        );
+    }
+    // Consultations: few found, by the text alone and with a region.
+    small_world(&store).await;
+    let filter = ConsultationFilter {
+        search: Some("fes".to_owned()),
+        ..Default::default()
+    };
+    let page = lists::consultations(store.pool(), &filter, false, 10, None, true)
+        .await
+        .unwrap();
+    assert_eq!(page.total, Some(page.rows.len() as i64));
+    assert!(!page.rows.is_empty());
 }

@@ -33,8 +33,50 @@ pub fn search_terms(text: &str) -> Result<Vec<String>> {
 pub struct Words {
     /// The word-index query, bound in the text filter's place; `None` without a text filter.
     pub query: Option<String>,
-    /// 0: no text filter; 1: SQLite's FTS5 index; 2: PostgreSQL's text search index.
+    /// 0: no text filter; 1: SQLite's FTS5 index; 2: PostgreSQL's text search index; (3:
+    /// SQLite's index, rows read in order, chosen by [`Words::for_rows`]).
     pub variant: usize,
+}
+
+/// Above this many rows found by SQLite's word index, a list's page is read in the list's order,
+/// keeping the rows the index found, until the page is full (a scan of the order index that
+/// stops early when matches are many); at or below it, the rows found are fetched and sorted
+/// (cheaper when they are few, where the scan would read the whole index).
+pub const FETCH_MATCHES_AT_MOST: i64 = 1_000;
+
+impl Words {
+    /// The statement text to read a page with, given how many rows the word index finds.
+    fn for_rows(&self, found: Option<i64>) -> usize {
+        match (self.variant, found) {
+            (1, Some(n)) if n > FETCH_MATCHES_AT_MOST => 3,
+            (variant, _) => variant,
+        }
+    }
+}
+
+/// How many rows of `$table` SQLite's word index finds for `words` (`None` on PostgreSQL, or
+/// without a text filter): one read of the index alone, that chooses how the page is read and,
+/// when the text is the list's only filter, is its total.
+macro_rules! index_matches {
+    ($pool:expr, $table:literal, $words:expr) => {
+        async {
+            const SQL: &str = concat!(
+                "SELECT COUNT(*) FROM ",
+                $table,
+                "_words WHERE ",
+                $table,
+                "_words MATCH $1"
+            );
+            match ($pool, &$words.query) {
+                (Pool::Sqlite(p), Some(query)) => sqlx::query_scalar::<_, i64>(SQL)
+                    .bind(query)
+                    .fetch_one(p)
+                    .await
+                    .map(Some),
+                _ => Ok(None),
+            }
+        }
+    };
 }
 
 /// The [`Words`] of a text filter on `pool`'s backend. Every word must begin a word of the
@@ -59,8 +101,10 @@ pub fn search_words(pool: &Pool, text: Option<&str>) -> Result<Words> {
 }
 
 /// A list's text-filter condition on `$table`'s rows, the query in `$param`: `plain` (no filter:
-/// the parameter is NULL), `fts` (SQLite: the rows its FTS5 index finds), `tsv` (PostgreSQL: the
-/// rows whose words match, through the GIN index). Conditions on the index are plain `AND`
+/// the parameter is NULL), `fts` (SQLite: the rows its FTS5 index finds, fetched one by one),
+/// `scan` (SQLite: the rows read in the statement's order, each kept if the index found it; a
+/// `+` keeps SQLite from fetching by rowid), `tsv` (PostgreSQL: the rows whose words match,
+/// through the GIN index). Conditions on the index are plain `AND`
 /// terms, so that each database starts from the index rather than testing every row.
 macro_rules! words {
     (plain, $table:literal, $param:literal) => {
@@ -69,6 +113,17 @@ macro_rules! words {
     (fts, $table:literal, $param:literal) => {
         concat!(
             "rowid IN (SELECT rowid FROM ",
+            $table,
+            "_words WHERE ",
+            $table,
+            "_words MATCH ",
+            $param,
+            ")"
+        )
+    };
+    (scan, $table:literal, $param:literal) => {
+        concat!(
+            "+rowid IN (SELECT rowid FROM ",
             $table,
             "_words WHERE ",
             $table,
@@ -88,7 +143,7 @@ macro_rules! words {
 
 pub(crate) use words;
 
-/// The three texts of a list statement, one per [`Words::variant`]: `$before`, the list's
+/// The four texts of a list statement, one per [`Words::variant`]: `$before`, the list's
 /// conditions (`$where!`) with the text filter's, then `$after`.
 macro_rules! per_words {
     ($where:ident, [$($before:literal),+], $after:literal) => {
@@ -96,6 +151,7 @@ macro_rules! per_words {
             concat!($($before,)+ $where!(plain), $after),
             concat!($($before,)+ $where!(fts), $after),
             concat!($($before,)+ $where!(tsv), $after),
+            concat!($($before,)+ $where!(scan), $after),
         ]
     };
 }
@@ -204,17 +260,23 @@ pub async fn consultations(
     after: Option<&Cursor>,
     with_total: bool,
 ) -> Result<Page<ConsultationRecord>> {
-    const COUNT: [&str; 3] = per_words!(
+    const COUNT: [&str; 4] = per_words!(
         consultation_where,
         ["SELECT COUNT(*) FROM rm_consultations"],
         ""
     );
     let unfiltered = *filter == ConsultationFilter::default();
+    let words = search_words(pool, filter.search.as_deref())?;
+    let found = index_matches!(pool, "rm_consultations", words).await?;
     let mut rows = if unfiltered {
         unfiltered_consultations(pool, descending, first, after).await?
     } else {
-        filtered_consultations(pool, filter, descending, first, after).await?
+        filtered_consultations(pool, filter, &words, found, descending, first, after).await?
     };
+    let only_words = ConsultationFilter {
+        search: None,
+        ..filter.clone()
+    } == ConsultationFilter::default();
     let total = if !with_total {
         None
     } else if unfiltered {
@@ -224,10 +286,11 @@ pub async fn consultations(
             on_pool!(pool, p => sqlx::query_scalar::<_, i64>(COUNT_ALL).fetch_optional(p).await?)
                 .unwrap_or(0),
         )
+    } else if let (true, Some(found)) = (only_words, found) {
+        Some(found)
     } else {
-        let patterns = search_words(pool, filter.search.as_deref())?;
         Some(
-            on_pool!(pool, p => bind_consultation_filter!(sqlx::query_scalar::<_, i64>(COUNT[patterns.variant]), filter, patterns)
+            on_pool!(pool, p => bind_consultation_filter!(sqlx::query_scalar::<_, i64>(COUNT[words.variant]), filter, words)
             .fetch_one(p)
             .await?),
         )
@@ -289,11 +352,13 @@ async fn unfiltered_consultations(
 async fn filtered_consultations(
     pool: &Pool,
     filter: &ConsultationFilter,
+    patterns: &Words,
+    found: Option<i64>,
     descending: bool,
     first: i64,
     after: Option<&Cursor>,
 ) -> Result<Vec<ConsultationRecord>> {
-    const ASC: [&str; 3] = per_words!(
+    const ASC: [&str; 4] = per_words!(
         consultation_where,
         [
             "SELECT id, version, position, kind, status, region, start_date, month, title, \
@@ -302,7 +367,7 @@ async fn filtered_consultations(
         " AND ($9 IS NULL OR (COALESCE(start_date, ''), id) > ($9, $10)) \
          ORDER BY COALESCE(start_date, ''), id LIMIT $11"
     );
-    const DESC: [&str; 3] = per_words!(
+    const DESC: [&str; 4] = per_words!(
         consultation_where,
         [
             "SELECT id, version, position, kind, status, region, start_date, month, title, \
@@ -311,8 +376,7 @@ async fn filtered_consultations(
         " AND ($9 IS NULL OR (COALESCE(start_date, ''), id) < ($9, $10)) \
          ORDER BY COALESCE(start_date, '') DESC, id DESC LIMIT $11"
     );
-    let patterns = search_words(pool, filter.search.as_deref())?;
-    let sql = if descending { DESC } else { ASC }[patterns.variant];
+    let sql = if descending { DESC } else { ASC }[patterns.for_rows(found)];
     let (key, id) = match after {
         Some(c) => (Some(c.key.clone()), Some(DbUuid(c.id))),
         None => (None, None),
@@ -482,9 +546,9 @@ pub async fn recommendations(
     after: Option<Uuid>,
     with_total: bool,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: [&str; 3] = per_words!(recommendation_where, ["SELECT id, NULL AS version, consultation_id, status, region, text AS title, position, \
+    const SQL: [&str; 4] = per_words!(recommendation_where, ["SELECT id, NULL AS version, consultation_id, status, region, text AS title, position, \
          doc FROM rm_recommendations"], " AND ($8 IS NULL OR id > $8) ORDER BY id LIMIT $9");
-    const COUNT: [&str; 3] = per_words!(
+    const COUNT: [&str; 4] = per_words!(
         recommendation_where,
         ["SELECT COUNT(*) FROM rm_recommendations"],
         ""
@@ -556,7 +620,7 @@ pub async fn agreements(
     after: Option<Uuid>,
     with_total: bool,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: [&str; 3] = per_words!(
+    const SQL: [&str; 4] = per_words!(
         agreement_where,
         [
             "SELECT id, NULL AS version, consultation_id, status, region, title, position, doc \
@@ -564,7 +628,7 @@ pub async fn agreements(
         ],
         " AND ($8 IS NULL OR id > $8) ORDER BY id LIMIT $9"
     );
-    const COUNT: [&str; 3] =
+    const COUNT: [&str; 4] =
         per_words!(agreement_where, ["SELECT COUNT(*) FROM rm_agreements"], "");
     let p = search_words(pool, filter.search.as_deref())?;
     let mut rows = on_pool!(pool, c => bind_agreement_filter!(sqlx::query_as::<_, EntityRecord>(SQL[p.variant]), filter, p)
@@ -619,7 +683,7 @@ pub async fn organisations(
     after: Option<Uuid>,
     with_total: bool,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: [&str; 3] = per_words!(
+    const SQL: [&str; 4] = per_words!(
         organisation_where,
         [
             "SELECT id, version, NULL AS consultation_id, kind AS status, region, name AS title, \
@@ -627,13 +691,14 @@ pub async fn organisations(
         ],
         " AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5"
     );
-    const COUNT: [&str; 3] = per_words!(
+    const COUNT: [&str; 4] = per_words!(
         organisation_where,
         ["SELECT COUNT(*) FROM rm_organisations"],
         ""
     );
     let p = search_words(pool, filter.search.as_deref())?;
-    let mut rows = on_pool!(pool, c => bind_organisation_filter!(sqlx::query_as::<_, EntityRecord>(SQL[p.variant]), filter, p)
+    let found = index_matches!(pool, "rm_organisations", p).await?;
+    let mut rows = on_pool!(pool, c => bind_organisation_filter!(sqlx::query_as::<_, EntityRecord>(SQL[p.for_rows(found)]), filter, p)
         .bind(after.map(DbUuid))
         .bind(first + 1)
         .fetch_all(c)
@@ -645,6 +710,11 @@ pub async fn organisations(
         const COUNT_ALL: &str = "SELECT COUNT(*) FROM rm_organisations";
         page.total =
             Some(on_pool!(pool, c => sqlx::query_scalar::<_, i64>(COUNT_ALL).fetch_one(c).await?));
+    } else if let (true, Some(found)) = (
+        with_total && filter.kind.is_none() && filter.region.is_none(),
+        found,
+    ) {
+        page.total = Some(found);
     } else if with_total {
         page.total = Some(
             on_pool!(pool, c => bind_organisation_filter!(sqlx::query_scalar::<_, i64>(COUNT[p.variant]), filter, p)
@@ -669,7 +739,7 @@ pub async fn people(
     after: Option<Uuid>,
     with_total: bool,
 ) -> Result<Page<EntityRecord>> {
-    const SQL: [&str; 3] = per_words!(
+    const SQL: [&str; 4] = per_words!(
         person_where,
         [
             "SELECT id, version, NULL AS consultation_id, NULL AS status, NULL AS region, \
@@ -677,16 +747,20 @@ pub async fn people(
         ],
         " AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
     );
-    const COUNT: [&str; 3] = per_words!(person_where, ["SELECT COUNT(*) FROM rm_people"], "");
+    const COUNT: [&str; 4] = per_words!(person_where, ["SELECT COUNT(*) FROM rm_people"], "");
     let p = search_words(pool, filter.search.as_deref())?;
-    let mut rows = on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL[p.variant])
+    let found = index_matches!(pool, "rm_people", p).await?;
+    let mut rows = on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL[p.for_rows(found)])
         .bind(&p.query)
         .bind(after.map(DbUuid))
         .bind(first + 1)
         .fetch_all(c)
         .await?);
     let mut page = page(&mut rows, first);
-    if with_total {
+    if let (true, Some(found)) = (with_total, found) {
+        // The text is the people list's only filter: the index's count is its total.
+        page.total = Some(found);
+    } else if with_total {
         page.total = Some(
             on_pool!(pool, c => sqlx::query_scalar::<_, i64>(COUNT[p.variant])
             .bind(&p.query)
@@ -850,13 +924,13 @@ pub async fn key_figures(
     after: Option<KeyFigureCursor>,
     with_total: bool,
 ) -> Result<Page<KeyFigureRecord>> {
-    const SQL: [&str; 3] = per_words!(
+    const SQL: [&str; 4] = per_words!(
         key_figure_where,
         ["SELECT id, consultation_id, region, position, doc FROM rm_key_figures"],
         " AND ($7 IS NULL OR (id, consultation_id) > ($7, $8)) \
          ORDER BY id, consultation_id LIMIT $9"
     );
-    const COUNT: [&str; 3] = per_words!(
+    const COUNT: [&str; 4] = per_words!(
         key_figure_where,
         ["SELECT COUNT(*) FROM rm_key_figures"],
         ""

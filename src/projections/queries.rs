@@ -385,27 +385,42 @@ async fn budgets(pool: &Pool, filter: &DashboardFilter, by_region: bool) -> Resu
     // programme's row names one of its agreements (the least id), whose document gives the
     // programme's name in its languages.
     macro_rules! sums {
-        () => {
-            " SELECT 'region' AS grp, region AS key, currency, \
-             CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
-             CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*), CAST(NULL AS TEXT) \
-             FROM signed GROUP BY region, currency \
-             UNION ALL SELECT 'programme', programme, currency, \
-             CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
-             CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*), \
-             MIN(CAST(id AS TEXT)) FROM signed GROUP BY programme, currency"
+        ($signed:expr) => {
+            concat!(
+                " SELECT 'region' AS grp, region AS key, currency, \
+                 CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
+                 CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*), CAST(NULL AS TEXT) \
+                 FROM ",
+                $signed,
+                " GROUP BY region, currency \
+                 UNION ALL SELECT 'programme', programme, currency, \
+                 CAST(SUM(amount_minor / 1000000000) AS BIGINT), \
+                 CAST(SUM(amount_minor % 1000000000) AS BIGINT), COUNT(*), \
+                 MIN(CAST(id AS TEXT)) FROM ",
+                $signed,
+                " GROUP BY programme, currency"
+            )
         };
     }
-    macro_rules! signed {
+    /// The signed agreements with an amount: the columns the sums read, under `$where`.
+    macro_rules! signed_rows {
         ($where:literal) => {
             concat!(
-                "signed AS (SELECT g.id, g.budget_region AS region, g.programme, g.currency, \
+                "SELECT g.id, g.budget_region AS region, g.programme, g.currency, \
                  g.amount_minor \
                  FROM rm_agreements g WHERE g.status = 'signed' AND g.amount_minor IS NOT NULL \
                  AND g.currency IS NOT NULL",
-                $where,
-                ")"
+                $where
             )
+        };
+    }
+    // With a period or a theme, the agreements in scope are named once (`signed`) and summed
+    // twice. Without, each sum reads the agreements itself, as a subquery SQLite flattens into
+    // it, so that each grouping reads its own covering index in its own order (migration 0015)
+    // instead of a materialised list sorted twice.
+    macro_rules! signed {
+        ($where:literal) => {
+            concat!("signed AS (", signed_rows!($where), ")")
         };
     }
     // An agreement counts in the region of its own scope (`budget_region`), not its venue's:
@@ -417,10 +432,14 @@ async fn budgets(pool: &Pool, filter: &DashboardFilter, by_region: bool) -> Resu
             " AND ($5 IS NULL OR g.budget_region = $5) \
              AND g.consultation_id IN (SELECT id FROM scope)"
         ),
-        sums!()
+        sums!("signed")
     );
-    const ALL: &str = concat!("WITH ", signed!(""), sums!());
-    const REGION: &str = concat!("WITH ", signed!(" AND g.budget_region = $1"), sums!());
+    const ALL: &str = sums!(concat!("(", signed_rows!(""), ") AS signed"));
+    const REGION: &str = sums!(concat!(
+        "(",
+        signed_rows!(" AND g.budget_region = $1"),
+        ") AS signed"
+    ));
     type Row = (
         String,
         Option<String>,
