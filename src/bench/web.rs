@@ -79,6 +79,7 @@ pub async fn pages(url: &str, samples: usize) -> anyhow::Result<Vec<PageTiming>>
         "/board",
         "/reminders",
         "/stakeholders",
+        "/stakeholders?q=fes",
         "/audit",
         "/meetings/new",
     ]
