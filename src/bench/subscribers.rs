@@ -23,7 +23,7 @@ use super::load::percentile;
 use super::ws::{self, Subscriber};
 use crate::app::{AppConfig, ConnectionLimits};
 use crate::domain::token::Role;
-use crate::store::{Actor, AppendRequest, ExpectedVersion, NewEvent, Store, WriteContext};
+use crate::store::{Actor, Store};
 
 /// Descriptors besides the sockets: the database, the listener, the runtime, standard streams.
 const SPARE_FILES: u64 = 128;
@@ -81,20 +81,6 @@ async fn check_open_files(subscribers: usize) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// One event on a new stream, as the plain appends figure writes.
-async fn append(store: &Store, n: usize) -> anyhow::Result<Duration> {
-    let request = AppendRequest {
-        stream_id: Uuid::new_v4(),
-        stream_type: "bench".to_owned(),
-        expected: ExpectedVersion::NoStream,
-        events: vec![NewEvent::new("Measured", serde_json::json!({ "n": n }))],
-        context: WriteContext::new(Actor::new("bench", "Benchmark")),
-    };
-    let started = Instant::now();
-    store.append(request).await?;
-    Ok(started.elapsed())
 }
 
 /// Waits until `delivered` reaches `target` or the timeout passes; what is still missing.
@@ -183,7 +169,7 @@ async fn cases(
         }
         // A probe: once every unfiltered subscription has received it, all of them are live.
         let before = delivered.load(Ordering::Relaxed);
-        append(store, appended).await?;
+        super::append_one(store, appended).await?;
         appended += 1;
         let missing = await_delivery(
             &delivered,
@@ -208,7 +194,7 @@ async fn cases(
         let started = Instant::now();
         let mut latencies = Vec::with_capacity(appends);
         for _ in 0..appends {
-            latencies.push(append(store, appended).await?);
+            latencies.push(super::append_one(store, appended).await?);
             appended += 1;
         }
         let elapsed = started.elapsed();

@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::common::server::{http, Server};
 use crate::common::TestDb;
 
-fn shura(url: &str, args: &[&str]) -> std::process::Output {
+/// Runs the `shura` binary on `url` (the open-data tests use it too).
+pub fn shura(url: &str, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_shura"))
         .args(args)
         .env("DATABASE_URL", url)

@@ -13,21 +13,14 @@ use shura::open_data::{popolo, Package};
 use shura::store::{Projector, Store};
 use tower::ServiceExt;
 
+use crate::checkpoints::shura;
+
 use crate::common::{raw_execute, raw_i64, TestDb};
 use crate::{admin_token, app, gql_as, Api};
 
 const ZIP_PATH: &str = "/open-data/latest.zip";
 const EMAIL: &str = "private.person@example.ma";
 const PHONE: &str = "+212 6 61 23 45 67";
-
-fn shura(url: &str, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_shura"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run shura")
-}
 
 /// A GET through the router; returns status, headers and body bytes.
 async fn get(
