@@ -613,8 +613,10 @@ async fn verify_detects_a_modified_event(db: &TestDb) {
     .unwrap();
     assert_eq!(first_bad_position(&store).await, 3);
 
-    // Metadata is covered too.
-    let store = tamperable_log(&fresh(db).await).await;
+    // Metadata is covered too. The second database is bound to a name: a temporary would
+    // delete its SQLite directory at the end of this statement, while the pool still needs it.
+    let second = fresh(db).await;
+    let store = tamperable_log(&second).await;
     raw_execute(
         &store,
         "UPDATE events SET actor_name = 'Mallory' WHERE position = 5",
