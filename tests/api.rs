@@ -724,7 +724,7 @@ async fn dashboard_matches_a_hand_count_of_the_seeds(db: &TestDb) {
     // region's budget, only under the null key of the all-regions total.
     assert_eq!(
         budgets("committedBudgetByRegion", "fr"),
-        vec![total("région non précisée", "1150000000", 2)]
+        vec![total("national (aucune région)", "1150000000", 2)]
     );
     assert!(d["committedBudgetByRegion"][0]["key"].is_null());
     assert_eq!(

@@ -167,6 +167,16 @@ fn templates() -> Vec<Value> {
                 "reason": "cofinancement"}),
         ),
         consultation(
+            "change_agreement_scope",
+            json!({"agreement_id": id(AGREEMENT), "scope": {"level": "regional", "region": "MA-03"},
+                "reason": "programme régional"}),
+        ),
+        consultation(
+            "change_participant_contact",
+            json!({"participant_id": id(PARTICIPANT),
+                "contact": {"email": "sg@region-fes.ma", "phone": "+212 5 35 11 11 11"}}),
+        ),
+        consultation(
             "record_key_figure",
             json!({"key_figure_id": id(NEW), "indicator": text("Exportations"), "value": "2.6",
                 "unit": "MAD", "period": period, "as_of": {"year": 2024}, "region": "MA-03",
@@ -441,7 +451,7 @@ fn every_template_is_a_valid_command_of_its_own_type() {
     let templates = templates();
     assert_eq!(
         templates.len(),
-        4 + 4 + 19 + 7 + 2 + 4,
+        4 + 4 + 21 + 7 + 2 + 4,
         "one template per command type"
     );
     for template in templates {

@@ -53,7 +53,7 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), count);
-        assert_eq!(count, 4 + 5 + 20 + 7 + 2 + 4);
+        assert_eq!(count, 4 + 5 + 21 + 7 + 2 + 4);
     }
 
     #[test]

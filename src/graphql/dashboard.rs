@@ -236,6 +236,8 @@ enum KeyKind {
     RecommendationStatus,
     ActionStatus,
     Region,
+    /// The region an agreement's budget counts in: none for a national agreement.
+    BudgetRegion,
     Month,
     Theme,
     Programme,
@@ -248,6 +250,11 @@ impl KeyKind {
             KeyKind::Region => {
                 Label::new("جهة غير محددة", "région non précisée", "region not known")
             }
+            KeyKind::BudgetRegion => Label::new(
+                "على الصعيد الوطني",
+                "national (aucune région)",
+                "national (no region)",
+            ),
             KeyKind::Month => Label::new("تاريخ غير محدد", "date non précisée", "date not known"),
             KeyKind::Programme => Label::new("خارج البرامج", "hors programme", "no programme"),
             _ => Label::new("غير محدد", "non précisé", "not known"),
@@ -291,7 +298,7 @@ fn keyed(kind: KeyKind, key: Option<String>) -> (Option<String>, Label) {
         KeyKind::ConsultationStatus => status::<ConsultationStatus>(&key),
         KeyKind::RecommendationStatus => status::<RecommendationStatus>(&key),
         KeyKind::ActionStatus => status::<ActionStatus>(&key),
-        KeyKind::Region => {
+        KeyKind::Region | KeyKind::BudgetRegion => {
             let label = Region::find(&key).map_or_else(
                 || Label::same(&key),
                 |r| Label::new(r.name_ar, r.name_fr, r.name_en),
@@ -598,7 +605,7 @@ impl Dashboard {
     /// when recorded without one) and currency; national agreements under the null key.
     async fn committed_budget_by_region(&self) -> Result<Vec<BudgetTotal>> {
         Ok(BudgetTotal::all(
-            KeyKind::Region,
+            KeyKind::BudgetRegion,
             &self.budgets().await?.by_region,
         ))
     }

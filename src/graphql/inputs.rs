@@ -609,6 +609,19 @@ pub struct ReviseAgreementBudgetInput {
     pub reason: String,
 }
 
+/// Changes what an agreement covers (national, or one region), with a reason.
+#[derive(InputObject, Serialize, Debug, Clone)]
+pub struct ChangeAgreementScopeInput {
+    /// The consultation.
+    pub consultation_id: Uuid,
+    /// The agreement.
+    pub agreement_id: Uuid,
+    /// What it covers now: its budget counts in that region's (none for national).
+    pub scope: AgreementScopeInput,
+    /// Why (required).
+    pub reason: String,
+}
+
 /// Records a figure stated at the consultation, e.g. the region's industrial exports.
 #[derive(InputObject, Serialize, Debug, Clone)]
 pub struct RecordKeyFigureInput {

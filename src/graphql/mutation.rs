@@ -427,6 +427,7 @@ mutations! {
         flattens consultation::Agreement;
     add_agreement_signatory => Consultation, consultation::AddAgreementSignatory, AddAgreementSignatoryInput;
     revise_agreement_budget => Consultation, consultation::ReviseAgreementBudget, ReviseAgreementBudgetInput;
+    change_agreement_scope => Consultation, consultation::ChangeAgreementScope, ChangeAgreementScopeInput;
     record_key_figure => Consultation, consultation::RecordKeyFigure, RecordKeyFigureInput,
         flattens consultation::KeyFigure;
     raise_point => Consultation, consultation::RaisePoint, RaisePointInput,
@@ -583,7 +584,7 @@ mod tests {
             expected.insert(input, fields);
         }
         // Commands, then shared inputs (with `InferenceInput` and `AgreementScopeInput`).
-        assert_eq!(expected.len(), 36 + 14);
+        assert_eq!(expected.len(), 37 + 14);
         let mut registry = Registry::default();
         <Mutation as OutputType>::create_type_info(&mut registry);
         let mut checked = BTreeSet::new();

@@ -159,6 +159,10 @@ pub fn scenario() -> Vec<(&'static str, Value)> {
             json!({"consultationId": c, "agreementId": a, "budget": {"amount": "1250000.50", "currency": "MAD"}, "reason": "co-funding"}),
         ),
         (
+            "changeAgreementScope",
+            json!({"consultationId": c, "agreementId": a, "scope": {"level": "REGIONAL", "region": "MA-06"}, "reason": "Casablanca-Settat's programme"}),
+        ),
+        (
             "recordKeyFigure",
             json!({"consultationId": c, "keyFigureId": id("m/kf"), "indicator": {"en": "industrial exports"}, "value": "2600000000", "unit": "MAD",
                 "period": {"start": {"year": 2024}}, "asOf": {"year": 2024, "month": 12}, "region": "MA-03",
@@ -241,7 +245,7 @@ pub async fn every_mutation_has_a_happy_path(db: &TestDb) {
         // Not a command: a batch of them, with its own tests (tests/api/progress_import.rs).
         .filter(|name| *name != "importProgress")
         .collect();
-    assert_eq!(all.len(), 36);
+    assert_eq!(all.len(), 37);
     assert_eq!(seen, all, "mutations without a happy path");
     // The erased person's contact details read as erased.
     let (_, record) = gql(
@@ -254,6 +258,32 @@ pub async fn every_mutation_has_a_happy_path(db: &TestDb) {
         record["data"]["consultation"]["participants"][0]["contact"],
         json!({"email": null, "phone": null, "erased": true}),
         "{record}"
+    );
+    // The agreement's scope, changed from its venue's region (Fès-Meknès) to Casablanca-Settat,
+    // puts its budget in that region's.
+    let (_, board) = gql(
+        &app,
+        "{ dashboard { committedBudgetByRegion { key total { amount currency } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        board["data"]["dashboard"]["committedBudgetByRegion"],
+        json!([{"key": "MA-06", "total": {"amount": "1250000.5", "currency": "MAD"}}]),
+        "{board}"
+    );
+    // The action's progress report, read back through the graph (reports are rows of their
+    // own, batch-loaded beside the action).
+    let (_, action) = gql(
+        &app,
+        "query($c: UUID!) { consultation(id: $c) { actions { reports { on progress note { fr } } } } }",
+        json!({"c": id("m/c")}),
+    )
+    .await;
+    assert_eq!(
+        action["data"]["consultation"]["actions"][0]["reports"],
+        json!([{"on": "2026-04-01", "progress": 30, "note": {"fr": "deux sessions tenues"}}]),
+        "{action}"
     );
     // The audit trail of the action names the slippage and its reasons.
     let (_, history) = gql(

@@ -211,7 +211,7 @@ pub async fn dashboard_recipes_answer_in_one_request(db: &TestDb) {
     // Both agreements are national in scope: in no region's budget, under the null key.
     assert_eq!(
         texts(&board["committedBudgetByRegion"], "label"),
-        ["région non précisée"]
+        ["national (aucune région)"]
     );
     assert!(board["committedBudgetByRegion"][0]["key"].is_null());
     // Signed in Casablanca, the CTI plan is not Casablanca-Settat's budget.

@@ -283,6 +283,21 @@ pub struct ReviseAgreementBudget {
     pub reason: String,
 }
 
+/// Changes what an agreement covers (national, or one region), with a reason: a scope recorded
+/// wrongly, or left out when the agreement was recorded, is corrected in the log, not rewritten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeAgreementScope {
+    /// The consultation.
+    pub consultation_id: Uuid,
+    /// The agreement.
+    pub agreement_id: Uuid,
+    /// What it covers now.
+    pub scope: AgreementScope,
+    /// Why (required).
+    pub reason: String,
+}
+
 /// Records a key figure; its fields are flattened beside `consultation_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -347,6 +362,8 @@ pub enum Command {
     AddAgreementSignatory(AddAgreementSignatory),
     /// See [`ReviseAgreementBudget`].
     ReviseAgreementBudget(ReviseAgreementBudget),
+    /// See [`ChangeAgreementScope`].
+    ChangeAgreementScope(ChangeAgreementScope),
     /// See [`RecordKeyFigure`].
     RecordKeyFigure(RecordKeyFigure),
     /// See [`RaisePoint`].
@@ -375,6 +392,7 @@ impl Command {
             Command::RecordAgreement(c) => c.consultation_id,
             Command::AddAgreementSignatory(c) => c.consultation_id,
             Command::ReviseAgreementBudget(c) => c.consultation_id,
+            Command::ChangeAgreementScope(c) => c.consultation_id,
             Command::RecordKeyFigure(c) => c.consultation_id,
             Command::RaisePoint(c) => c.consultation_id,
         }
@@ -519,6 +537,17 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// What an agreement covers was changed.
+    AgreementScopeChanged {
+        /// The agreement.
+        agreement_id: Uuid,
+        /// The previous scope (none: its consultation's region).
+        from: Option<AgreementScope>,
+        /// The new scope.
+        to: AgreementScope,
+        /// Why.
+        reason: String,
+    },
     /// A key figure was recorded.
     KeyFigureRecorded {
         /// The figure.
@@ -552,6 +581,7 @@ super::codec::domain_events!(
         AgreementRecorded,
         AgreementSignatoryAdded,
         AgreementBudgetRevised,
+        AgreementScopeChanged,
         KeyFigureRecorded,
         PointRaised,
     ]
@@ -578,6 +608,7 @@ pub fn decide(state: &State, command: Command) -> Result<Vec<Event>, DomainError
         Command::RecordAgreement(c) => record_agreement(state, c),
         Command::AddAgreementSignatory(c) => add_signatory(state, c),
         Command::ReviseAgreementBudget(c) => revise_agreement_budget(state, c),
+        Command::ChangeAgreementScope(c) => change_agreement_scope(state, c),
         Command::RecordKeyFigure(c) => record_key_figure(state, c),
         Command::RaisePoint(c) => raise_point(state, c),
     }
@@ -952,6 +983,28 @@ fn revise_agreement_budget(
     }])
 }
 
+fn change_agreement_scope(
+    state: &State,
+    c: ChangeAgreementScope,
+) -> Result<Vec<Event>, DomainError> {
+    // A correction of the record: allowed when closed, like a budget revision.
+    let consultation = open(state, c.consultation_id)?;
+    let Some(agreement) = consultation.agreement(c.agreement_id) else {
+        return unknown("agreement_id", "agreement");
+    };
+    c.scope.validate("scope")?;
+    check_reason("reason", &c.reason)?;
+    if agreement.scope.as_ref() == Some(&c.scope) {
+        return Ok(vec![]);
+    }
+    Ok(vec![Event::AgreementScopeChanged {
+        agreement_id: c.agreement_id,
+        from: agreement.scope.clone(),
+        to: c.scope,
+        reason: c.reason,
+    }])
+}
+
 fn record_key_figure(state: &State, c: RecordKeyFigure) -> Result<Vec<Event>, DomainError> {
     let consultation = recording(state, c.consultation_id)?;
     let id = c.key_figure.key_figure_id;
@@ -1009,7 +1062,8 @@ impl Event {
             } => Some(*recommendation_id),
             Event::AgreementRecorded { agreement } => Some(agreement.agreement_id),
             Event::AgreementSignatoryAdded { agreement_id, .. }
-            | Event::AgreementBudgetRevised { agreement_id, .. } => Some(*agreement_id),
+            | Event::AgreementBudgetRevised { agreement_id, .. }
+            | Event::AgreementScopeChanged { agreement_id, .. } => Some(*agreement_id),
             Event::ConsultationPlanned { .. }
             | Event::ConsultationDetailsRevised { .. }
             | Event::ConsultationHeld {}
@@ -1199,6 +1253,17 @@ fn apply_to(c: &mut Consultation, event: &Event) {
                 .find(|a| a.agreement_id == *agreement_id)
             {
                 a.budget = Some(to.clone());
+            }
+        }
+        Event::AgreementScopeChanged {
+            agreement_id, to, ..
+        } => {
+            if let Some(a) = c
+                .agreements
+                .iter_mut()
+                .find(|a| a.agreement_id == *agreement_id)
+            {
+                a.scope = Some(to.clone());
             }
         }
         Event::KeyFigureRecorded { key_figure } => {

@@ -1684,6 +1684,69 @@ fn revise_agreement_budget_happy_path_and_rules() {
     assert_eq!(when(&history, revise(A1, 900_000_000, "r")), Ok(vec![]));
 }
 
+#[test]
+fn change_agreement_scope_happy_path_and_rules() {
+    let change = |agreement_id, scope: AgreementScope, reason: &str| {
+        Command::ChangeAgreementScope(ChangeAgreementScope {
+            consultation_id: C,
+            agreement_id,
+            scope,
+            reason: reason.into(),
+        })
+    };
+    let fes = || AgreementScope::regional(RegionCode::new("MA-03"));
+    let history = [planned(), held(), recorded(), closed()];
+    let expected = Event::AgreementScopeChanged {
+        agreement_id: A1,
+        from: None,
+        to: fes(),
+        reason: "regional programme".into(),
+    };
+    // A correction of the record: allowed after closing.
+    assert_eq!(
+        when(&history, change(A1, fes(), "regional programme")),
+        Ok(vec![expected.clone()])
+    );
+    let state = given(&[planned(), recorded(), expected.clone()]);
+    let agreement = state.consultation.and_then(|c| c.agreement(A1).cloned());
+    assert_eq!(
+        agreement.as_ref().and_then(|a| a.scope.clone()),
+        Some(fes())
+    );
+    // The same scope again changes nothing.
+    let changed = [planned(), recorded(), expected];
+    assert_eq!(when(&changed, change(A1, fes(), "again")), Ok(vec![]));
+    // Back to national names the previous scope.
+    assert_eq!(
+        when(
+            &changed,
+            change(A1, AgreementScope::national(), "national plan")
+        ),
+        Ok(vec![Event::AgreementScopeChanged {
+            agreement_id: A1,
+            from: Some(fes()),
+            to: AgreementScope::national(),
+            reason: "national plan".into(),
+        }])
+    );
+    assert_eq!(
+        when(&history, change(A1, fes(), " ")),
+        rejected("reason", Rule::ReasonRequired)
+    );
+    let no_region = AgreementScope {
+        level: ScopeLevel::Regional,
+        region: None,
+    };
+    assert_eq!(
+        when(&history, change(A1, no_region, "r")),
+        rejected("scope.region", Rule::Required)
+    );
+    assert_eq!(
+        when(&history, change(OTHER, fes(), "r")),
+        unknown("agreement_id", "agreement")
+    );
+}
+
 // ---- key figures and points ---------------------------------------------------
 
 #[test]
@@ -1976,6 +2039,12 @@ fn one_of_each_event() -> Vec<Event> {
             agreement_id: A1,
             from: None,
             to: Money::mad(Decimal::new(25_000, 2)),
+            reason: "r".into(),
+        },
+        Event::AgreementScopeChanged {
+            agreement_id: A1,
+            from: Some(AgreementScope::national()),
+            to: AgreementScope::regional(RegionCode::new("MA-03")),
             reason: "r".into(),
         },
         Event::KeyFigureRecorded {

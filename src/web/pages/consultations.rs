@@ -1131,27 +1131,8 @@ mod tests {
 
     #[test]
     fn event_types_have_labels_in_both_languages() {
-        for event_type in [
-            "ConsultationPlanned",
-            "ConsultationDetailsRevised",
-            "ConsultationHeld",
-            "ConsultationClosed",
-            "ConsultationCancelled",
-            "OrganiserAdded",
-            "SourceAdded",
-            "ContextNoteAdded",
-            "ParticipantRegistered",
-            "ParticipantRoleChanged",
-            "AttendanceRecorded",
-            "RecommendationProposed",
-            "RecommendationStatusChanged",
-            "RecommendationTextRevised",
-            "AgreementRecorded",
-            "AgreementSignatoryAdded",
-            "AgreementBudgetRevised",
-            "KeyFigureRecorded",
-            "PointRaised",
-        ] {
+        // Every event the domain declares, so that a new one cannot go unlabelled.
+        for event_type in domain::Event::EVENT_TYPES {
             let value = snake(event_type);
             for lang in Lang::ALL {
                 let label = Tr::new(lang).value("consultations-event", &value);

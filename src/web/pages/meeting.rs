@@ -1948,7 +1948,7 @@ mod tests {
         assert_eq!(snake("ConsultationHeld"), "consultation_held");
         for lang in Lang::ALL {
             let tr = Tr::new(lang);
-            for event in ["ParticipantRegistered", "ConsultationDetailsRevised"] {
+            for event in crate::domain::consultation::Event::EVENT_TYPES {
                 assert_ne!(tr.value("meeting-event", &snake(event)), snake(event));
             }
             for kind in ORGANISATION_KINDS {

@@ -129,5 +129,6 @@ consultations-event-recommendation-text-revised = مراجعة نص توصية
 consultations-event-agreement-recorded = تسجيل اتفاقية
 consultations-event-agreement-signatory-added = إضافة طرف موقع على اتفاقية
 consultations-event-agreement-budget-revised = مراجعة ميزانية اتفاقية
+consultations-event-agreement-scope-changed = تغيير نطاق اتفاقية
 consultations-event-key-figure-recorded = تسجيل رقم رئيسي
 consultations-event-point-raised = إثارة نقطة

@@ -221,5 +221,6 @@ meeting-event-recommendation-text-revised = تعديل نص توصية
 meeting-event-agreement-recorded = تسجيل اتفاقية
 meeting-event-agreement-signatory-added = إضافة طرف موقّع
 meeting-event-agreement-budget-revised = مراجعة ميزانية اتفاقية
+meeting-event-agreement-scope-changed = تغيير نطاق اتفاقية
 meeting-event-key-figure-recorded = تسجيل رقم رئيسي
 meeting-event-point-raised = تسجيل نقطة مثارة

@@ -125,5 +125,6 @@ consultations-event-recommendation-text-revised = Texte d’une recommandation r
 consultations-event-agreement-recorded = Convention consignée
 consultations-event-agreement-signatory-added = Signataire ajouté à une convention
 consultations-event-agreement-budget-revised = Budget d’une convention révisé
+consultations-event-agreement-scope-changed = Portée d’une convention modifiée
 consultations-event-key-figure-recorded = Chiffre clé consigné
 consultations-event-point-raised = Point soulevé

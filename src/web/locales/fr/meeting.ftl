@@ -209,5 +209,6 @@ meeting-event-recommendation-text-revised = Texte d’une recommandation modifi�
 meeting-event-agreement-recorded = Convention enregistrée
 meeting-event-agreement-signatory-added = Partie signataire ajoutée
 meeting-event-agreement-budget-revised = Budget d’une convention révisé
+meeting-event-agreement-scope-changed = Portée d’une convention modifiée
 meeting-event-key-figure-recorded = Chiffre clé enregistré
 meeting-event-point-raised = Point soulevé
