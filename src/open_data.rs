@@ -20,6 +20,7 @@
 pub mod latest;
 pub mod popolo;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{json, Value};
@@ -157,6 +158,9 @@ struct Snapshot {
     head: LogHead,
     consultations: Vec<String>,
     actions: Vec<String>,
+    /// Progress reports (rows of their own, not in the actions' documents): action id and
+    /// report, each action's oldest first.
+    reports: Vec<(String, String)>,
     organisations: Vec<String>,
     people: Vec<String>,
 }
@@ -167,6 +171,8 @@ pub struct Facts {
     pub head: LogHead,
     consultations: Vec<consultation::Consultation>,
     actions: Vec<action::Action>,
+    /// Every action's progress reports, oldest first (rows of their own, not in the actions).
+    reports: HashMap<uuid::Uuid, Vec<action::ProgressReport>>,
     organisations: Vec<organisation::Organisation>,
     people: Vec<person::Person>,
 }
@@ -179,6 +185,7 @@ impl Facts {
             head: s.head,
             consultations: parse("rm_consultations", &s.consultations)?,
             actions: parse("rm_actions", &s.actions)?,
+            reports: reports_by_action(&s.reports)?,
             organisations: parse("rm_organisations", &s.organisations)?,
             people: parse("rm_people", &s.people)?,
         })
@@ -272,6 +279,7 @@ async fn read_snapshot(pool: &Pool) -> Result<Snapshot, StoreError> {
         head,
         consultations: docs(&mut tx, "SELECT doc FROM rm_consultations ORDER BY id").await?,
         actions: docs(&mut tx, "SELECT doc FROM rm_actions ORDER BY id").await?,
+        reports: report_docs(&mut tx).await?,
         organisations: docs(&mut tx, "SELECT doc FROM rm_organisations ORDER BY id").await?,
         people: docs(&mut tx, "SELECT doc FROM rm_people ORDER BY id").await?,
     };
@@ -291,6 +299,32 @@ async fn read_head(tx: &mut Tx) -> Result<LogHead, StoreError> {
 /// Every document of one read-model table (`sql` is a constant `SELECT doc ...`).
 async fn docs(tx: &mut Tx, sql: &'static str) -> Result<Vec<String>, StoreError> {
     Ok(on_tx!(tx, c => sqlx::query_scalar::<_, String>(sql).fetch_all(c).await?))
+}
+
+/// The progress reports by action, each action's oldest first.
+fn reports_by_action(
+    reports: &[(String, String)],
+) -> Result<HashMap<uuid::Uuid, Vec<action::ProgressReport>>, OpenDataError> {
+    let mut by: HashMap<uuid::Uuid, Vec<action::ProgressReport>> = HashMap::new();
+    for (action, report) in reports {
+        let id = uuid::Uuid::parse_str(action).map_err(|e| OpenDataError::Document {
+            table: "rm_progress_reports",
+            reason: e.to_string(),
+        })?;
+        let report = serde_json::from_str(report).map_err(|e| OpenDataError::Document {
+            table: "rm_progress_reports",
+            reason: e.to_string(),
+        })?;
+        by.entry(id).or_default().push(report);
+    }
+    Ok(by)
+}
+
+/// Every progress report with its action's id, each action's oldest first.
+async fn report_docs(tx: &mut Tx) -> Result<Vec<(String, String)>, StoreError> {
+    const SQL: &str = "SELECT CAST(action_id AS TEXT), doc FROM rm_progress_reports \
+        ORDER BY action_id, position";
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, (String, String)>(SQL).fetch_all(c).await?))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(
@@ -358,6 +392,7 @@ fn tables(facts: &Facts) -> Vec<Table> {
     let Facts {
         consultations,
         actions,
+        reports,
         organisations,
         people,
         ..
@@ -587,7 +622,7 @@ fn tables(facts: &Facts) -> Vec<Table> {
                 opt(a.budget.as_ref().map(|m| m.currency.clone()))
             ],
         ]);
-        for (i, report) in a.reports.iter().enumerate() {
+        for (i, report) in reports.get(&a.id).into_iter().flatten().enumerate() {
             pr_table.push(row![
                 [aid.clone(), (i + 1).to_string()],
                 [

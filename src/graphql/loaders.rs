@@ -182,6 +182,9 @@ pub struct ActionId(pub Uuid);
 /// The actions of a consultation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ActionsOf(pub Uuid);
+/// The progress reports of an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReportsOf(pub Uuid);
 /// A participant of a consultation (participant ids are unique within their consultation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ParticipantOf {
@@ -319,6 +322,20 @@ impl Loader<ActionsOf> for Graph {
                 .push(Action::from_record(row)?);
         }
         Ok(by)
+    }
+}
+
+impl Loader<ReportsOf> for Graph {
+    type Value = Vec<crate::domain::action::ProgressReport>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[ReportsOf]) -> Result<HashMap<ReportsOf, Self::Value>> {
+        let rows = lists::reports_of(&self.pool, &ids(keys, |k| k.0))
+            .await
+            .map_err(ApiError::from)?;
+        let by = lists::group_reports(&rows)
+            .map_err(|e| ApiError::internal(&format!("a stored progress report: {e}")))?;
+        Ok(by.into_iter().map(|(id, r)| (ReportsOf(id), r)).collect())
     }
 }
 
@@ -478,6 +495,14 @@ pub async fn actions(ctx: &Context<'_>, ids: &[Uuid]) -> Result<Vec<Action>> {
 /// The actions of a consultation, by id.
 pub async fn actions_of(ctx: &Context<'_>, consultation: Uuid) -> Result<Vec<Action>> {
     Ok(one(ctx, ActionsOf(consultation)).await?.unwrap_or_default())
+}
+
+/// An action's progress reports, oldest first.
+pub async fn reports_of(
+    ctx: &Context<'_>,
+    action: Uuid,
+) -> Result<Vec<crate::domain::action::ProgressReport>> {
+    Ok(one(ctx, ReportsOf(action)).await?.unwrap_or_default())
 }
 
 /// A participant of a consultation.

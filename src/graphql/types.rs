@@ -1086,9 +1086,10 @@ impl Action {
         self.state.budget.as_ref().map(Into::into)
     }
     /// Every progress report, oldest first.
-    async fn reports(&self) -> Vec<ProgressReport> {
-        self.state
-            .reports
+    async fn reports(&self, ctx: &Context<'_>) -> Result<Vec<ProgressReport>> {
+        // Rows of their own (the action's document does not hold them), batch-loaded.
+        Ok(super::loaders::reports_of(ctx, self.id)
+            .await?
             .iter()
             .map(|r| ProgressReport {
                 on: Date(r.on),
@@ -1096,7 +1097,7 @@ impl Action {
                 note: r.note.as_ref().map(Into::into),
                 reason: r.reason.clone(),
             })
-            .collect()
+            .collect())
     }
     /// The reason given with its last status change.
     async fn status_reason(&self) -> Option<&str> {

@@ -984,6 +984,42 @@ pub async fn actions_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ActionRecor
     fetch_by_ids(pool, SQL.0, SQL.1, ids).await
 }
 
+/// One progress report of an action: the event that recorded it and the report (canonical JSON
+/// of [`crate::domain::action::ProgressReport`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportRecord {
+    pub action_id: DbUuid,
+    pub position: i64,
+    pub doc: String,
+}
+
+/// The progress reports of these actions, each action's oldest first, in one statement (they
+/// are rows of their own: an action's `doc` does not hold them).
+pub async fn reports_of(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ReportRecord>> {
+    const SQL: (&str, &str) = by_ids!(
+        "SELECT action_id, position, doc FROM rm_progress_reports WHERE action_id",
+        "IN $ids",
+        " ORDER BY action_id, position"
+    );
+    fetch_by_ids(pool, SQL.0, SQL.1, ids).await
+}
+
+/// The reports of [`reports_of`] parsed and grouped by action, each action's oldest first.
+pub fn group_reports(
+    rows: &[ReportRecord],
+) -> std::result::Result<
+    std::collections::HashMap<Uuid, Vec<crate::domain::action::ProgressReport>>,
+    serde_json::Error,
+> {
+    let mut by: std::collections::HashMap<Uuid, Vec<_>> = std::collections::HashMap::new();
+    for row in rows {
+        by.entry(row.action_id.0)
+            .or_default()
+            .push(serde_json::from_str(&row.doc)?);
+    }
+    Ok(by)
+}
+
 /// The consultation rows (without documents) with these ids, in one statement.
 pub async fn consultations_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ConsultationRecord>> {
     const SQL: (&str, &str) = by_ids!(

@@ -9,7 +9,10 @@
 //! copies of the consultation's. Key figures keep the event that recorded them; agreement
 //! parties their agreement's position; organisers and posts, like action links, the last event
 //! of their stream. A consultation row also keeps the first and last day its start can be
-//! (`start_first`, `start_last`), which date filters compare.
+//! (`start_first`, `start_last`), which date filters compare. An action's progress reports are
+//! rows of `rm_progress_reports` (one per report, keyed by the event that recorded it, never
+//! rewritten); its `doc` holds only the latest, as its state does: an append to an action
+//! followed for years costs the new report, not all of them.
 
 pub mod lists;
 pub mod queries;
@@ -116,6 +119,8 @@ struct Page {
     /// Actions that had rows already: their links are written again.
     relinked: Vec<Uuid>,
     links: Vec<sql::LinkRow>,
+    /// Progress reports recorded by this run's events (rows of their own, never rewritten).
+    reports: Vec<sql::ReportRow>,
 }
 
 impl Page {
@@ -144,6 +149,7 @@ impl Page {
             sql::delete_links(tx, *id).await?;
         }
         sql::insert_links(tx, &self.links).await?;
+        sql::insert_reports(tx, &self.reports).await?;
         sql::upsert_organisations(tx, &self.organisations).await?;
         sql::upsert_people(tx, &self.people).await?;
         for id in &self.reposted {
@@ -459,7 +465,11 @@ async fn fold_person(
     Ok(())
 }
 
-/// Folds one action's events onto its stored state and gathers its row and links.
+/// Folds one action's events onto its stored state and gathers its row, links and new reports.
+///
+/// Each progress report is a row of `rm_progress_reports`, written once by the event that
+/// recorded it; the action's state (and `doc`) keeps only the latest, so what an append costs
+/// does not grow with the reports an action has had.
 async fn fold_action(
     tx: &mut Tx,
     events: &[ProjectedEvent],
@@ -476,7 +486,18 @@ async fn fold_action(
         version: version_before(first),
     };
     for event in events {
-        state = action::apply(state, &decode(event)?);
+        let decoded = decode(event)?;
+        state = action::apply(state, &decoded);
+        // A report is applied only to an existing action: its row is the report as applied.
+        if matches!(decoded, action::Event::ProgressReported { .. }) {
+            if let Some(report) = state.action.as_ref().and_then(|a| a.last_report.as_ref()) {
+                page.reports.push(sql::ReportRow {
+                    action_id: event.stream_id,
+                    position: event.position,
+                    doc: doc(report),
+                });
+            }
+        }
     }
     let Some(a) = &state.action else {
         return Ok(());

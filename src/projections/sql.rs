@@ -663,6 +663,31 @@ pub async fn insert_links(tx: &mut Tx, rows: &[LinkRow]) -> Result<()> {
     Ok(())
 }
 
+/// One progress report of an action: the event that recorded it and the report as JSON.
+pub struct ReportRow {
+    pub action_id: Uuid,
+    pub position: i64,
+    pub doc: String,
+}
+
+/// Inserts progress reports (never replaced: a report, once recorded, does not change).
+pub async fn insert_reports(tx: &mut Tx, rows: &[ReportRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_tx!(tx, c => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO rm_progress_reports (action_id, position, doc) ",
+            );
+            query.push_values(chunk, |mut b, r| {
+                b.push_bind(DbUuid(r.action_id))
+                    .push_bind(r.position)
+                    .push_bind(&r.doc);
+            });
+            query.build().execute(c).await.map(|_| ())?
+        });
+    }
+    Ok(())
+}
+
 /// Empties every read model.
 pub async fn reset(tx: &mut Tx) -> Result<()> {
     for sql in [
@@ -682,6 +707,7 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
         "DELETE FROM rm_agreement_parties",
         "DELETE FROM rm_key_figures",
         "DELETE FROM rm_posts",
+        "DELETE FROM rm_progress_reports",
     ] {
         execute(tx, sql).await?;
     }
@@ -694,7 +720,8 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
 pub async fn analyze(tx: &mut Tx) -> Result<()> {
     const SQL: &str = "ANALYZE rm_consultations, rm_participants, rm_recommendations, rm_themes, \
         rm_agreements, rm_organisations, rm_people, rm_actions, rm_action_links, rm_tokens, \
-        rm_users, rm_counts, rm_organisers, rm_agreement_parties, rm_key_figures, rm_posts";
+        rm_users, rm_counts, rm_organisers, rm_agreement_parties, rm_key_figures, rm_posts, \
+        rm_progress_reports";
     if let Tx::Postgres(c) = tx {
         sqlx::query(SQL).execute(&mut **c).await?;
     }
@@ -704,7 +731,7 @@ pub async fn analyze(tx: &mut Tx) -> Result<()> {
 /// Every read-model row as one line of text (unsorted).
 pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
     // One column per row: `table|col|col...`, NULL shown as `~`.
-    const QUERIES: [&str; 16] = [
+    const QUERIES: [&str; 17] = [
         "SELECT 'consultation|' || CAST(id AS TEXT) || '|' || CAST(version AS TEXT) || '|' || \
          CAST(position AS TEXT) || '|' || kind || '|' || status || '|' || COALESCE(region, '~') \
          || '|' || COALESCE(start_date, '~') || '|' || COALESCE(month, '~') || '|' || title || \
@@ -763,6 +790,8 @@ pub async fn dump(tx: &mut Tx) -> Result<Vec<String>> {
         "SELECT 'post|' || CAST(person_id AS TEXT) || '|' || CAST(post_id AS TEXT) || '|' || \
          CAST(organisation_id AS TEXT) || '|' || CAST(ended AS TEXT) || '|' || \
          CAST(position AS TEXT) FROM rm_posts",
+        "SELECT 'progress_report|' || CAST(action_id AS TEXT) || '|' || CAST(position AS TEXT) \
+         || '|' || doc FROM rm_progress_reports",
     ];
     let mut lines = Vec::new();
     for sql in QUERIES {

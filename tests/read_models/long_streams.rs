@@ -192,9 +192,38 @@ pub async fn a_long_stream_is_projected_from_its_previous_rows(db: &TestDb) {
         doc.contains("Suivi retouché"),
         "the row was rebuilt from the stream"
     );
+    // The action's own row does not grow with its reports: it holds the latest only, and
+    // each report is a row of its own, written once by the event that recorded it.
+    assert!(
+        !doc.contains("rapport 1"),
+        "the action's document holds its old reports"
+    );
     assert!(
         doc.contains(&day(6_000).to_string()),
-        "the new report is not in the row"
+        "the latest report is not the action's"
+    );
+    let newest = raw_text(
+        &store,
+        &format!(
+            "SELECT doc FROM rm_progress_reports WHERE action_id = '{long}' \
+             ORDER BY position DESC LIMIT 1"
+        ),
+    )
+    .await;
+    assert!(
+        newest.contains(&day(6_000).to_string()),
+        "the new report is not the action's last: {newest}"
+    );
+    assert_eq!(
+        raw_text(
+            &store,
+            &format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM rm_progress_reports WHERE action_id = '{long}'"
+            ),
+        )
+        .await,
+        "2003",
+        "1,999 reports appended at once, three and one more by commands"
     );
     assert_eq!(version(long).await, "2004");
     // ...which is why `verify` compares the rows with a replay: it finds the change, and the

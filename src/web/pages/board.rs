@@ -827,18 +827,27 @@ async fn render_action(
             .budget
             .as_ref()
             .map_or_else(String::new, |m| tr.money(&m.amount, &m.currency)),
-        reports: act
-            .reports
+        // Every report is an event of the stream read above (the state keeps only the last).
+        reports: events
             .iter()
-            .map(|r| ReportRow {
-                on: tr.date(r.on),
-                progress: i64::from(r.progress),
-                note: r
-                    .note
-                    .as_ref()
-                    .map_or_else(|| plain(&tr, String::new()), |n| shown(&tr, n)),
-                reason: r.reason.clone().unwrap_or_default(),
-            })
+            .filter_map(
+                |e| match action::Event::from_payload(&e.event_type, &e.payload).ok()? {
+                    action::Event::ProgressReported {
+                        on,
+                        progress,
+                        note,
+                        reason,
+                    } => Some(ReportRow {
+                        on: tr.date(on),
+                        progress: i64::from(progress),
+                        note: note
+                            .as_ref()
+                            .map_or_else(|| plain(&tr, String::new()), |n| shown(&tr, n)),
+                        reason: reason.unwrap_or_default(),
+                    }),
+                    _ => None,
+                },
+            )
             .collect(),
         initial_due,
         deadlines,
