@@ -556,6 +556,12 @@ impl Store {
 
     /// Empties the read models and projects the log up to `head` into them; returns how many
     /// events it replayed and how the models differ from what they were.
+    ///
+    /// Reading and decoding the next pages runs on a second connection (a task of its own)
+    /// while this one folds and writes the current page, so that two cores overlap them. The
+    /// events it reads are those up to the locked head: committed before the lock and never
+    /// changed, the same on any connection. Where a second connection does not see that head
+    /// (a database private to one connection), the pages are read here instead.
     async fn replay(
         &self,
         tx: &mut Tx,
@@ -565,17 +571,21 @@ impl Store {
     ) -> Result<(i64, Vec<String>), StoreError> {
         let before = projector.dump(tx).await?;
         projector.reset(tx).await?;
+        let mut pages = PageReader::start(self.pool(), &self.inner.upcasters, head).await;
         let (mut after_position, mut events) = (0, 0);
         while after_position < head {
-            let rows = sql::read_for_projection(tx, after_position, PAGE).await?;
-            let Some(last) = rows.last() else { break };
-            after_position = last.position;
-            events += rows.len() as i64;
-            let mut page = rows
-                .into_iter()
-                .map(|row| projected(&self.inner.upcasters, row))
-                .collect::<Result<Vec<_>, _>>()?;
-            group_by_stream(&mut page);
+            let page = match &mut pages {
+                Some(reader) => reader.next().await?,
+                None => {
+                    let rows = sql::read_for_projection(tx, after_position, PAGE).await?;
+                    decode_page(&self.inner.upcasters, rows)?
+                }
+            };
+            let Some(last) = page.iter().map(|e| e.position).max() else {
+                break;
+            };
+            after_position = last;
+            events += page.len() as i64;
             projector.project(tx, &page).await?;
             progress.advance(page.len() as u64);
         }
@@ -731,6 +741,74 @@ fn group_by_stream(page: &mut [ProjectedEvent]) {
         first.entry(event.stream_id).or_insert(index);
     }
     page.sort_by_key(|event| first.get(&event.stream_id).copied().unwrap_or(usize::MAX));
+}
+
+/// Decodes a page of the log for the projector, each stream's events together.
+fn decode_page(
+    upcasters: &Upcasters,
+    rows: Vec<sql::ProjectionRow>,
+) -> Result<Vec<ProjectedEvent>, StoreError> {
+    let mut page = rows
+        .into_iter()
+        .map(|row| projected(upcasters, row))
+        .collect::<Result<Vec<_>, _>>()?;
+    group_by_stream(&mut page);
+    Ok(page)
+}
+
+/// Pages of the log up to a head, read and decoded ahead by a task on a connection of its own.
+struct PageReader {
+    pages: mpsc::Receiver<Result<Vec<ProjectedEvent>, StoreError>>,
+}
+
+/// Pages decoded ahead of the projector: enough to keep it busy, few enough to bound memory.
+const PAGES_AHEAD: usize = 2;
+
+impl PageReader {
+    /// Starts reading after position 0, if a connection of the pool sees `head` as the log's
+    /// head; `None` otherwise (or when no second connection is to be had).
+    async fn start(pool: &Pool, upcasters: &Arc<Upcasters>, head: i64) -> Option<PageReader> {
+        // A pool with every connection taken would make the replay wait: then it reads alone.
+        let mut reader = tokio::time::timeout(std::time::Duration::from_millis(200), pool.begin())
+            .await
+            .ok()?
+            .ok()?;
+        let seen = sql::read_head_in(&mut reader).await.ok()?;
+        if seen.position != head {
+            let _ = reader.rollback().await;
+            return None;
+        }
+        let (send, pages) = mpsc::channel(PAGES_AHEAD);
+        let upcasters = upcasters.clone();
+        tokio::spawn(async move {
+            let mut after = 0;
+            while after < head {
+                let page = match sql::read_for_projection(&mut reader, after, PAGE).await {
+                    Ok(rows) => {
+                        if let Some(last) = rows.last() {
+                            after = last.position;
+                        } else {
+                            after = head;
+                        }
+                        decode_page(&upcasters, rows)
+                    }
+                    Err(error) => Err(error),
+                };
+                let failed = page.is_err();
+                // The replay stopped (an error, or it was dropped): nothing more to read.
+                if send.send(page).await.is_err() || failed {
+                    break;
+                }
+            }
+            let _ = reader.rollback().await;
+        });
+        Some(PageReader { pages })
+    }
+
+    /// The next page (empty once the head is reached).
+    async fn next(&mut self) -> Result<Vec<ProjectedEvent>, StoreError> {
+        self.pages.recv().await.unwrap_or_else(|| Ok(Vec::new()))
+    }
 }
 
 /// A future boxed for a trait object.

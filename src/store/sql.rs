@@ -101,7 +101,13 @@ pub async fn set_head(tx: &mut Tx, head: &HeadRow) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Reads the head without locking it.
+/// Reads the head inside a transaction, without locking it.
+pub async fn read_head_in(tx: &mut Tx) -> Result<HeadRow, StoreError> {
+    const SQL: &str = "SELECT position, hash, recorded_at FROM log_head WHERE id = 1";
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, HeadRow>(SQL).fetch_one(c).await?))
+}
+
+/// The log head, read on any connection of the pool.
 pub async fn read_head(pool: &Pool) -> Result<HeadRow, StoreError> {
     const SQL: &str = "SELECT position, hash, recorded_at FROM log_head WHERE id = 1";
     Ok(on_pool!(pool, p => sqlx::query_as::<_, HeadRow>(SQL).fetch_one(p).await?))
