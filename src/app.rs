@@ -64,6 +64,8 @@ pub struct App {
     pub store: Store,
     /// The connection limits [`serve`] applies.
     pub connections: ConnectionLimits,
+    /// The feed hub its subscriptions and WebSockets share (its counters are what tests read).
+    pub feed: crate::graphql::feed::Feed,
 }
 
 /// Opens the store (migrations applied), seeds an empty log if asked, and builds the routes.
@@ -85,7 +87,10 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
         crate::checkpoint::spawn_every(&store, schedule.signer.clone(), schedule.every);
     }
     let metrics = Arc::new(Metrics::default());
-    let mut schema = graphql::builder(ApiState::new(store.clone(), metrics.clone()));
+    let api = ApiState::new(store.clone(), metrics.clone());
+    // The sockets' token watch shares the subscriptions' feed hub: one check per token and head.
+    let feed = api.feed.clone();
+    let mut schema = graphql::builder(api);
     if config.read_only {
         schema = schema.extension(crate::snapshot::ReadOnly);
     }
@@ -114,12 +119,14 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
         failures,
         metrics_token: config.metrics_token.map(Arc::from),
         open_data: Default::default(),
+        feed: feed.clone(),
     })
     .merge(web);
     Ok(App {
         router,
         store,
         connections: config.connections,
+        feed,
     })
 }
 

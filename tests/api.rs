@@ -124,6 +124,7 @@ on_both_backends!(
     a_page_of_twenty_takes_a_constant_number_of_statements,
     subscribers_get_appends_from_another_process_and_resume,
     hundreds_of_subscribers_share_one_feed_reader,
+    idle_websockets_cost_no_token_reads,
     a_subscriber_behind_the_buffer_catches_up_without_holding_others,
     every_mutation_has_a_happy_path,
     every_mutation_names_the_missing_field,
@@ -1132,6 +1133,83 @@ async fn subscribers_get_appends_from_another_process_and_resume(db: &TestDb) {
 /// 200 subscriptions at once each receive every append once and in order, and the feed reads
 /// from the store during the appends do not grow with the subscribers: one reader per schema
 /// fans the events out in memory.
+/// Open WebSockets cost nothing while nothing is appended: a token can change only through an
+/// append, so every socket's token is checked when the log head moves, once per token and head
+/// for all of them, not each on a timer.
+async fn idle_websockets_cost_no_token_reads(db: &TestDb) {
+    use common::server::Subscriber;
+    const SOCKETS: usize = 30;
+    let api = app(db, false).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(shura::http::serve::serve(
+        listener,
+        api.app.router.clone(),
+        api.app.connections,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let mut sockets = Vec::new();
+    for _ in 0..SOCKETS {
+        let query = "subscription { eventsAppended { position } }";
+        sockets.push(Subscriber::subscribe(&addr, Some(&api.admin), query).await);
+    }
+    let append = |n: usize| {
+        let store = api.app.store.clone();
+        async move {
+            shura::auth::create_token(
+                &store,
+                &format!("moves the head {n}"),
+                Role::Viewer,
+                &[],
+                Actor::new("test", "Test"),
+            )
+            .await
+            .unwrap();
+        }
+    };
+    let receive_all = |sockets: &mut Vec<Subscriber>| {
+        let sockets = std::mem::take(sockets);
+        async move {
+            let mut back = Vec::new();
+            for mut socket in sockets {
+                let message = socket.next_message().await;
+                assert_eq!(message["type"], "next", "{message}");
+                back.push(socket);
+            }
+            back
+        }
+    };
+    // Once every socket has an event, all are open and watched.
+    append(0).await;
+    sockets = receive_all(&mut sockets).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let idle_from = api.app.feed.token_checks();
+    // Several of the hub's head polls pass: nothing is read for the idle sockets.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        api.app.feed.token_checks(),
+        idle_from,
+        "idle sockets read tokens"
+    );
+    // Each append: one read for the one token every socket and subscription uses.
+    for n in 1..=3 {
+        append(n).await;
+        sockets = receive_all(&mut sockets).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reads = api.app.feed.token_checks() - idle_from;
+    assert!(
+        (1..=3).contains(&reads),
+        "{reads} token reads for 3 appends and {SOCKETS} sockets"
+    );
+    drop(sockets);
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}
+
 async fn hundreds_of_subscribers_share_one_feed_reader(db: &TestDb) {
     use async_graphql::Request as GqlRequest;
     use shura::auth::Access;

@@ -21,8 +21,10 @@ use crate::http::logthrottle::Throttle;
 use crate::store::{Store, StoredEvent};
 use uuid::Uuid;
 
-/// How often the reader looks at the feed when no wake-up came.
-const POLL: Duration = Duration::from_secs(1);
+/// How often the reader reads the log head when no wake-up came: other processes' appends on
+/// SQLite (which has no notifications), and so a token revoked by another process, are seen
+/// within this. One single-row read per interval for the whole process, however many listen.
+const POLL: Duration = Duration::from_millis(250);
 /// Events read per page of the feed.
 const PAGE: i64 = 200;
 /// Events held for slow subscriptions: a subscription further behind catches up from the store.
@@ -46,10 +48,13 @@ struct Hub {
     /// Feed reads by subscriptions catching up (on joining, after lagging or a gap).
     catch_up_reads: AtomicU64,
     /// Per token: the log head at which it was last checked, and whether it was still valid.
-    /// Shared by every subscription, so an append costs one check per token, not one per
-    /// subscriber; the lock is held across the read so that subscribers of one token wait for
-    /// its one check instead of all reading at once.
-    validity: tokio::sync::Mutex<HashMap<Uuid, (i64, bool)>>,
+    /// Shared by every subscription and socket, so an append costs one check per token, not one
+    /// per subscriber. Looked up under a plain lock (never held across an await), so that
+    /// hundreds of subscribers of one event do not queue behind each other.
+    validity: std::sync::Mutex<HashMap<Uuid, (i64, bool)>>,
+    /// Held across a token read, so that the subscribers of one token wait for its one check
+    /// instead of all reading at once.
+    checking: tokio::sync::Mutex<()>,
     /// Token checks read from the store.
     validity_reads: AtomicU64,
 }
@@ -68,7 +73,8 @@ impl Feed {
                 started: Once::new(),
                 reader_reads: AtomicU64::new(0),
                 catch_up_reads: AtomicU64::new(0),
-                validity: tokio::sync::Mutex::new(HashMap::new()),
+                validity: std::sync::Mutex::new(HashMap::new()),
+                checking: tokio::sync::Mutex::new(()),
                 validity_reads: AtomicU64::new(0),
             }),
         }
@@ -76,24 +82,47 @@ impl Feed {
 
     /// Whether `principal`'s token still grants what it granted, as of the log's current head:
     /// a token changes only through an append, so one check per token and head serves every
-    /// subscription. A read error says no.
-    pub async fn token_still_valid(&self, principal: &crate::auth::Principal) -> bool {
+    /// subscription and socket. A read error is returned (and not remembered): subscriptions
+    /// deliver nothing unchecked, while a socket stays open through an outage.
+    pub async fn token_still_valid(
+        &self,
+        principal: &crate::auth::Principal,
+    ) -> Result<bool, crate::store::StoreError> {
         let head = *self.hub.store.watch_head().borrow();
-        let mut known = self.hub.validity.lock().await;
-        if let Some((at, valid)) = known.get(&principal.token_id) {
-            if *at == head {
-                return *valid;
-            }
+        if let Some(valid) = self.known(principal.token_id, head) {
+            return Ok(valid);
+        }
+        let _checking = self.hub.checking.lock().await;
+        // Another subscriber may have read it while this one waited.
+        if let Some(valid) = self.known(principal.token_id, head) {
+            return Ok(valid);
         }
         self.hub.validity_reads.fetch_add(1, Ordering::Relaxed);
-        let valid = crate::auth::still_valid(self.hub.store.pool(), principal)
-            .await
-            .unwrap_or(false);
-        if known.len() >= MAX_REMEMBERED_TOKENS {
-            known.clear();
+        let valid = crate::auth::still_valid(self.hub.store.pool(), principal).await?;
+        if let Ok(mut known) = self.hub.validity.lock() {
+            if known.len() >= MAX_REMEMBERED_TOKENS {
+                known.clear();
+            }
+            known.insert(principal.token_id, (head, valid));
         }
-        known.insert(principal.token_id, (head, valid));
-        valid
+        Ok(valid)
+    }
+
+    /// What the last check of `token` at `head` found, if it was checked at that head.
+    fn known(&self, token: Uuid, head: i64) -> Option<bool> {
+        let known = self.hub.validity.lock().ok()?;
+        known
+            .get(&token)
+            .filter(|(at, _)| *at == head)
+            .map(|(_, valid)| *valid)
+    }
+
+    /// The log head as this process knows it, kept current by the hub's reader: woken by this
+    /// process's appends and PostgreSQL's notifications, and reading the head every [`POLL`]
+    /// for other processes' appends on SQLite. Starts the reader.
+    pub fn watch_head(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.start();
+        self.hub.store.watch_head()
     }
 
     /// Token checks read from the store so far (for tests).
@@ -149,7 +178,9 @@ async fn read(hub: Weak<Hub>, mut head: tokio::sync::watch::Receiver<i64>) {
             // Nobody listens: a subscription that joins catches up from the store itself, so
             // there is nothing to read, and idle services cost no reads per append.
             cursor = cursor.max(seen);
-        } else {
+        } else if seen > cursor {
+            // The head moved past what was broadcast. (A read that stops short, before another
+            // transaction's commit, is tried again at the next wake-up or poll.)
             strong.reader_reads.fetch_add(1, Ordering::Relaxed);
             match strong.store.read_all_stored(cursor, PAGE).await {
                 Ok(events) if !events.is_empty() => {
@@ -166,15 +197,19 @@ async fn read(hub: Weak<Hub>, mut head: tokio::sync::watch::Receiver<i64>) {
                     if let Some(suppressed) = FEED.allow("subscription feed unreadable") {
                         tracing::warn!(%error, suppressed, "subscription feed unreadable; retrying");
                     }
-                    drop(strong);
-                    tokio::time::sleep(POLL).await;
-                    continue;
                 }
             }
         }
+        let store = strong.store.clone();
         drop(strong);
-        if matches!(tokio::time::timeout(POLL, head.changed()).await, Ok(Err(_))) {
-            return; // the store is gone
+        match tokio::time::timeout(POLL, head.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return, // the store is gone
+            // Nothing woke it: other processes may have appended. Reading the head moves the
+            // watch (and so wakes this loop, and every socket's token watch) if they did.
+            Err(_) => {
+                let _ = store.refresh_head().await;
+            }
         }
     }
 }

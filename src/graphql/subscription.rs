@@ -7,7 +7,6 @@
 //! event exactly once.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use async_graphql::{Context, Result, Subscription};
 use futures_util::stream::{self, Stream};
@@ -82,7 +81,12 @@ impl Permit {
         match &self.access {
             // Anonymous public read: the server's flag, fixed for its life.
             Access::Anonymous { .. } => true,
-            Access::Token(principal) => self.feed.token_still_valid(principal).await,
+            // A read error delivers nothing unchecked.
+            Access::Token(principal) => self
+                .feed
+                .token_still_valid(principal)
+                .await
+                .unwrap_or(false),
             // Web sessions are not GraphQL credentials (the HTTP edge never makes one here).
             Access::User(_) => false,
         }
@@ -137,7 +141,7 @@ impl Subscription {
                     if !permit.allows().await {
                         return None;
                     }
-                    let event = Event::from(Arc::unwrap_or_clone(event));
+                    let event = Event::from(event);
                     return Some((event, (store, follow, f, permit)));
                 }
             },

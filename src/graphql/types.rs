@@ -1120,7 +1120,7 @@ pub struct ProgressReport {
 
 /// An event as the log holds it, with its metadata: the auditor's view.
 #[derive(Clone)]
-pub struct Event(pub StoredEvent);
+pub struct Event(pub Arc<StoredEvent>);
 
 /// An event as the log holds it, with its metadata: the auditor's view.
 #[Object]
@@ -1189,6 +1189,13 @@ impl Event {
 
 impl From<StoredEvent> for Event {
     fn from(e: StoredEvent) -> Self {
+        Event(Arc::new(e))
+    }
+}
+
+/// An event shared with every subscription it is delivered to: none copies it.
+impl From<Arc<StoredEvent>> for Event {
+    fn from(e: Arc<StoredEvent>) -> Self {
         Event(e)
     }
 }

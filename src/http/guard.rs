@@ -37,8 +37,6 @@ pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 pub const MAX_TRACKED: usize = 10_000;
 /// How long a WebSocket may stay open without `connection_init`.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often an open WebSocket's token is checked again (also on every append of this process).
-pub const RECHECK: Duration = Duration::from_millis(250);
 
 /// Whose failures are counted together: a client address and the token id it presented (`None`
 /// for bearers that are not token-shaped). Keyed this way, wrong guesses from an office's shared
@@ -259,7 +257,7 @@ async fn serve_socket(
             Ok(data)
         })
         .serve();
-    let store = state.store.clone();
+    let feed = state.feed.clone();
     let watcher = async move {
         // In a block of its own: the watch's read guard must be gone before the next await.
         let principal: Option<Principal> = {
@@ -277,12 +275,18 @@ async fn serve_socket(
         let Some(principal) = principal else {
             return std::future::pending().await;
         };
-        let mut head = store.watch_head();
+        // A token changes only through an append: checked when the head moves (one check per
+        // token and head, shared by every socket and subscription), so an idle socket costs
+        // nothing. The hub reads the head every quarter second for other processes' appends.
+        // Checked once first: a revocation between admission and this watch is not missed.
+        let mut head = feed.watch_head();
         loop {
-            let _ = tokio::time::timeout(RECHECK, head.changed()).await;
             // A read error keeps the socket: an outage is not a revocation.
-            if let Ok(false) = auth::still_valid(store.pool(), &principal).await {
+            if let Ok(false) = feed.token_still_valid(&principal).await {
                 return (4403, "Forbidden: the token was revoked or changed");
+            }
+            if head.changed().await.is_err() {
+                return std::future::pending().await; // the store is gone: the protocol ends
             }
         }
     };

@@ -70,6 +70,8 @@ pub struct HttpState {
     pub metrics_token: Option<Arc<str>>,
     /// The open-data zip last built (see [`crate::open_data::latest`]).
     pub open_data: Arc<crate::open_data::latest::LatestZip>,
+    /// The schema's feed hub, whose shared token checks watch open WebSockets.
+    pub feed: crate::graphql::feed::Feed,
 }
 
 /// The routes.

@@ -340,9 +340,17 @@ impl Store {
         }
     }
 
-    /// Follows the last committed position of this process's appends (and imports).
+    /// Follows the last committed position of this process's appends (and imports), and of other
+    /// processes' as far as [`Store::refresh_head`] (or, on PostgreSQL, LISTEN/NOTIFY) saw them.
     pub fn watch_head(&self) -> watch::Receiver<i64> {
         self.inner.head.subscribe()
+    }
+
+    /// Reads the log head and moves the head watch if another process appended since: what
+    /// wakes this process's watchers when the database has no notifications (SQLite), and what
+    /// a PostgreSQL notification triggers.
+    pub async fn refresh_head(&self) -> Result<i64, StoreError> {
+        advance_head(&self.inner.pool, &self.inner.head).await
     }
 
     /// Recomputes the whole chain and checks positions, stream versions, the head and the given
@@ -655,13 +663,8 @@ fn spawn_listener(
             match received {
                 Ok(notification) if Some(notification.payload()) != schema.as_deref() => {}
                 Ok(_) => {
-                    if let Ok(current) = sql::read_head(&pool).await {
-                        head.send_if_modified(|p| {
-                            let moved = current.position > *p;
-                            *p = (*p).max(current.position);
-                            moved
-                        });
-                    }
+                    // A read error: the next notification (or the feed's poll) reads again.
+                    let _ = advance_head(&pool, &head).await;
                 }
                 // `Store::close` fires the stop and then closes the pool, and closing the pool
                 // makes a pending `recv` fail at once (sqlx's close event): that is the store
@@ -679,6 +682,18 @@ fn spawn_listener(
         }
     });
     stop
+}
+
+/// Reads the log head and moves `head` forward to it (never back), waking its watchers if it
+/// moved; the position read.
+async fn advance_head(pool: &Pool, head: &watch::Sender<i64>) -> Result<i64, StoreError> {
+    let current = sql::read_head(pool).await?.position;
+    head.send_if_modified(|p| {
+        let moved = current > *p;
+        *p = (*p).max(current);
+        moved
+    });
+    Ok(current)
 }
 
 /// A stored row as the domain reads it, payload upcast to the current schema version.
