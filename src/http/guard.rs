@@ -303,13 +303,40 @@ async fn serve_socket(
             message = outgoing.recv() => {
                 // None: the protocol ended and everything it queued (its own close) was sent.
                 let Some(mut message) = message else { return };
-                if let Message::Close(Some(frame)) = &mut message {
-                    if frame.code == 1002 && refused.load(std::sync::atomic::Ordering::SeqCst) {
-                        frame.code = 4403;
+                // Whatever else is queued already goes out with it, in one write to the
+                // socket: a busy feed costs a write per burst, not one per event (a burst of
+                // at most the channel's 16 and what arrives meanwhile, bounded).
+                let mut burst = 0u8;
+                loop {
+                    if let Message::Close(Some(frame)) = &mut message {
+                        if frame.code == 1002 && refused.load(std::sync::atomic::Ordering::SeqCst)
+                        {
+                            frame.code = 4403;
+                        }
+                    }
+                    let closing = matches!(message, Message::Close(_));
+                    if sink.feed(message).await.is_err() {
+                        return;
+                    }
+                    if closing {
+                        let _ = sink.flush().await;
+                        return;
+                    }
+                    burst = burst.saturating_add(1);
+                    match outgoing.try_recv() {
+                        Ok(next) if burst < 64 => message = next,
+                        Ok(next) => {
+                            // Flushed first: the next burst starts with it.
+                            if sink.flush().await.is_err() {
+                                return;
+                            }
+                            burst = 0;
+                            message = next;
+                        }
+                        Err(_) => break,
                     }
                 }
-                let closing = matches!(message, Message::Close(_));
-                if sink.send(message).await.is_err() || closing {
+                if sink.flush().await.is_err() {
                     return;
                 }
             }
