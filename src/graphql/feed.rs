@@ -25,6 +25,12 @@ use uuid::Uuid;
 /// SQLite (which has no notifications), and so a token revoked by another process, are seen
 /// within this. One single-row read per interval for the whole process, however many listen.
 const POLL: Duration = Duration::from_millis(250);
+/// The same where the database notifies this process of other processes' appends (PostgreSQL's
+/// LISTEN/NOTIFY): only a safety net for a lost notification.
+const NOTIFIED_POLL: Duration = Duration::from_secs(1);
+/// How long a subscription that could not read the feed waits before reading again: every
+/// catching-up subscription retries on its own, so not at the reader's pace.
+const RETRY: Duration = Duration::from_secs(1);
 /// Events read per page of the feed.
 const PAGE: i64 = 200;
 /// Events held for slow subscriptions: a subscription further behind catches up from the store.
@@ -202,7 +208,12 @@ async fn read(hub: Weak<Hub>, mut head: tokio::sync::watch::Receiver<i64>) {
         }
         let store = strong.store.clone();
         drop(strong);
-        match tokio::time::timeout(POLL, head.changed()).await {
+        // PostgreSQL's notifications move the head watch at once: its poll is a safety net.
+        let poll = match store.pool() {
+            crate::store::Pool::Postgres(_) => NOTIFIED_POLL,
+            crate::store::Pool::Sqlite(_) => POLL,
+        };
+        match tokio::time::timeout(poll, head.changed()).await {
             Ok(Ok(())) => {}
             Ok(Err(_)) => return, // the store is gone
             // Nothing woke it: other processes may have appended. Reading the head moves the
@@ -249,7 +260,7 @@ impl Follower {
                         if let Some(suppressed) = CATCH_UP.allow("subscription feed unreadable") {
                             tracing::warn!(%error, suppressed, "subscription could not read the feed; retrying");
                         }
-                        tokio::time::sleep(POLL).await;
+                        tokio::time::sleep(RETRY).await;
                     }
                 }
                 continue;
