@@ -182,8 +182,23 @@ pub async fn dashboard_counts_of_region(
 ) -> Result<DashboardCounts> {
     // Two statements rather than `($1 IS NULL OR region = $1)`: with that condition SQLite
     // chooses the group's index (`theme`) and reads every row to test the region; `region = $1`
-    // reads the `(region, ...)` index's range alone.
-    macro_rules! by_table {
+    // reads the `(region, ...)` index's range alone. And each in two halves, read at once on two
+    // connections: the recommendations and their themes (the largest tables) beside the rest,
+    // so that two cores share the index scans.
+    macro_rules! recommendations {
+        ($where:literal) => {
+            concat!(
+                "SELECT 'recommendation_status' AS grp, status AS key, COUNT(*) AS n \
+                 FROM rm_recommendations ",
+                $where,
+                " GROUP BY status \
+                 UNION ALL SELECT 'recommendation_theme', theme, COUNT(*) FROM rm_themes ",
+                $where,
+                " GROUP BY theme"
+            )
+        };
+    }
+    macro_rules! the_rest {
         ($where:literal, $and:literal, $today:literal, $soon:literal) => {
             concat!(
                 "SELECT 'consultation_status' AS grp, status AS key, COUNT(*) AS n \
@@ -192,10 +207,6 @@ pub async fn dashboard_counts_of_region(
                 $where, " GROUP BY region \
                  UNION ALL SELECT 'consultation_month', month, COUNT(*) FROM rm_consultations ",
                 $where, " GROUP BY month \
-                 UNION ALL SELECT 'recommendation_status', status, COUNT(*) \
-                 FROM rm_recommendations ", $where, " GROUP BY status \
-                 UNION ALL SELECT 'recommendation_theme', theme, COUNT(*) FROM rm_themes ",
-                $where, " GROUP BY theme \
                  UNION ALL SELECT 'action_status', status, COUNT(*) FROM rm_actions ", $where,
                 " GROUP BY status \
                  UNION ALL SELECT 'action_progress', NULL, \
@@ -208,24 +219,46 @@ pub async fn dashboard_counts_of_region(
             )
         };
     }
-    const ALL: &str = by_table!("", "", "$1", "$2");
-    const REGION: &str = by_table!("WHERE region = $1", "region = $1 AND", "$2", "$3");
+    const ALL: (&str, &str) = (recommendations!(""), the_rest!("", "", "$1", "$2"));
+    const REGION: (&str, &str) = (
+        recommendations!("WHERE region = $1"),
+        the_rest!("WHERE region = $1", "region = $1 AND", "$2", "$3"),
+    );
     type Row = (String, Option<String>, i64);
     let (today_text, soon) = (day(today), day(due_soon_end(today)?));
-    let rows = match region {
-        None => on_pool!(pool, p => sqlx::query_as::<_, Row>(ALL)
-            .bind(&today_text)
-            .bind(&soon)
-            .fetch_all(p)
-            .await?),
-        Some(region) => on_pool!(pool, p => sqlx::query_as::<_, Row>(REGION)
-            .bind(region)
-            .bind(&today_text)
-            .bind(&soon)
-            .fetch_all(p)
-            .await?),
+    let (recommendations, rest) = match region {
+        None => tokio::try_join!(
+            async {
+                Ok::<_, StoreError>(on_pool!(pool, p => sqlx::query_as::<_, Row>(ALL.0)
+                    .fetch_all(p)
+                    .await?))
+            },
+            async {
+                Ok::<_, StoreError>(on_pool!(pool, p => sqlx::query_as::<_, Row>(ALL.1)
+                    .bind(&today_text)
+                    .bind(&soon)
+                    .fetch_all(p)
+                    .await?))
+            },
+        )?,
+        Some(region) => tokio::try_join!(
+            async {
+                Ok::<_, StoreError>(on_pool!(pool, p => sqlx::query_as::<_, Row>(REGION.0)
+                    .bind(region)
+                    .fetch_all(p)
+                    .await?))
+            },
+            async {
+                Ok::<_, StoreError>(on_pool!(pool, p => sqlx::query_as::<_, Row>(REGION.1)
+                    .bind(region)
+                    .bind(&today_text)
+                    .bind(&soon)
+                    .fetch_all(p)
+                    .await?))
+            },
+        )?,
     };
-    collect_counts(rows)
+    collect_counts(recommendations.into_iter().chain(rest).collect())
 }
 
 /// [`dashboard_counts`] for any filter: the consultations in scope first, then what belongs to
