@@ -64,8 +64,6 @@ pub struct App {
     pub store: Store,
     /// The connection limits [`serve`] applies.
     pub connections: ConnectionLimits,
-    /// The feed hub its subscriptions and WebSockets share (its counters are what tests read).
-    pub feed: crate::graphql::feed::Feed,
 }
 
 /// Opens the store (migrations applied), seeds an empty log if asked, and builds the routes.
@@ -119,14 +117,13 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
         failures,
         metrics_token: config.metrics_token.map(Arc::from),
         open_data: Default::default(),
-        feed: feed.clone(),
+        feed,
     })
     .merge(web);
     Ok(App {
         router,
         store,
         connections: config.connections,
-        feed,
     })
 }
 

@@ -26,6 +26,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::domain::{action, consultation, organisation, person, PartialDate, Text};
+use crate::projections::lists::{group_reports, ReportRecord};
 use crate::projections::rows::{partial_text, tag};
 use crate::store::{on_tx, LogHead, Pool, StoreError, Tx};
 
@@ -158,9 +159,9 @@ struct Snapshot {
     head: LogHead,
     consultations: Vec<String>,
     actions: Vec<String>,
-    /// Progress reports (rows of their own, not in the actions' documents): action id and
-    /// report, each action's oldest first.
-    reports: Vec<(String, String)>,
+    /// Progress reports (rows of their own, not in the actions' documents), each action's
+    /// oldest first.
+    reports: Vec<ReportRecord>,
     organisations: Vec<String>,
     people: Vec<String>,
 }
@@ -185,7 +186,10 @@ impl Facts {
             head: s.head,
             consultations: parse("rm_consultations", &s.consultations)?,
             actions: parse("rm_actions", &s.actions)?,
-            reports: reports_by_action(&s.reports)?,
+            reports: group_reports(&s.reports).map_err(|e| OpenDataError::Document {
+                table: "rm_progress_reports",
+                reason: e.to_string(),
+            })?,
             organisations: parse("rm_organisations", &s.organisations)?,
             people: parse("rm_people", &s.people)?,
         })
@@ -301,30 +305,11 @@ async fn docs(tx: &mut Tx, sql: &'static str) -> Result<Vec<String>, StoreError>
     Ok(on_tx!(tx, c => sqlx::query_scalar::<_, String>(sql).fetch_all(c).await?))
 }
 
-/// The progress reports by action, each action's oldest first.
-fn reports_by_action(
-    reports: &[(String, String)],
-) -> Result<HashMap<uuid::Uuid, Vec<action::ProgressReport>>, OpenDataError> {
-    let mut by: HashMap<uuid::Uuid, Vec<action::ProgressReport>> = HashMap::new();
-    for (action, report) in reports {
-        let id = uuid::Uuid::parse_str(action).map_err(|e| OpenDataError::Document {
-            table: "rm_progress_reports",
-            reason: e.to_string(),
-        })?;
-        let report = serde_json::from_str(report).map_err(|e| OpenDataError::Document {
-            table: "rm_progress_reports",
-            reason: e.to_string(),
-        })?;
-        by.entry(id).or_default().push(report);
-    }
-    Ok(by)
-}
-
-/// Every progress report with its action's id, each action's oldest first.
-async fn report_docs(tx: &mut Tx) -> Result<Vec<(String, String)>, StoreError> {
-    const SQL: &str = "SELECT CAST(action_id AS TEXT), doc FROM rm_progress_reports \
+/// Every progress report, each action's oldest first.
+async fn report_docs(tx: &mut Tx) -> Result<Vec<ReportRecord>, StoreError> {
+    const SQL: &str = "SELECT action_id, position, doc FROM rm_progress_reports \
         ORDER BY action_id, position";
-    Ok(on_tx!(tx, c => sqlx::query_as::<_, (String, String)>(SQL).fetch_all(c).await?))
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, ReportRecord>(SQL).fetch_all(c).await?))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(

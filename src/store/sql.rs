@@ -101,16 +101,17 @@ pub async fn set_head(tx: &mut Tx, head: &HeadRow) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Reads the log head, without locking it.
+const READ_HEAD: &str = "SELECT position, hash, recorded_at FROM log_head WHERE id = 1";
+
 /// Reads the head inside a transaction, without locking it.
 pub async fn read_head_in(tx: &mut Tx) -> Result<HeadRow, StoreError> {
-    const SQL: &str = "SELECT position, hash, recorded_at FROM log_head WHERE id = 1";
-    Ok(on_tx!(tx, c => sqlx::query_as::<_, HeadRow>(SQL).fetch_one(c).await?))
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, HeadRow>(READ_HEAD).fetch_one(c).await?))
 }
 
 /// The log head, read on any connection of the pool.
 pub async fn read_head(pool: &Pool) -> Result<HeadRow, StoreError> {
-    const SQL: &str = "SELECT position, hash, recorded_at FROM log_head WHERE id = 1";
-    Ok(on_pool!(pool, p => sqlx::query_as::<_, HeadRow>(SQL).fetch_one(p).await?))
+    Ok(on_pool!(pool, p => sqlx::query_as::<_, HeadRow>(READ_HEAD).fetch_one(p).await?))
 }
 
 /// The version and type of a stream's last event, `None` for a stream with no event.
