@@ -118,6 +118,49 @@ struct SealingKey {
 const KEY_OF_SUBJECT: &str = "SELECT key_id, secret FROM personal_keys WHERE subject_id = $1";
 const SECRET_OF_KEY: &str = "SELECT secret FROM personal_keys WHERE key_id = $1";
 
+/// One person's key as `personal_keys` holds it: its id, whose it is, the secret.
+pub type HeldKey = (Uuid, Uuid, Vec<u8>);
+
+/// Every key still held: what a snapshot kept for `asOf` copies, so that it opens exactly what
+/// the live read models open (and shows as erased what was erased since).
+pub async fn held_keys(pool: &Pool) -> Result<Vec<HeldKey>, StoreError> {
+    const SQL: &str = "SELECT key_id, subject_id, secret FROM personal_keys ORDER BY key_id";
+    let rows = on_pool!(pool, p => sqlx::query_as::<_, (DbUuid, DbUuid, Vec<u8>)>(SQL)
+        .fetch_all(p)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(k, s, secret)| (k.0, s.0, secret))
+        .collect())
+}
+
+/// The ids of the keys still held (an erasure removes one).
+pub async fn held_key_ids(pool: &Pool) -> Result<std::collections::HashSet<Uuid>, StoreError> {
+    const SQL: &str = "SELECT key_id FROM personal_keys";
+    let rows = on_pool!(pool, p => sqlx::query_scalar::<_, DbUuid>(SQL)
+        .fetch_all(p)
+        .await)?;
+    Ok(rows.into_iter().map(|k| k.0).collect())
+}
+
+/// Writes `keys` into another store's `personal_keys` (one transaction).
+pub async fn put_keys(pool: &Pool, keys: &[HeldKey]) -> Result<(), StoreError> {
+    const SQL: &str = "INSERT INTO personal_keys (key_id, subject_id, secret) VALUES ($1, $2, $3)";
+    on_pool!(pool, p => {
+        let mut tx = p.begin().await?;
+        for (key, subject, secret) in keys {
+            sqlx::query(SQL)
+                .bind(DbUuid(*key))
+                .bind(DbUuid(*subject))
+                .bind(secret.as_slice())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
 /// The subject's key, created (32 random bytes) when it has none. Two writers creating one at
 /// once agree on the first: the subject is unique, the second insert does nothing.
 async fn key_for(pool: &Pool, subject: Uuid) -> Result<SealingKey, StoreError> {

@@ -23,4 +23,5 @@ pub mod remind;
 pub mod seeds;
 pub mod snapshot;
 pub mod store;
+pub mod time_travel;
 pub mod web;

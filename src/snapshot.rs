@@ -125,6 +125,28 @@ pub async fn snapshot(
     copy: &dyn Progress,
     rebuild: &dyn Progress,
 ) -> Result<SnapshotReport, SnapshotError> {
+    create(source, at, out, copy, rebuild, Keys::Leave).await
+}
+
+/// Whether a snapshot takes the personal keys along.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keys {
+    /// A file handed out (`shura snapshot`): no key leaves the database, so contact details
+    /// read as erased there.
+    Leave,
+    /// A snapshot this process keeps for `asOf`: it opens what the live read models open.
+    Copy,
+}
+
+/// [`snapshot`], with or without the keys.
+pub(crate) async fn create(
+    source: &Store,
+    at: At,
+    out: &Path,
+    copy: &dyn Progress,
+    rebuild: &dyn Progress,
+    keys: Keys,
+) -> Result<SnapshotReport, SnapshotError> {
     let text = out.display().to_string();
     if text.contains(['?', '#']) {
         return Err(SnapshotError::BadPath(out.to_path_buf()));
@@ -148,7 +170,7 @@ pub async fn snapshot(
             })
         }
     }
-    let written = write(source, position, &text, copy, rebuild).await;
+    let written = write(source, position, &text, copy, rebuild, keys).await;
     if written.is_err() {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{text}{suffix}"));
@@ -158,7 +180,7 @@ pub async fn snapshot(
 }
 
 /// The position `at` names in `source`'s log.
-async fn resolve(source: &Store, at: At) -> Result<i64, SnapshotError> {
+pub(crate) async fn resolve(source: &Store, at: At) -> Result<i64, SnapshotError> {
     let head = source.head().await?.position;
     match at {
         At::Position(position) if position > head => {
@@ -190,11 +212,12 @@ async fn write(
     path: &str,
     copy: &dyn Progress,
     rebuild: &dyn Progress,
+    keys: Keys,
 ) -> Result<SnapshotReport, SnapshotError> {
     let mut config = StoreConfig::new(format!("sqlite://{path}"));
     config.projector = Some(Arc::new(ReadModels));
     let target = Store::open(config).await?;
-    let result = fill(source, &target, position, copy, rebuild).await;
+    let result = fill(source, &target, position, copy, rebuild, keys).await;
     target.close().await;
     result
 }
@@ -205,6 +228,7 @@ async fn fill(
     position: i64,
     copy: &dyn Progress,
     rebuild: &dyn Progress,
+    keys: Keys,
 ) -> Result<SnapshotReport, SnapshotError> {
     // The events go through the import as they are read, a page at a time: the import checks
     // the chain and keeps every id, version, metadata and hash, and memory stays one page and
@@ -231,6 +255,11 @@ async fn fill(
     let ((), copied) = tokio::try_join!(send, receive)?;
     if copied != expected {
         return Err(SnapshotError::Incomplete { copied, position });
+    }
+    if keys == Keys::Copy {
+        // Read after the events: a key erased meanwhile is missing here too.
+        let held = crate::erasure::held_keys(source.pool()).await?;
+        crate::erasure::put_keys(target.pool(), &held).await?;
     }
     let rebuilt = target
         .rebuild_read_models_with_progress(true, rebuild)

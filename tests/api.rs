@@ -6,6 +6,8 @@
 mod abuse;
 #[path = "api/access.rs"]
 mod access;
+#[path = "api/as_of.rs"]
+mod as_of;
 #[path = "api/browser.rs"]
 mod browser;
 #[path = "api/checkpoints.rs"]
@@ -65,6 +67,7 @@ use progress_import::{
     the_mutation_keeps_editors_to_their_regions,
 };
 
+use as_of::as_of_answers_as_a_rebuild_of_the_log_cut_there;
 use browser::browser_flows;
 use checkpoints::serve_signs_checkpoints_and_verify_checks_them;
 use connections::{
@@ -120,6 +123,7 @@ on_both_backends!(
     a_page_shows_changes_made_through_another_instance,
     dashboard_matches_a_hand_count_of_the_seeds,
     consultations_as_they_were,
+    as_of_answers_as_a_rebuild_of_the_log_cut_there,
     limits_answer_limit_exceeded,
     a_page_of_twenty_takes_a_constant_number_of_statements,
     subscribers_get_appends_from_another_process_and_resume,

@@ -10,12 +10,13 @@ use async_graphql::{Context, Enum, Object, Result};
 use chrono::{NaiveDate, Utc};
 use tokio::sync::OnceCell;
 
+use super::access;
+use super::as_of::reads;
 use super::enums::{ActionStatus, ConsultationStatus, RecommendationStatus};
 use super::query::{AGGREGATE_COST, MAX_SEARCH_TEXT};
 use super::scalars::{Date, Decimal, Money};
 use super::search::{SearchHit, MAX_SEARCH_RESULTS};
 use super::types::{int, Action};
-use super::{access, ApiState};
 use crate::domain::Region;
 use crate::error::{ApiError, Code};
 use crate::projections::queries::{
@@ -60,7 +61,7 @@ impl DashboardQuery {
         theme: Option<String>,
     ) -> Result<Dashboard> {
         access(ctx).read_models()?;
-        let state = ctx.data::<ApiState>()?;
+        let store = reads(ctx)?;
         if let Some(code) = &region {
             Region::by_code("region", code).map_err(ApiError::from)?;
         }
@@ -75,7 +76,7 @@ impl DashboardQuery {
             }
         }
         Ok(Dashboard {
-            pool: state.store.pool().clone(),
+            pool: store.pool().clone(),
             filter: DashboardFilter {
                 region,
                 from: from.map(|d| d.0),
@@ -122,8 +123,8 @@ impl DashboardQuery {
                     format!("first must be between 1 and {MAX_SEARCH_RESULTS}"),
                 )
             })?;
-        let state = ctx.data::<ApiState>()?;
-        let hits = queries::search(state.store.pool(), &text, limit)
+        let store = reads(ctx)?;
+        let hits = queries::search(store.pool(), &text, limit)
             .await
             .map_err(ApiError::from)?;
         hits.into_iter().map(SearchHit::from_ranked).collect()

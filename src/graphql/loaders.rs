@@ -30,6 +30,7 @@ use async_graphql::{Context, Request, Response, Result, ServerResult};
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
+use super::as_of::AsOfReads;
 use super::cache::ConsultationCache;
 use super::stakeholders::{Organisation, Person};
 use super::types::{Action, Agreement, Consultation, Participant, Recommendation};
@@ -132,7 +133,8 @@ impl Extension for RequestLoader {
         .delay(Duration::ZERO);
         // Values are kept only within a query or a mutation: a subscription lives long.
         loader.enable_all_cache(false);
-        next.run(ctx, request.data(loader)).await
+        let batches = Batches(self.launcher.clone());
+        next.run(ctx, request.data(loader).data(batches)).await
     }
 
     async fn execute(
@@ -393,18 +395,60 @@ impl Loader<RelatedTo> for Graph {
     }
 }
 
-fn graph<'a>(ctx: &Context<'a>) -> Result<&'a GraphLoader> {
-    ctx.data::<GraphLoader>()
+/// The loader a resolver reads through: the request's, or under `asOf` the snapshot's.
+enum GraphRef<'a> {
+    Live(&'a GraphLoader),
+    AsOf(Arc<AsOfReads>),
 }
 
-/// The parsed consultation documents of this schema.
-pub fn cache<'a>(ctx: &Context<'a>) -> Result<&'a ConsultationCache> {
-    Ok(&graph(ctx)?.loader().cache)
+impl std::ops::Deref for GraphRef<'_> {
+    type Target = GraphLoader;
+
+    fn deref(&self) -> &GraphLoader {
+        match self {
+            GraphRef::Live(loader) => loader,
+            GraphRef::AsOf(reads) => &reads.loader,
+        }
+    }
 }
 
-/// The read models of this schema.
-pub fn pool<'a>(ctx: &Context<'a>) -> Result<&'a Pool> {
-    Ok(&graph(ctx)?.loader().pool)
+fn graph<'a>(ctx: &Context<'a>) -> Result<GraphRef<'a>> {
+    if let Some(reads) = super::as_of::current() {
+        return Ok(GraphRef::AsOf(reads));
+    }
+    Ok(GraphRef::Live(ctx.data::<GraphLoader>()?))
+}
+
+/// The parsed consultation documents of the read models this field reads.
+pub fn cache(ctx: &Context<'_>) -> Result<Arc<ConsultationCache>> {
+    Ok(graph(ctx)?.loader().cache.clone())
+}
+
+/// The read models this field reads: the live ones, or under `asOf` the snapshot's.
+pub fn pool(ctx: &Context<'_>) -> Result<Pool> {
+    Ok(graph(ctx)?.loader().pool.clone())
+}
+
+/// Starts the request's batches when its resolution pauses (see the module's doc); in every
+/// request's data, for the loaders a request makes of its own (`asOf`'s).
+#[derive(Clone)]
+pub struct Batches(Arc<Launcher>);
+
+/// A loader over `pool` for the rest of this request, batching as the request's own does, with
+/// a cache of parsed documents of its own (the documents of another record).
+pub fn loader_over(ctx: &Context<'_>, pool: Pool) -> Result<GraphLoader> {
+    let launcher = ctx.data::<Batches>()?.0.clone();
+    let loader = DataLoader::with_cache(
+        Graph {
+            pool,
+            cache: Arc::new(ConsultationCache::default()),
+        },
+        move |task| launcher.spawn(task),
+        HashMapCache::default(),
+    )
+    .delay(Duration::ZERO);
+    loader.enable_all_cache(true);
+    Ok(loader)
 }
 
 async fn one<K, V>(ctx: &Context<'_>, key: K) -> Result<Option<V>>

@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries, one mutation per domain command, subscriptions, and the audit
 //! views, over the read models and the log.
 
+pub mod as_of;
 pub mod cache;
 pub mod dashboard;
 pub mod enums;
@@ -30,7 +31,12 @@ pub use subscription::Subscription;
 /// The query root: the parts of the graph, each in its own module, merged into one type.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(Query, node::GraphQuery, dashboard::DashboardQuery);
+pub struct QueryRoot(
+    Query,
+    node::GraphQuery,
+    dashboard::DashboardQuery,
+    as_of::AsOfQuery,
+);
 
 /// The served schema.
 pub type ShuraSchema = Schema<QueryRoot, Mutation, Subscription>;
@@ -49,6 +55,8 @@ pub struct ApiState {
     pub metrics: std::sync::Arc<crate::http::metrics::Metrics>,
     /// The one reader of the global feed that every subscription of this schema shares.
     pub feed: feed::Feed,
+    /// The record at earlier positions, for `asOf`.
+    pub snapshots: std::sync::Arc<crate::time_travel::Snapshots>,
 }
 
 /// Anonymous without public read: what a request is when the HTTP layer said nothing.
@@ -64,6 +72,7 @@ impl ApiState {
     pub fn new(store: Store, metrics: std::sync::Arc<crate::http::metrics::Metrics>) -> ApiState {
         ApiState {
             feed: feed::Feed::new(store.clone()),
+            snapshots: crate::time_travel::Snapshots::new(store.clone()),
             store,
             metrics,
         }
@@ -87,6 +96,7 @@ pub fn builder(state: ApiState) -> async_graphql::SchemaBuilder<QueryRoot, Mutat
     Schema::build(QueryRoot::default(), Mutation, Subscription)
         .data(state)
         .extension(loaders)
+        .extension(as_of::AsOfScope)
         .extension(nulls::NullFailedFields)
         .extension(limits::RequestLimits)
         .limit_complexity(MAX_COMPLEXITY)

@@ -60,7 +60,7 @@ impl GraphQuery {
             return Ok(None);
         };
         let pool = loaders::pool(ctx)?;
-        let kind = lists::kind_of(pool, id).await.map_err(ApiError::from)?;
+        let kind = lists::kind_of(&pool, id).await.map_err(ApiError::from)?;
         Ok(match kind.as_deref() {
             Some("consultation") => loaders::consultation(ctx, id).await?.map(Node::from),
             Some("organisation") => loaders::organisation(ctx, id).await?.map(Node::from),

@@ -12,6 +12,8 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::access;
+use super::as_of::reads;
 use super::enums::{
     ActionStatus, AgreementKind, AgreementStatus, ConsultationKind, ConsultationStatus,
     OrganisationKind, RecommendationStatus,
@@ -22,7 +24,6 @@ use super::stakeholders::{Organisation, Person};
 use super::types::{
     int, Action, Agreement, Consultation, ConsultationSort, Event, KeyFigure, Recommendation,
 };
-use super::{access, ApiState};
 use crate::commands::{consultation_as_of_time, consultation_state};
 use crate::domain::{action, consultation, organisation};
 use crate::error::{ApiError, Code};
@@ -236,7 +237,7 @@ impl Query {
         >,
     ) -> Result<Conn<Consultation>> {
         access(ctx).read_models()?;
-        let state = ctx.data::<ApiState>()?;
+        let store = reads(ctx)?;
         let first = page_size(first)?;
         let f = filter.unwrap_or_default();
         check_search("filter.search", &f.search)?;
@@ -258,7 +259,7 @@ impl Query {
         };
         let cursor = after.as_deref().map(decode_cursor).transpose()?;
         let mut page = lists::consultations(
-            state.store.pool(),
+            store.pool(),
             &filter,
             sort == ConsultationSort::StartDateDesc,
             first,
@@ -267,9 +268,7 @@ impl Query {
         )
         .await
         .map_err(store_error)?;
-        let mut nodes = loaders::cache(ctx)?
-            .page(state.store.pool(), &page.rows)
-            .await?;
+        let mut nodes = loaders::cache(ctx)?.page(store.pool(), &page.rows).await?;
         // A row gone between the page and its documents (a rebuild committing) is left out.
         page.rows.retain(|r| nodes.contains_key(&r.id.0));
         connection(
@@ -300,8 +299,7 @@ impl Query {
         } else {
             access(ctx).read_models()?;
         }
-        let state = ctx.data::<ApiState>()?;
-        let store = &state.store;
+        let store = &reads(ctx)?;
         let folded = match (as_of_version, as_of) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::validation(
@@ -346,7 +344,7 @@ impl Query {
     ) -> Result<Conn<Organisation>> {
         access(ctx).read_models()?;
         check_search("search", &search)?;
-        let state = ctx.data::<ApiState>()?;
+        let store = reads(ctx)?;
         let first = page_size(first)?;
         let after = after_id(after)?;
         let filter = lists::StakeholderFilter {
@@ -354,10 +352,9 @@ impl Query {
             region,
             search,
         };
-        let page =
-            lists::organisations(state.store.pool(), &filter, first, after, wants_total(ctx))
-                .await
-                .map_err(store_error)?;
+        let page = lists::organisations(store.pool(), &filter, first, after, wants_total(ctx))
+            .await
+            .map_err(store_error)?;
         connection(
             page,
             |r| encode_cursor("", r.id.0),
@@ -383,14 +380,14 @@ impl Query {
     ) -> Result<Conn<Person>> {
         access(ctx).read_models()?;
         check_search("search", &search)?;
-        let state = ctx.data::<ApiState>()?;
+        let store = reads(ctx)?;
         let first = page_size(first)?;
         let after = after_id(after)?;
         let filter = lists::StakeholderFilter {
             search,
             ..Default::default()
         };
-        let page = lists::people(state.store.pool(), &filter, first, after, wants_total(ctx))
+        let page = lists::people(store.pool(), &filter, first, after, wants_total(ctx))
             .await
             .map_err(store_error)?;
         connection(
@@ -430,7 +427,7 @@ impl Query {
     ) -> Result<Conn<Recommendation>> {
         access(ctx).read_models()?;
         check_search("search", &search)?;
-        let state = ctx.data::<ApiState>()?;
+        let store = reads(ctx)?;
         let first = page_size(first)?;
         let after = after_id(after)?;
         let filter = lists::RecommendationFilter {
@@ -442,10 +439,9 @@ impl Query {
             from: day_of(from),
             to: day_of(to),
         };
-        let page =
-            lists::recommendations(state.store.pool(), &filter, first, after, wants_total(ctx))
-                .await
-                .map_err(store_error)?;
+        let page = lists::recommendations(store.pool(), &filter, first, after, wants_total(ctx))
+            .await
+            .map_err(store_error)?;
         connection(
             page,
             |r| encode_cursor("", r.id.0),
@@ -480,7 +476,7 @@ impl Query {
         >,
     ) -> Result<Conn<Action>> {
         access(ctx).read_models()?;
-        let state = ctx.data::<ApiState>()?;
+        let store = reads(ctx)?;
         let first = page_size(first)?;
         let after = after_id(after)?;
         let filter = lists::ActionFilter {
@@ -492,7 +488,7 @@ impl Query {
             due_before: day_of(due_before),
             overdue_on: day_of(overdue_on),
         };
-        let page = lists::actions(state.store.pool(), &filter, first, after, wants_total(ctx))
+        let page = lists::actions(store.pool(), &filter, first, after, wants_total(ctx))
             .await
             .map_err(store_error)?;
         connection(
@@ -529,7 +525,7 @@ impl Query {
     ) -> Result<Conn<Agreement>> {
         access(ctx).read_models()?;
         check_search("search", &search)?;
-        let state = ctx.data::<ApiState>()?;
+        let store = reads(ctx)?;
         let first = page_size(first)?;
         let after = after_id(after)?;
         let filter = lists::AgreementFilter {
@@ -541,7 +537,7 @@ impl Query {
             party: party_id,
             search,
         };
-        let page = lists::agreements(state.store.pool(), &filter, first, after, wants_total(ctx))
+        let page = lists::agreements(store.pool(), &filter, first, after, wants_total(ctx))
             .await
             .map_err(store_error)?;
         connection(
@@ -567,7 +563,7 @@ impl Query {
         >,
     ) -> Result<Conn<KeyFigure>> {
         access(ctx).read_models()?;
-        let state = ctx.data::<ApiState>()?;
+        let store = reads(ctx)?;
         let first = page_size(first)?;
         let f = filter.unwrap_or_default();
         check_search("filter.indicator", &f.indicator)?;
@@ -589,7 +585,7 @@ impl Query {
             from: day_of(f.from),
             to: day_of(f.to),
         };
-        let page = lists::key_figures(state.store.pool(), &filter, first, after, wants_total(ctx))
+        let page = lists::key_figures(store.pool(), &filter, first, after, wants_total(ctx))
             .await
             .map_err(store_error)?;
         connection(
@@ -609,9 +605,8 @@ impl Query {
         #[graphql(desc = "Up to this version (all when omitted).")] up_to_version: Option<i32>,
     ) -> Result<Vec<Event>> {
         access(ctx).read_log()?;
-        let state = ctx.data::<ApiState>()?;
-        let events = state
-            .store
+        let store = reads(ctx)?;
+        let events = store
             .read_stream_stored(stream_id, up_to_version.map(i64::from))
             .await
             .map_err(store_error)?;
@@ -629,10 +624,9 @@ impl Query {
         #[graphql(desc = "How many, 1-100 (default 20).")] first: Option<i32>,
     ) -> Result<Vec<Event>> {
         access(ctx).read_log()?;
-        let state = ctx.data::<ApiState>()?;
+        let store = reads(ctx)?;
         let first = page_size(first)?;
-        let events = state
-            .store
+        let events = store
             .read_all_stored(i64::from(after), first)
             .await
             .map_err(store_error)?;
@@ -652,9 +646,8 @@ impl Query {
         entity_id: Option<Uuid>,
     ) -> Result<Vec<Event>> {
         access(ctx).read_log()?;
-        let state = ctx.data::<ApiState>()?;
-        let events = state
-            .store
+        let store = reads(ctx)?;
+        let events = store
             .read_stream_stored(stream_id, None)
             .await
             .map_err(store_error)?;

@@ -1,0 +1,230 @@
+//! The record as it stood at an earlier log position, for GraphQL's `asOf`: a snapshot (the log
+//! cut at that position, read models rebuilt from it, see [`crate::snapshot`]) built on demand
+//! into a private directory and kept for the next questions about the same position.
+//!
+//! Every query under `asOf` then runs unchanged against the snapshot's store, so the answer is
+//! by construction what a fresh rebuild of the log cut there gives. The price is the build: a
+//! copy and a replay of the log up to the position, once per position (see the README's figures).
+//!
+//! Bounds, since anyone allowed to ask can name any position: one build at a time (others wait
+//! their turn), at most [`KEPT`] snapshots on disk, each dropped after [`IDLE`] unused. A build
+//! outlives the request that started it (a request past its deadline does not waste it: asking
+//! again finds it). Snapshots take the personal keys along, so contact details read as they do
+//! live; a snapshot holding a key erased since is dropped at the next question or by the
+//! janitor within [`SWEEP`], and with it the only clear copy of that person's details it held.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use crate::snapshot::{self, At, Keys, SnapshotError};
+use crate::store::{LogHead, NoProgress, Store, StoreConfig, StoreError};
+
+/// Snapshots kept at most.
+pub const KEPT: usize = 2;
+/// A snapshot unused this long is dropped.
+pub const IDLE: Duration = Duration::from_secs(600);
+/// How often the janitor looks for idle snapshots and erased keys.
+pub const SWEEP: Duration = Duration::from_secs(30);
+
+/// The record as it stood after one log position.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// A store over the snapshot: the log cut at the position and its read models.
+    pub store: Store,
+    /// The snapshot's head: the position and hash of its last event.
+    pub head: LogHead,
+    /// The personal keys it was built with.
+    keys: std::collections::HashSet<Uuid>,
+    path: PathBuf,
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        // Unlinking is enough: connections still open keep reading until they close.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = self.path.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    }
+}
+
+struct Kept {
+    snapshot: Arc<Snapshot>,
+    used: Instant,
+}
+
+/// Snapshots of one live store, built on demand and kept (see the module's doc).
+pub struct Snapshots {
+    source: Store,
+    dir: std::sync::OnceLock<PathBuf>,
+    kept: tokio::sync::Mutex<Vec<Kept>>,
+    building: Arc<tokio::sync::Mutex<()>>,
+    janitor: std::sync::Once,
+}
+
+impl std::fmt::Debug for Snapshots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshots").finish_non_exhaustive()
+    }
+}
+
+impl Drop for Snapshots {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.get() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+impl Snapshots {
+    /// Snapshots of `source`; nothing is built or created on disk before the first question.
+    pub fn new(source: Store) -> Arc<Snapshots> {
+        Arc::new(Snapshots {
+            source,
+            dir: std::sync::OnceLock::new(),
+            kept: tokio::sync::Mutex::new(Vec::new()),
+            building: Arc::new(tokio::sync::Mutex::new(())),
+            janitor: std::sync::Once::new(),
+        })
+    }
+
+    /// The position `at` names in the live log (an instant: the last event recorded at or
+    /// before it; a position past the head is refused).
+    pub async fn position(&self, at: At) -> Result<i64, SnapshotError> {
+        snapshot::resolve(&self.source, at).await
+    }
+
+    /// The snapshot after `position`, built now if none is kept.
+    pub async fn at(self: &Arc<Self>, position: i64) -> Result<Arc<Snapshot>, SnapshotError> {
+        self.start_janitor();
+        if let Some(found) = self.kept_at(position).await? {
+            return Ok(found);
+        }
+        // The build runs as a task of its own: a request that gives up does not cancel it.
+        let this = self.clone();
+        let build = tokio::spawn(async move {
+            let _turn = this.building.clone().lock_owned().await;
+            // Built meanwhile by the request before us?
+            if let Some(found) = this.kept_at(position).await? {
+                return Ok(found);
+            }
+            let built = Arc::new(this.build(position).await?);
+            let mut kept = this.kept.lock().await;
+            if kept.len() >= KEPT {
+                if let Some(oldest) = kept
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, k)| k.used)
+                    .map(|(i, _)| i)
+                {
+                    kept.swap_remove(oldest);
+                }
+            }
+            kept.push(Kept {
+                snapshot: built.clone(),
+                used: Instant::now(),
+            });
+            Ok(built)
+        });
+        build.await.map_err(|e| {
+            SnapshotError::Store(StoreError::Io(std::io::Error::other(format!(
+                "the snapshot's build stopped: {e}"
+            ))))
+        })?
+    }
+
+    /// The kept snapshots, after dropping those idle too long or holding a key erased since.
+    async fn sweep(&self) -> Result<tokio::sync::MutexGuard<'_, Vec<Kept>>, SnapshotError> {
+        let live = crate::erasure::held_key_ids(self.source.pool()).await?;
+        let mut kept = self.kept.lock().await;
+        let now = Instant::now();
+        kept.retain(|k| now.duration_since(k.used) < IDLE && k.snapshot.keys.is_subset(&live));
+        Ok(kept)
+    }
+
+    /// A kept snapshot of `position`.
+    async fn kept_at(&self, position: i64) -> Result<Option<Arc<Snapshot>>, SnapshotError> {
+        let mut kept = self.sweep().await?;
+        let now = Instant::now();
+        Ok(kept
+            .iter_mut()
+            .find(|k| k.snapshot.head.position == position)
+            .map(|k| {
+                k.used = now;
+                k.snapshot.clone()
+            }))
+    }
+
+    /// How many snapshots are kept now (after a sweep).
+    pub async fn kept(&self) -> Result<usize, SnapshotError> {
+        Ok(self.sweep().await?.len())
+    }
+
+    async fn build(&self, position: i64) -> Result<Snapshot, SnapshotError> {
+        let dir = self.dir()?;
+        let path = dir.join(format!("{}.db", Uuid::new_v4()));
+        let started = Instant::now();
+        let report = snapshot::create(
+            &self.source,
+            At::Position(position),
+            &path,
+            &NoProgress,
+            &NoProgress,
+            Keys::Copy,
+        )
+        .await?;
+        let mut config = StoreConfig::new(format!("sqlite://{}", path.display()));
+        config.max_connections = 4;
+        let store = Store::open(config).await?;
+        let keys = crate::erasure::held_key_ids(store.pool()).await?;
+        tracing::info!(
+            position,
+            events = report.rebuilt,
+            seconds = started.elapsed().as_secs_f64(),
+            "built the record as of a log position"
+        );
+        Ok(Snapshot {
+            store,
+            head: report.head,
+            keys,
+            path,
+        })
+    }
+
+    /// The private directory snapshots are written to (created on first use, owner only).
+    fn dir(&self) -> Result<&PathBuf, SnapshotError> {
+        if let Some(dir) = self.dir.get() {
+            return Ok(dir);
+        }
+        let dir = std::env::temp_dir().join(format!("shura-as-of-{}", Uuid::new_v4()));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir).map_err(|source| SnapshotError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(self.dir.get_or_init(|| dir))
+    }
+
+    /// Drops idle snapshots and those holding erased keys every [`SWEEP`], while `self` lives.
+    fn start_janitor(self: &Arc<Self>) {
+        let weak: Weak<Snapshots> = Arc::downgrade(self);
+        self.janitor.call_once(|| {
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(SWEEP).await;
+                    let Some(this) = weak.upgrade() else { break };
+                    let swept = this.sweep().await.map(drop);
+                    if let Err(e) = swept {
+                        tracing::warn!(error = %e, "checking the kept snapshots failed");
+                    }
+                }
+            });
+        });
+    }
+}

@@ -1,0 +1,312 @@
+//! `asOf(position, time)`: the whole graph as a fresh rebuild of the log cut at a position would
+//! answer it, beside live fields in the same request, for auditors and admins only.
+
+use serde_json::{json, Value};
+use shura::app::AppConfig;
+use shura::store::Store;
+
+use super::common::{Backend, TestDb};
+use super::{admin_token, gql, gql_as, Api};
+
+/// Root fields across every read model, the log and the graph's edges. Nothing in it depends on
+/// the clock (the dashboard's day is given).
+const ROOT: &str = r#"
+  logHead { position hash }
+  dashboard(today: "2026-01-15") {
+    consultationsByStatus { key count } consultationsByRegion { key count }
+    consultationsByMonth { key count } recommendationsByTheme { key count }
+    actionsByStatus { key count }
+    committedBudgetByRegion { key total { amount currency } agreements }
+    committedBudgetByProgramme { key agreements }
+    progress { actions done average overdue dueSoon }
+    overdueActions(first: 5) { id title }
+  }
+  consultations(first: 15) { totalCount nodes { id version position status title region
+    participants { id role attendance contact { email phone erased }
+      person { name } organisation { name } }
+    recommendations { id status themes }
+    agreements { id status budget { amount } scope { level region } parties { __typename } }
+    keyFigures { id value unit }
+    actions { id progress status reports { on progress } } } }
+  actions(first: 20) { totalCount nodes { id progress owner { name } } }
+  agreements(first: 20) { totalCount nodes { id title { ar fr } } }
+  keyFigures(first: 20) { totalCount nodes { id value unit } }
+  organisations(first: 20) { totalCount nodes { id name kind } }
+  people(first: 20) { totalCount nodes { id name posts { id } } }
+  recommendations(first: 20) { totalCount nodes { id status } }
+  search(text: "فاس", first: 10) { score kind title }
+  events(after: 0, first: 100) { position hash eventType }
+"#;
+
+/// The log of `source` cut after `position`, imported into a new store of the same backend,
+/// with the same personal keys, and its read models rebuilt: what `asOf` must equal.
+async fn rebuilt_cut(db: &TestDb, source: &Store, position: i64) -> (Store, TestDb) {
+    let mut exported = Vec::new();
+    source.export_ndjson(&mut exported, 0).await.unwrap();
+    let text = String::from_utf8(exported).unwrap();
+    let cut: String = text
+        .lines()
+        .take(usize::try_from(position).unwrap())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let fresh = match db.backend {
+        Backend::Sqlite => TestDb::sqlite().await,
+        Backend::Postgres => TestDb::postgres().await.expect("postgres"),
+    };
+    let store = fresh.domain_store().await;
+    store
+        .import_ndjson(&mut tokio::io::BufReader::new(cut.as_bytes()))
+        .await
+        .unwrap();
+    let keys = shura::erasure::held_keys(source.pool()).await.unwrap();
+    shura::erasure::put_keys(store.pool(), &keys).await.unwrap();
+    store.rebuild_read_models(true).await.unwrap();
+    (store, fresh)
+}
+
+fn rule(response: &Value) -> (&str, &str) {
+    let extensions = &response["errors"][0]["extensions"];
+    (
+        extensions["code"].as_str().unwrap_or("none"),
+        extensions["rule"].as_str().unwrap_or("none"),
+    )
+}
+
+pub async fn as_of_answers_as_a_rebuild_of_the_log_cut_there(db: &TestDb) {
+    let source = db.domain_store().await;
+    // The token first, so that it is valid at every position sampled.
+    let admin = admin_token(&source).await;
+    let from = source.head().await.unwrap().position;
+    shura::seeds::apply(&source, &shura::seeds::embedded())
+        .await
+        .unwrap();
+    let mut config = AppConfig::new(&db.url);
+    config.seed_if_empty = false;
+    let api = Api {
+        app: shura::app::build(config).await.unwrap(),
+        admin,
+    };
+    let seeded = source.head().await.unwrap().position;
+    // After the seeds, changes that reach seeded entities through the graph's edges (an
+    // action of a seeded consultation, its progress, a renamed organisation): a field under
+    // `asOf(position: seeded)` that read the live record would show them.
+    let (seeded_consultation, org, action) = (
+        shura::seeds::reference("consultation/fes-meknes-export-2024"),
+        shura::seeds::reference("org/ccis-fes-meknes"),
+        uuid::Uuid::new_v4(),
+    );
+    for (mutation, input) in [
+        (
+            "createAction(input: $p)",
+            json!({"actionId": action, "consultationId": seeded_consultation,
+                "title": {"fr": "Suivi tardif"}, "ownerOrganisationId": org,
+                "due": {"year": 2026, "month": 6}}),
+        ),
+        (
+            "reportProgress(input: $p)",
+            json!({"actionId": action, "on": "2026-04-01", "progress": 30}),
+        ),
+        (
+            "renameOrganisation(input: $p)",
+            json!({"organisationId": org, "name": {"fr": "Chambre renommée"}, "reason": "test"}),
+        ),
+    ] {
+        let kind = mutation.split('(').next().unwrap();
+        let input_type = format!("{}{}Input", kind[..1].to_uppercase(), &kind[1..]);
+        let (_, made) = gql(
+            &api,
+            &format!("mutation($p: {input_type}!) {{ {mutation} {{ version }} }}"),
+            json!({"p": input}),
+        )
+        .await;
+        assert!(made["errors"].is_null(), "{made}");
+    }
+    // A participant with contact details (sealed with the person's key).
+    let (consultation, person, participant) = (
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4(),
+    );
+    let (_, made) = gql(
+        &api,
+        "mutation($p: PlanConsultationInput!) { planConsultation(input: $p) { version } }",
+        json!({"p": {"consultationId": consultation, "kind": "WORKSHOP",
+            "title": {"fr": "Atelier témoin"}, "schedule": {"start": {"year": 2026}},
+            "region": "MA-03"}}),
+    )
+    .await;
+    assert!(made["errors"].is_null(), "{made}");
+    let (_, made) = gql(
+        &api,
+        "mutation($p: RegisterPersonInput!) { registerPerson(input: $p) { version } }",
+        json!({"p": {"personId": person, "name": {"latin": "Témoin Asof"}}}),
+    )
+    .await;
+    assert!(made["errors"].is_null(), "{made}");
+    let (_, made) = gql(
+        &api,
+        "mutation($p: RegisterParticipantInput!) { registerParticipant(input: $p) { version } }",
+        json!({"p": {"consultationId": consultation, "participantId": participant,
+            "personId": person, "role": "ATTENDEE", "attendance": "INVITED",
+            "contact": {"email": "temoin@example.ma"}}}),
+    )
+    .await;
+    assert!(made["errors"].is_null(), "{made}");
+    let head = source.head().await.unwrap().position;
+
+    // Random positions (printed on failure), the first after the token, and the head.
+    let seed = uuid::Uuid::new_v4().as_u128();
+    let span = u128::try_from(head - from).unwrap();
+    let mut positions: Vec<i64> = (0..3u32)
+        .map(|i| from + 1 + i64::try_from((seed >> (i * 32)) % span).unwrap())
+        .collect();
+    positions.extend([from + 1, seeded, head]);
+    for position in positions {
+        let (_, answered) = gql(
+            &api,
+            &format!("query($p: Int) {{ asOf(position: $p) {{ {ROOT} }} }}"),
+            json!({"p": position}),
+        )
+        .await;
+        assert!(
+            answered["errors"].is_null(),
+            "position {position}: {answered}"
+        );
+        let (cut, fresh) = rebuilt_cut(db, &source, position).await;
+        let mut config = AppConfig::new(&fresh.url);
+        config.read_only = true;
+        let rebuilt = Api {
+            app: shura::app::build(config).await.unwrap(),
+            admin: api.admin.clone(),
+        };
+        let (_, expected) = gql(&rebuilt, &format!("{{ {ROOT} }}"), json!({})).await;
+        assert!(expected["errors"].is_null(), "{expected}");
+        assert_eq!(
+            answered["data"]["asOf"], expected["data"],
+            "asOf(position: {position}) differs from a rebuild of the log cut there (head {head}, seed {seed})"
+        );
+        assert_eq!(
+            answered["data"]["asOf"]["logHead"]["position"],
+            json!(position)
+        );
+        rebuilt.app.store.close().await;
+        cut.close().await;
+        fresh.cleanup().await;
+    }
+
+    // Live fields beside asOf in one request read the live record.
+    let middle = from + (head - from) / 2;
+    let (_, both) = gql(
+        &api,
+        "query($p: Int) { logHead { position } asOf(position: $p) { logHead { position } \
+         consultations(first: 1) { totalCount } } consultations(first: 1) { totalCount } }",
+        json!({"p": middle}),
+    )
+    .await;
+    assert_eq!(both["data"]["logHead"]["position"], json!(head), "{both}");
+    assert_eq!(
+        both["data"]["asOf"]["logHead"]["position"],
+        json!(middle),
+        "{both}"
+    );
+
+    // A time stands for the last event recorded at or before it.
+    let events = source.read_all_stored(0, head).await.unwrap();
+    let instant = events[usize::try_from(middle - 1).unwrap()]
+        .metadata
+        .recorded_at;
+    let expected = events
+        .iter()
+        .filter(|e| e.metadata.recorded_at <= instant)
+        .map(|e| e.position)
+        .max()
+        .unwrap();
+    let (_, timed) = gql(
+        &api,
+        "query($t: DateTime) { asOf(time: $t) { logHead { position } } }",
+        json!({"t": instant.to_rfc3339()}),
+    )
+    .await;
+    assert_eq!(
+        timed["data"]["asOf"]["logHead"]["position"],
+        json!(expected),
+        "{timed}"
+    );
+
+    // Bad arguments name the field and the rule.
+    for (args, field_rule) in [
+        (format!("position: {}", head + 1), "PAST_HEAD"),
+        ("position: -1".to_owned(), "NEGATIVE"),
+        (String::new(), "REQUIRED"),
+        (
+            "position: 1, time: \"2026-01-01T00:00:00Z\"".to_owned(),
+            "EXCLUSIVE",
+        ),
+    ] {
+        let query = if args.is_empty() {
+            "{ asOf { logHead { position } } }".to_owned()
+        } else {
+            format!("{{ asOf({args}) {{ logHead {{ position }} }} }}")
+        };
+        let (_, refused) = gql(&api, &query, json!({})).await;
+        assert_eq!(rule(&refused), ("VALIDATION", field_rule), "{refused}");
+    }
+    let (_, nested) = gql(
+        &api,
+        "{ asOf(position: 1) { asOf(position: 2) { logHead { position } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(rule(&nested), ("VALIDATION", "NESTED"), "{nested}");
+
+    // Auditors and admins only.
+    let editor = shura::auth::create_token(
+        &api.app.store,
+        "editor",
+        shura::domain::token::Role::Editor,
+        &["MA-03".to_owned()],
+        shura::store::Actor::new("test", "Test"),
+    )
+    .await
+    .unwrap()
+    .bearer;
+    let query = "{ asOf(position: 1) { logHead { position } } }";
+    let (_, refused) = gql_as(&api, Some(&editor), query, json!({})).await;
+    assert_eq!(rule(&refused).0, "FORBIDDEN", "{refused}");
+    let (_, refused) = gql_as(&api, None, query, json!({})).await;
+    assert_eq!(rule(&refused).0, "UNAUTHENTICATED", "{refused}");
+
+    // Contact details read as they do live: erased once the person is erased, even at a
+    // position asked about (and kept) before the erasure.
+    let contact = "query($p: Int, $c: UUID!) { asOf(position: $p) { consultation(id: $c) { \
+                   participants { id contact { email erased } } } } }";
+    let of = |answer: &Value| {
+        answer["data"]["asOf"]["consultation"]["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == json!(participant))
+            .map(|p| p["contact"].clone())
+            .unwrap()
+    };
+    let (_, before) = gql(&api, contact, json!({"p": head, "c": consultation})).await;
+    assert_eq!(
+        of(&before),
+        json!({"email": "temoin@example.ma", "erased": false}),
+        "{before}"
+    );
+    let (_, erased) = gql(
+        &api,
+        "mutation($p: ErasePersonInput!) { erasePerson(input: $p) { version } }",
+        json!({"p": {"personId": person, "reason": "request under law 09-08"}}),
+    )
+    .await;
+    assert!(erased["errors"].is_null(), "{erased}");
+    let (_, after) = gql(&api, contact, json!({"p": head, "c": consultation})).await;
+    assert_eq!(
+        of(&after),
+        json!({"email": null, "erased": true}),
+        "{after}"
+    );
+    api.app.store.close().await;
+}
