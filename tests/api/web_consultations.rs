@@ -456,6 +456,21 @@ pub async fn web_consultation_pages(db: &TestDb) {
     let audited = auditor.page(&format!("/consultations/{export}")).await;
     assert!(audited.body.contains("Seed loader"));
     assert!(audited.body.contains("هذه البطاقة للاطلاع فقط بالنسبة إليك"));
+    // Facts the sources do not state are marked with how they were inferred, and an
+    // agreement says what it covers (the Day's national programme is nobody's region).
+    let day = auditor
+        .page(&format!(
+            "/consultations/{}",
+            id("consultation/jni3-agreements-2025")
+        ))
+        .await;
+    assert!(
+        day.body
+            .contains("لا تذكره المصادر، مستنتج: The article says the organisation signed"),
+        "{}",
+        day.body
+    );
+    assert!(day.body.contains("<dt>النطاق</dt><dd>وطني</dd>"));
     contacts_and_overdue_actions(
         &api,
         &mut [

@@ -382,6 +382,26 @@ pub async fn web_meeting_flow(db: &TestDb) {
     // No agreement yet: no party to add.
     assert!(!page.body.contains("id=\"form-signatories\""));
     let agreement = input(&page, "agreements", "agreement_id");
+    // A regional scope needs its region: refused at that field, and nothing is written.
+    let refused = send(
+        &mut ar,
+        &page,
+        "agreements",
+        &format!("/meetings/{id}/agreements"),
+        &["agreement_id"],
+        &[
+            ("title.ar", "اتفاقية بلا جهة"),
+            ("kind", "partnership_agreement"),
+            ("scope.level", "regional"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("id=\"f-scope-region-error\""),
+        "{}",
+        refused.body
+    );
     let done = send(
         &mut ar,
         &page,
@@ -394,6 +414,8 @@ pub async fn web_meeting_flow(db: &TestDb) {
             ("status", "signed"),
             ("budget.amount", "1 250 000,50"),
             ("budget.currency", "MAD"),
+            ("scope.level", "regional"),
+            ("scope.region", "MA-03"),
             ("period.start.year", "2025"),
             ("period.end.year", "2027"),
             ("programme.ar", "برنامج دعم التصدير"),
@@ -430,6 +452,18 @@ pub async fn web_meeting_flow(db: &TestDb) {
     .await;
     assert_redirect(&done, &path);
     let page = ar.get(&path).await;
+    // The consultation's page says what the agreement covers.
+    let record = ar.get(&format!("/consultations/{id}")).await;
+    let region = shura::domain::region::Region::find("MA-03")
+        .unwrap()
+        .name_ar;
+    assert!(
+        record
+            .body
+            .contains(&format!("<dt>النطاق</dt><dd>{region}</dd>")),
+        "{}",
+        record.body
+    );
     let table = page.body.split("id=\"agreements\"").nth(1).unwrap();
     assert!(
         table.contains(&format!("{chamber} (محمد العلمي (Mohammed Alami))")),
@@ -529,6 +563,10 @@ pub async fn web_meeting_flow(db: &TestDb) {
     assert_eq!(
         events[3].payload["agreement"]["budget"],
         json!({"amount": "1250000.50", "currency": "MAD"})
+    );
+    assert_eq!(
+        events[3].payload["agreement"]["scope"],
+        json!({"level": "regional", "region": "MA-03"})
     );
     assert_eq!(
         events[4].payload["party"]["commitments"],

@@ -367,6 +367,8 @@ pub struct ParticipantView {
     pub attendance: String,
     /// Contact details, when the viewer may see them and there are any.
     pub contact: Option<ContactView>,
+    /// How the participation was inferred, when the sources do not state it.
+    pub inferred: Option<String>,
 }
 
 /// The participants of one role.
@@ -441,6 +443,8 @@ pub struct AgreementView {
     pub notes: Vec<Shown<'static>>,
     /// When it was signed.
     pub signed_on: Option<String>,
+    /// What it covers, when recorded: "national", or the region's name.
+    pub scope: Option<String>,
 }
 
 /// A key figure.
@@ -982,6 +986,7 @@ async fn record_view(
                             email: k.email.clone(),
                             phone: k.phone.clone(),
                         }),
+                    inferred: p.inferred.as_ref().map(|i| i.note.clone()),
                 })
                 .collect();
             (!members.is_empty()).then(|| RoleGroup {
@@ -1093,6 +1098,10 @@ async fn record_view(
                 objectives: texts(&tr, &a.objectives),
                 notes: texts(&tr, &a.notes),
                 signed_on: a.signed_on.as_ref().map(|d| tr.partial_date(d)),
+                scope: a.scope.as_ref().map(|s| match s.budget_region() {
+                    Some(code) => tr.region(&code.0),
+                    None => tr.t("consultations-scope-national"),
+                }),
             })
             .collect(),
         figures: c

@@ -162,6 +162,7 @@ const AGREEMENT_KINDS: &[&str] = &[
     "other",
 ];
 const AGREEMENT_STATUSES: &[&str] = &["signed", "envisaged", "previous"];
+const SCOPE_LEVELS: &[&str] = &["national", "regional"];
 const ORGANISATION_KINDS: &[&str] = &[
     "ministry",
     "ministry_delegate",
@@ -333,6 +334,16 @@ const AGREEMENT_FIELDS: &[Field] = &[
     ),
     Field::new("budget.amount", Kind::Decimal, "meeting-field-budget"),
     text("budget.currency", "meeting-field-currency"),
+    // Where the budget counts: a national programme signed in Rabat is not Rabat's spending.
+    Field::new(
+        "scope.level",
+        Kind::Select {
+            values: SCOPE_LEVELS,
+            prefix: "meeting-scope-level",
+        },
+        "meeting-field-scope-level",
+    ),
+    text("scope.region", "meeting-field-scope-region"),
     int("period.start.year", "meeting-field-period-start"),
     int("period.end.year", "meeting-field-period-end"),
     text("programme.ar", "meeting-field-programme-ar"),
