@@ -12,6 +12,8 @@
 //! again finds it). Snapshots take the personal keys along, so contact details read as they do
 //! live; a snapshot holding a key erased since is dropped at the next question or by the
 //! janitor within [`SWEEP`], and with it the only clear copy of that person's details it held.
+//! The directory goes when the process drops its snapshots; one left by a process that died is
+//! removed by the next process that builds a snapshot on the machine.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
@@ -28,6 +30,35 @@ pub const KEPT: usize = 2;
 pub const IDLE: Duration = Duration::from_secs(600);
 /// How often the janitor looks for idle snapshots and erased keys.
 pub const SWEEP: Duration = Duration::from_secs(30);
+
+/// How the directories of snapshots begin, before the owning process's id.
+const ORPHAN_PREFIX: &str = "shura-as-of-";
+
+/// Removes the snapshot directories of processes that no longer run (a crash leaves them, with
+/// the contact details their snapshots held): where `/proc` says which processes run.
+fn remove_orphans(temp: &std::path::Path) {
+    let proc = std::path::Path::new("/proc/self");
+    if !proc.exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(ORPHAN_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        if pid.bytes().all(|b| b.is_ascii_digit())
+            && !std::path::Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
 
 /// The record as it stood after one log position.
 #[derive(Debug)]
@@ -200,7 +231,13 @@ impl Snapshots {
         if let Some(dir) = self.dir.get() {
             return Ok(dir);
         }
-        let dir = std::env::temp_dir().join(format!("shura-as-of-{}", Uuid::new_v4()));
+        let temp = std::env::temp_dir();
+        remove_orphans(&temp);
+        let dir = temp.join(format!(
+            "{ORPHAN_PREFIX}{}-{}",
+            std::process::id(),
+            Uuid::new_v4()
+        ));
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
@@ -226,5 +263,28 @@ impl Snapshots {
                 }
             });
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_of_dead_processes_are_removed_and_live_ones_kept() {
+        let temp = tempfile::tempdir().unwrap();
+        // Past any pid_max: no process has it.
+        let dead = temp.path().join(format!("{ORPHAN_PREFIX}999999999-a"));
+        let live = temp
+            .path()
+            .join(format!("{ORPHAN_PREFIX}{}-b", std::process::id()));
+        let other = temp.path().join("shura-bench-999999999");
+        for dir in [&dead, &live, &other] {
+            std::fs::create_dir(dir).unwrap();
+            std::fs::write(dir.join("x.db"), b"contact").unwrap();
+        }
+        remove_orphans(temp.path());
+        assert!(!dead.exists());
+        assert!(live.exists() && other.exists());
     }
 }
