@@ -261,9 +261,7 @@ async fn fill(
         let held = crate::erasure::held_keys(source.pool()).await?;
         crate::erasure::put_keys(target.pool(), &held).await?;
     }
-    let rebuilt = target
-        .rebuild_read_models_with_progress(true, rebuild)
-        .await?;
+    let rebuilt = target.build_new_read_models_with_progress(rebuild).await?;
     Ok(SnapshotReport {
         head: target.head().await?,
         rebuilt: rebuilt.events,

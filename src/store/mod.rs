@@ -536,6 +536,25 @@ impl Store {
         keep: bool,
         progress: &dyn Progress,
     ) -> Result<RebuildReport, StoreError> {
+        self.rebuild(keep, true, progress).await
+    }
+
+    /// Builds the read models of a store that has none yet (a snapshot's): a rebuild kept at
+    /// once, without the comparison with the models before, which costs a read of every row
+    /// and memory for all of them twice, for nothing where there was nothing before.
+    pub async fn build_new_read_models_with_progress(
+        &self,
+        progress: &dyn Progress,
+    ) -> Result<RebuildReport, StoreError> {
+        self.rebuild(true, false, progress).await
+    }
+
+    async fn rebuild(
+        &self,
+        keep: bool,
+        compare: bool,
+        progress: &dyn Progress,
+    ) -> Result<RebuildReport, StoreError> {
         let Some(projector) = &self.inner.projector else {
             return Ok(RebuildReport {
                 events: 0,
@@ -547,7 +566,13 @@ impl Store {
         sql::set_page_cache(&mut tx, sql::PageCache::Replay).await?;
         progress.total(u64::try_from(head.position).unwrap_or(0));
         let replayed = self
-            .replay(&mut tx, projector.as_ref(), head.position, progress)
+            .replay(
+                &mut tx,
+                projector.as_ref(),
+                head.position,
+                compare,
+                progress,
+            )
             .await;
         // The connection goes back to the pool: it must not keep a replay's cache.
         let restored = sql::set_page_cache(&mut tx, sql::PageCache::Default).await;
@@ -563,7 +588,7 @@ impl Store {
     }
 
     /// Empties the read models and projects the log up to `head` into them; returns how many
-    /// events it replayed and how the models differ from what they were.
+    /// events it replayed and, with `compare`, how the models differ from what they were.
     ///
     /// Reading and decoding the next pages runs on a second connection (a task of its own)
     /// while this one folds and writes the current page, so that two cores overlap them. The
@@ -575,9 +600,14 @@ impl Store {
         tx: &mut Tx,
         projector: &dyn Projector,
         head: i64,
+        compare: bool,
         progress: &dyn Progress,
     ) -> Result<(i64, Vec<String>), StoreError> {
-        let before = projector.dump(tx).await?;
+        let before = if compare {
+            projector.dump(tx).await?
+        } else {
+            Vec::new()
+        };
         projector.reset(tx).await?;
         let mut pages = PageReader::start(self.pool(), &self.inner.upcasters, head).await;
         let (mut after_position, mut events) = (0, 0);
@@ -598,6 +628,9 @@ impl Store {
             progress.advance(page.len() as u64);
         }
         projector.rebuilt(tx).await?;
+        if !compare {
+            return Ok((events, Vec::new()));
+        }
         let after = projector.dump(tx).await?;
         Ok((events, diff_lines(&before, &after)))
     }
