@@ -4,6 +4,7 @@
 //! Absolute times on a shared two-core machine mean little; each figure is reported with the
 //! baseline it is compared to and their ratio, and with the target the design aims at.
 
+mod as_of;
 mod data;
 mod load;
 mod streams;
@@ -46,7 +47,7 @@ pub struct BenchConfig {
 pub enum Group {
     /// Appends by 1 and 16 writers, and 16 writers on one stream.
     Appends,
-    /// Bulk import, rebuild, GraphQL reads and the web app's pages, on a synthetic log.
+    /// Bulk import, rebuild, GraphQL reads, the web app's pages and `asOf`, on a synthetic log.
     Log,
     /// Appends while 0 to 1,000 `eventsAppended` subscriptions are open.
     Subscribers,
@@ -494,6 +495,11 @@ async fn measure(
             .against("/healthz p50 on the same router", floor_p50),
         );
     }
+    // 8: the dashboard as of the position halfway, on the big log.
+    let store = big_db.store(true).await?;
+    let as_of = as_of::figures(&store, big).await;
+    store.close().await;
+    figures.extend(as_of?);
     big_db.drop_schema().await;
     small_db.drop_schema().await;
     Ok(())
