@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use shura::app::AppConfig;
 use shura::store::Store;
 
-use super::common::{Backend, TestDb};
+use super::common::{log_cut, Backend, TestDb};
 use super::{admin_token, gql, gql_as, Api};
 
 /// Root fields across every read model, the log and the graph's edges. Nothing in it depends on
@@ -41,14 +41,7 @@ const ROOT: &str = r#"
 /// The log of `source` cut after `position`, imported into a new store of the same backend,
 /// with the same personal keys, and its read models rebuilt: what `asOf` must equal.
 async fn rebuilt_cut(db: &TestDb, source: &Store, position: i64) -> (Store, TestDb) {
-    let mut exported = Vec::new();
-    source.export_ndjson(&mut exported, 0).await.unwrap();
-    let text = String::from_utf8(exported).unwrap();
-    let cut: String = text
-        .lines()
-        .take(usize::try_from(position).unwrap())
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let cut = log_cut(source, position).await;
     let fresh = match db.backend {
         Backend::Sqlite => TestDb::sqlite().await,
         Backend::Postgres => TestDb::postgres().await.expect("postgres"),

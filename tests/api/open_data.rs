@@ -383,14 +383,7 @@ async fn dump(store: &Store) -> Vec<String> {
 /// A fresh SQLite store holding the first `position` events of `source`, read models rebuilt:
 /// what a snapshot at `position` must equal, made the other way (export, cut, import).
 async fn rebuilt_cut(source: &Store, position: i64, dir: &Path) -> Store {
-    let mut exported = Vec::new();
-    source.export_ndjson(&mut exported, 0).await.unwrap();
-    let text = String::from_utf8(exported).unwrap();
-    let cut: String = text
-        .lines()
-        .take(usize::try_from(position).unwrap())
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let cut = crate::common::log_cut(source, position).await;
     let mut config =
         shura::store::StoreConfig::new(format!("sqlite://{}", dir.join("cut.db").display()));
     config.projector = Some(std::sync::Arc::new(shura::projections::ReadModels));

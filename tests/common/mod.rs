@@ -117,6 +117,17 @@ impl TestDb {
     }
 }
 
+/// The first `position` events of `source`'s log, as NDJSON (what `shura export` writes, cut).
+pub async fn log_cut(source: &Store, position: i64) -> String {
+    let mut exported = Vec::new();
+    source.export_ndjson(&mut exported, 0).await.unwrap();
+    let text = String::from_utf8(exported).unwrap();
+    text.lines()
+        .take(usize::try_from(position).unwrap())
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 /// Runs raw SQL on the store's database, as someone with direct database access would.
 pub async fn raw_execute(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
     match store.pool() {
