@@ -103,8 +103,8 @@ pub fn search_words(pool: &Pool, text: Option<&str>) -> Result<Words> {
 /// A list's text-filter condition on `$table`'s rows, the query in `$param`: `plain` (no filter:
 /// the parameter is NULL), `fts` (SQLite: the rows its FTS5 index finds, fetched one by one),
 /// `scan` (SQLite: the rows read in the statement's order, each kept if the index found it; a
-/// `+` keeps SQLite from fetching by rowid), `tsv` (PostgreSQL: the rows whose words match,
-/// through the GIN index). Conditions on the index are plain `AND`
+/// `+` keeps SQLite from fetching by rowid), `tsv` (PostgreSQL: the rows whose stored words,
+/// the `words` column of migration 0018, match, through its GIN index or read as they are). Conditions on the index are plain `AND`
 /// terms, so that each database starts from the index rather than testing every row.
 macro_rules! words {
     (plain, $table:literal, $param:literal) => {
@@ -133,11 +133,7 @@ macro_rules! words {
         )
     };
     (tsv, $table:literal, $param:literal) => {
-        concat!(
-            "to_tsvector('simple', search) @@ to_tsquery('simple', ",
-            $param,
-            ")"
-        )
+        concat!("words @@ to_tsquery('simple', ", $param, ")")
     };
 }
 
