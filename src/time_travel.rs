@@ -170,8 +170,12 @@ impl Snapshots {
 
     /// The kept snapshots, after dropping those idle too long or holding a key erased since.
     async fn sweep(&self) -> Result<tokio::sync::MutexGuard<'_, Vec<Kept>>, SnapshotError> {
-        let live = crate::erasure::held_key_ids(self.source.pool()).await?;
         let mut kept = self.kept.lock().await;
+        // Nothing kept (the janitor's usual case): no key to check.
+        if kept.is_empty() {
+            return Ok(kept);
+        }
+        let live = crate::erasure::held_key_ids(self.source.pool()).await?;
         let now = Instant::now();
         kept.retain(|k| now.duration_since(k.used) < IDLE && k.snapshot.keys.is_subset(&live));
         Ok(kept)

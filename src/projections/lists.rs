@@ -104,8 +104,9 @@ pub fn search_words(pool: &Pool, text: Option<&str>) -> Result<Words> {
 /// the parameter is NULL), `fts` (SQLite: the rows its FTS5 index finds, fetched one by one),
 /// `scan` (SQLite: the rows read in the statement's order, each kept if the index found it; a
 /// `+` keeps SQLite from fetching by rowid), `tsv` (PostgreSQL: the rows whose stored words,
-/// the `words` column of migration 0018, match, through its GIN index or read as they are). Conditions on the index are plain `AND`
-/// terms, so that each database starts from the index rather than testing every row.
+/// the `words` column of migration 0018, match, through its GIN index or read as they are).
+/// Conditions on the index are plain `AND` terms, so that each database starts from the index
+/// rather than testing every row.
 macro_rules! words {
     (plain, $table:literal, $param:literal) => {
         concat!($param, " IS NULL")

@@ -187,6 +187,20 @@ pub async fn as_of_answers_as_a_rebuild_of_the_log_cut_there(db: &TestDb) {
         fresh.cleanup().await;
     }
 
+    // At most KEPT snapshots stay, whatever the positions asked about, and a position kept is
+    // answered from its snapshot rather than built again.
+    let snapshots = shura::time_travel::Snapshots::new(source.clone());
+    let mut built = Vec::new();
+    for position in [from + 1, from + 2, head] {
+        let snapshot = snapshots.at(position).await.unwrap();
+        assert_eq!(snapshot.head.position, position);
+        built.push(snapshot);
+    }
+    assert_eq!(snapshots.kept().await.unwrap(), shura::time_travel::KEPT);
+    let again = snapshots.at(head).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&again, &built[2]));
+    drop((again, built, snapshots));
+
     // Live fields beside asOf in one request read the live record.
     let middle = from + (head - from) / 2;
     let (_, both) = gql(
