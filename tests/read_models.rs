@@ -7,6 +7,8 @@ mod erasure;
 mod facts;
 #[path = "read_models/long_streams.rs"]
 mod long_streams;
+#[path = "read_models/online_rebuild.rs"]
+mod online_rebuild;
 
 use erasure::{
     contact_details_can_be_changed_and_stay_sealed,
@@ -17,6 +19,7 @@ use facts::{
     seeds_flag_inferred_facts_and_state_what_the_articles_say,
 };
 use long_streams::a_long_stream_is_projected_from_its_previous_rows;
+use online_rebuild::appends_and_reads_go_on_during_a_rebuild;
 
 use chrono::NaiveDate;
 use common::{raw_execute, raw_i64, raw_text, TestDb};
@@ -64,6 +67,7 @@ on_both_backends!(
     contact_details_can_be_changed_and_stay_sealed,
     a_long_stream_is_projected_from_its_previous_rows,
     a_search_finding_many_rows_pages_like_one_finding_few,
+    appends_and_reads_go_on_during_a_rebuild,
 );
 
 fn id(name: &str) -> Uuid {

@@ -7,6 +7,7 @@
 mod as_of;
 mod data;
 mod load;
+mod rebuild;
 mod streams;
 mod subscribers;
 mod web;
@@ -372,7 +373,10 @@ async fn measure(
         .target(">= 100,000 events/s", import_rate >= 100_000.0),
     );
     let started = Instant::now();
-    let rebuilt = store.rebuild_read_models(true).await?;
+    // As `shura rebuild` does it: without comparing with the models before.
+    let rebuilt = store
+        .build_new_read_models_with_progress(&crate::store::NoProgress)
+        .await?;
     let rebuild_rate = rebuilt.events as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
     let read = read_log(store.pool()).await?;
@@ -498,8 +502,16 @@ async fn measure(
     // 8: the dashboard as of the position halfway, on the big log.
     let store = big_db.store(true).await?;
     let as_of = as_of::figures(&store, big).await;
+    // 9: appends while the big log's read models are rebuilt.
+    let during_rebuild = match as_of {
+        Ok(as_of) => {
+            figures.extend(as_of);
+            rebuild::figures(&store).await
+        }
+        Err(error) => Err(error),
+    };
     store.close().await;
-    figures.extend(as_of?);
+    figures.extend(during_rebuild?);
     big_db.drop_schema().await;
     small_db.drop_schema().await;
     Ok(())

@@ -52,6 +52,10 @@ impl Projector for ReadModels {
         Box::pin(sql::analyze(tx))
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        sql::TABLES
+    }
+
     fn dump<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
         Box::pin(async move {
             let mut lines = sql::dump(tx).await?;

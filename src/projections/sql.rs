@@ -688,27 +688,41 @@ pub async fn insert_reports(tx: &mut Tx, rows: &[ReportRow]) -> Result<()> {
     Ok(())
 }
 
+/// Declares the read-model tables once: [`TABLES`], and the statements that empty them
+/// ([`RESET`]) and refresh PostgreSQL's statistics of them ([`ANALYZE`]), derived from it.
+macro_rules! read_model_tables {
+    ($($table:literal),* $(,)?) => {
+        /// Every table the read models write, and nothing else: what a rebuild empties, and
+        /// what a rebuild beside the live models (PostgreSQL) builds anew and swaps in.
+        pub const TABLES: &[&str] = &[$($table),*];
+        const RESET: &[&str] = &[$(concat!("DELETE FROM ", $table)),*];
+        const ANALYZE: &[&str] = &[$(concat!("ANALYZE ", $table)),*];
+    };
+}
+
+read_model_tables!(
+    "rm_consultations",
+    "rm_participants",
+    "rm_recommendations",
+    "rm_themes",
+    "rm_agreements",
+    "rm_organisations",
+    "rm_people",
+    "rm_actions",
+    "rm_action_links",
+    "rm_tokens",
+    "rm_users",
+    "rm_counts",
+    "rm_organisers",
+    "rm_agreement_parties",
+    "rm_key_figures",
+    "rm_posts",
+    "rm_progress_reports",
+);
+
 /// Empties every read model.
 pub async fn reset(tx: &mut Tx) -> Result<()> {
-    for sql in [
-        "DELETE FROM rm_consultations",
-        "DELETE FROM rm_participants",
-        "DELETE FROM rm_recommendations",
-        "DELETE FROM rm_themes",
-        "DELETE FROM rm_agreements",
-        "DELETE FROM rm_organisations",
-        "DELETE FROM rm_people",
-        "DELETE FROM rm_actions",
-        "DELETE FROM rm_action_links",
-        "DELETE FROM rm_tokens",
-        "DELETE FROM rm_users",
-        "DELETE FROM rm_counts",
-        "DELETE FROM rm_organisers",
-        "DELETE FROM rm_agreement_parties",
-        "DELETE FROM rm_key_figures",
-        "DELETE FROM rm_posts",
-        "DELETE FROM rm_progress_reports",
-    ] {
+    for sql in RESET {
         execute(tx, sql).await?;
     }
     Ok(())
@@ -718,12 +732,10 @@ pub async fn reset(tx: &mut Tx) -> Result<()> {
 /// row: without them, the first queries after a large rebuild are planned for empty tables.
 /// SQLite plans these queries from their indexes alone, so it has nothing to do.
 pub async fn analyze(tx: &mut Tx) -> Result<()> {
-    const SQL: &str = "ANALYZE rm_consultations, rm_participants, rm_recommendations, rm_themes, \
-        rm_agreements, rm_organisations, rm_people, rm_actions, rm_action_links, rm_tokens, \
-        rm_users, rm_counts, rm_organisers, rm_agreement_parties, rm_key_figures, rm_posts, \
-        rm_progress_reports";
     if let Tx::Postgres(c) = tx {
-        sqlx::query(SQL).execute(&mut **c).await?;
+        for sql in ANALYZE {
+            sqlx::query(sql).execute(&mut **c).await?;
+        }
     }
     Ok(())
 }

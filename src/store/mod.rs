@@ -5,6 +5,7 @@
 //! per stream or as one global feed in position order. See the README's "Event store" section
 //! for the design.
 
+mod beside;
 mod codec;
 mod db;
 mod error;
@@ -519,11 +520,16 @@ impl Store {
         Ok(count)
     }
 
-    /// Replays the whole log into fresh read models in one transaction. With `keep` the new
-    /// models replace the old ones at commit; without it the transaction is rolled back, which
-    /// checks the live models against a rebuild without changing anything. Readers keep being
-    /// served the old models until the commit (WAL on SQLite, MVCC on PostgreSQL); appends wait,
-    /// because the rebuild holds the log's head so that it sees one fixed log.
+    /// Replays the whole log into fresh read models. With `keep` the new models replace the
+    /// old ones; without it they are thrown away, which checks the live models against a
+    /// rebuild without changing anything. Readers keep being served the old models until the
+    /// new ones replace them.
+    ///
+    /// On PostgreSQL the new models are built beside the live ones while appends go on, and
+    /// swapped in at the end: appends wait only for the last events and the swap (see
+    /// [`beside`]; with `keep == false` the comparison is made with the head held). On SQLite
+    /// (one writer per database file) the replay is one transaction that holds the log's head:
+    /// appends wait for all of it. [`RebuildReport::writes_held`] says how long, either way.
     pub async fn rebuild_read_models(&self, keep: bool) -> Result<RebuildReport, StoreError> {
         self.rebuild_read_models_with_progress(keep, &NoProgress)
             .await
@@ -539,9 +545,9 @@ impl Store {
         self.rebuild(keep, true, progress).await
     }
 
-    /// Builds the read models of a store that has none yet (a snapshot's): a rebuild kept at
-    /// once, without the comparison with the models before, which costs a read of every row
-    /// and memory for all of them twice, for nothing where there was nothing before.
+    /// A rebuild kept, without the comparison with the models before, which costs a read of
+    /// every row and memory for all of them twice (on PostgreSQL, with appends held): for a
+    /// store that has no models yet (a snapshot's), and for `shura rebuild`.
     pub async fn build_new_read_models_with_progress(
         &self,
         progress: &dyn Progress,
@@ -559,8 +565,13 @@ impl Store {
             return Ok(RebuildReport {
                 events: 0,
                 differences: Vec::new(),
+                writes_held: std::time::Duration::ZERO,
             });
         };
+        if let (Pool::Postgres(_), false) = (self.pool(), projector.tables().is_empty()) {
+            return beside::rebuild(self, projector.as_ref(), keep, compare, progress).await;
+        }
+        let started = std::time::Instant::now();
         let mut tx = self.pool().begin().await?;
         let head = sql::lock_head(&mut tx).await?;
         sql::set_page_cache(&mut tx, sql::PageCache::Replay).await?;
@@ -584,17 +595,12 @@ impl Store {
         Ok(RebuildReport {
             events,
             differences,
+            writes_held: started.elapsed(),
         })
     }
 
     /// Empties the read models and projects the log up to `head` into them; returns how many
     /// events it replayed and, with `compare`, how the models differ from what they were.
-    ///
-    /// Reading and decoding the next pages runs on a second connection (a task of its own)
-    /// while this one folds and writes the current page, so that two cores overlap them. The
-    /// events it reads are those up to the locked head: committed before the lock and never
-    /// changed, the same on any connection. Where a second connection does not see that head
-    /// (a database private to one connection), the pages are read here instead.
     async fn replay(
         &self,
         tx: &mut Tx,
@@ -609,8 +615,33 @@ impl Store {
             Vec::new()
         };
         projector.reset(tx).await?;
-        let mut pages = PageReader::start(self.pool(), &self.inner.upcasters, head).await;
-        let (mut after_position, mut events) = (0, 0);
+        let (_, events) = self.project_log(tx, projector, 0, head, progress).await?;
+        projector.rebuilt(tx).await?;
+        if !compare {
+            return Ok((events, Vec::new()));
+        }
+        let after = projector.dump(tx).await?;
+        Ok((events, diff_lines(&before, &after)))
+    }
+
+    /// Projects the events after `after` up to `head` (a page may end past it: the committed
+    /// events are always a prefix of the log, appends committing in position order) through
+    /// `tx`; returns the last position projected and how many events were.
+    ///
+    /// Reading and decoding the next pages runs on a second connection (a task of its own)
+    /// while this one folds and writes the current page, so that two cores overlap them. Where
+    /// a second connection does not see `head` yet (a database private to one connection), the
+    /// pages are read here instead.
+    async fn project_log(
+        &self,
+        tx: &mut Tx,
+        projector: &dyn Projector,
+        after: i64,
+        head: i64,
+        progress: &dyn Progress,
+    ) -> Result<(i64, i64), StoreError> {
+        let mut pages = PageReader::start(self.pool(), &self.inner.upcasters, after, head).await;
+        let (mut after_position, mut events) = (after, 0);
         while after_position < head {
             let page = match &mut pages {
                 Some(reader) => reader.next().await?,
@@ -627,12 +658,7 @@ impl Store {
             projector.project(tx, &page).await?;
             progress.advance(page.len() as u64);
         }
-        projector.rebuilt(tx).await?;
-        if !compare {
-            return Ok((events, Vec::new()));
-        }
-        let after = projector.dump(tx).await?;
-        Ok((events, diff_lines(&before, &after)))
+        Ok((after_position, events))
     }
 
     /// Stops the PostgreSQL listener (it holds a connection) and closes the connection pool.
@@ -813,23 +839,28 @@ struct PageReader {
 const PAGES_AHEAD: usize = 2;
 
 impl PageReader {
-    /// Starts reading after position 0, if a connection of the pool sees `head` as the log's
-    /// head; `None` otherwise (or when no second connection is to be had).
-    async fn start(pool: &Pool, upcasters: &Arc<Upcasters>, head: i64) -> Option<PageReader> {
+    /// Starts reading after position `after`, if a connection of the pool sees the log up to
+    /// `head` at least; `None` otherwise (or when no second connection is to be had).
+    async fn start(
+        pool: &Pool,
+        upcasters: &Arc<Upcasters>,
+        after: i64,
+        head: i64,
+    ) -> Option<PageReader> {
         // A pool with every connection taken would make the replay wait: then it reads alone.
         let mut reader = tokio::time::timeout(std::time::Duration::from_millis(200), pool.begin())
             .await
             .ok()?
             .ok()?;
         let seen = sql::read_head_in(&mut reader).await.ok()?;
-        if seen.position != head {
+        if seen.position < head {
             let _ = reader.rollback().await;
             return None;
         }
         let (send, pages) = mpsc::channel(PAGES_AHEAD);
         let upcasters = upcasters.clone();
         tokio::spawn(async move {
-            let mut after = 0;
+            let mut after = after;
             while after < head {
                 let page = match sql::read_for_projection(&mut reader, after, PAGE).await {
                     Ok(rows) => {
@@ -890,6 +921,13 @@ pub trait Projector: Send + Sync + std::fmt::Debug {
     fn rebuilt<'a>(&'a self, _tx: &'a mut Tx) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async { Ok(()) })
     }
+
+    /// The tables the projector writes, and only those: on PostgreSQL, a rebuild builds them
+    /// anew beside the live ones, while appends go on, and swaps them in. Empty by default: the
+    /// rebuild then holds the log's head for its whole length, as it does on SQLite.
+    fn tables(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// How `rebuild_read_models` went.
@@ -899,6 +937,9 @@ pub struct RebuildReport {
     pub events: i64,
     /// Differences between the read models before and after, as `-`/`+` lines (empty when equal).
     pub differences: Vec<String>,
+    /// How long appends waited for it: the whole rebuild on SQLite (it holds the log's head);
+    /// on PostgreSQL, the last catch-up and the swap (see [`beside`]).
+    pub writes_held: std::time::Duration,
 }
 
 /// Lines only in `before` (prefixed `-`) and only in `after` (prefixed `+`); both are sorted.
