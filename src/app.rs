@@ -37,6 +37,9 @@ pub struct AppConfig {
     /// Refuse every write and start none of the writer's side jobs (see [`crate::snapshot`]):
     /// no seeding, no checkpoints, mutations and forms refused.
     pub read_only: bool,
+    /// How long `asOf` waits for a record being prepared (at most half the request timeout)
+    /// before it answers `UNAVAILABLE` with when to ask again.
+    pub as_of_wait: std::time::Duration,
 }
 
 impl AppConfig {
@@ -52,6 +55,7 @@ impl AppConfig {
             checkpoints: None,
             secure_cookies: false,
             read_only: false,
+            as_of_wait: crate::graphql::DEFAULT_AS_OF_WAIT,
         }
     }
 }
@@ -85,7 +89,9 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
         crate::checkpoint::spawn_every(&store, schedule.signer.clone(), schedule.every);
     }
     let metrics = Arc::new(Metrics::default());
-    let api = ApiState::new(store.clone(), metrics.clone());
+    let mut api = ApiState::new(store.clone(), metrics.clone());
+    // Answered before the request's own deadline, which would say only LIMIT_EXCEEDED.
+    api.as_of_wait = config.as_of_wait.min(config.limits.request_timeout / 2);
     // The sockets' token watch shares the subscriptions' feed hub: one check per token and head.
     let feed = api.feed.clone();
     let mut schema = graphql::builder(api);

@@ -1,7 +1,8 @@
 //! The boundary error: what any failure becomes when it reaches a client, with a stable code.
 //!
 //! Codes: `VALIDATION` (with `field` and `rule`), `NOT_FOUND`, `CONFLICT` (with `expected` and
-//! `actual` versions), `UNAUTHENTICATED`, `FORBIDDEN`, `LIMIT_EXCEEDED`, `INTERNAL`. Internal
+//! `actual` versions), `UNAUTHENTICATED`, `FORBIDDEN`, `LIMIT_EXCEEDED`, `UNAVAILABLE` (with
+//! `retryAfter`, in seconds), `INTERNAL`. Internal
 //! failures are logged here, once, with their detail; the client gets only a reference to the
 //! log line, never SQL, paths or stack traces.
 
@@ -27,6 +28,8 @@ pub enum Code {
     Forbidden,
     /// A limit (size, depth, complexity, page, rate, time) was exceeded.
     LimitExceeded,
+    /// The answer is being prepared: ask again after `retryAfter` seconds.
+    Unavailable,
     /// Our fault; details are in the server log under `reference`.
     Internal,
 }
@@ -41,6 +44,7 @@ impl Code {
             Code::Unauthenticated => "UNAUTHENTICATED",
             Code::Forbidden => "FORBIDDEN",
             Code::LimitExceeded => "LIMIT_EXCEEDED",
+            Code::Unavailable => "UNAVAILABLE",
             Code::Internal => "INTERNAL",
         }
     }
@@ -60,6 +64,8 @@ pub struct ApiError {
     pub rule: Option<String>,
     /// Expected and actual versions, for `CONFLICT`.
     pub versions: Option<(Option<i64>, i64)>,
+    /// When to ask again, in seconds, for `UNAVAILABLE`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -71,6 +77,7 @@ impl ApiError {
             field: None,
             rule: None,
             versions: None,
+            retry_after: None,
         }
     }
 
@@ -176,6 +183,9 @@ impl ErrorExtensions for ApiError {
                     None => ext.set("expected", async_graphql::Value::Null),
                 }
                 ext.set("actual", *actual);
+            }
+            if let Some(seconds) = self.retry_after {
+                ext.set("retryAfter", seconds);
             }
         })
     }

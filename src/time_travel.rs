@@ -16,13 +16,14 @@
 //! removed by the next process that builds a snapshot on the machine.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
 use crate::snapshot::{self, At, Keys, SnapshotError};
-use crate::store::{LogHead, NoProgress, Store, StoreConfig, StoreError};
+use crate::store::{LogHead, Progress, Store, StoreConfig, StoreError};
 
 /// Snapshots kept at most.
 pub const KEPT: usize = 2;
@@ -88,12 +89,65 @@ struct Kept {
     used: Instant,
 }
 
+/// The build under way: how far its copy and replay of the log have gone.
+struct Building {
+    position: i64,
+    started: Instant,
+    /// Events copied plus events replayed.
+    done: AtomicU64,
+    /// Both: twice the position.
+    total: u64,
+}
+
+impl Progress for Building {
+    fn total(&self, _events: u64) {}
+
+    fn advance(&self, events: u64) {
+        self.done.fetch_add(events, Ordering::Relaxed);
+    }
+}
+
+/// A record not ready within the wait: which build is under way and when to ask again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preparing {
+    /// The position asked about.
+    pub position: i64,
+    /// The position being built now, if a build is under way (another one's, when it differs:
+    /// builds run one at a time).
+    pub building: Option<i64>,
+    /// How much of that build is done, in percent.
+    pub percent: u8,
+    /// When to ask again: the build's remaining time at its rate so far (at least a second).
+    pub retry_after: Duration,
+}
+
+/// When to ask again when a build has not reported progress yet.
+const FIRST_RETRY: Duration = Duration::from_secs(5);
+/// The longest `retry_after` said.
+const LONGEST_RETRY: Duration = Duration::from_secs(600);
+
+/// How far a build is (in percent) and when to ask again: its remaining work at its rate so
+/// far, between a second and [`LONGEST_RETRY`] ([`FIRST_RETRY`] before any progress).
+fn estimate(done: u64, total: u64, elapsed: Duration) -> (u8, Duration) {
+    let part = (done as f64 / total.max(1) as f64).clamp(0.0, 1.0);
+    let remaining = if part > 0.0 {
+        elapsed.mul_f64((1.0 - part) / part)
+    } else {
+        FIRST_RETRY
+    };
+    (
+        (part * 100.0).floor() as u8,
+        remaining.clamp(Duration::from_secs(1), LONGEST_RETRY),
+    )
+}
+
 /// Snapshots of one live store, built on demand and kept (see the module's doc).
 pub struct Snapshots {
     source: Store,
     dir: std::sync::OnceLock<PathBuf>,
     kept: tokio::sync::Mutex<Vec<Kept>>,
     building: Arc<tokio::sync::Mutex<()>>,
+    progress: std::sync::Mutex<Option<Arc<Building>>>,
     janitor: std::sync::Once,
 }
 
@@ -119,6 +173,7 @@ impl Snapshots {
             dir: std::sync::OnceLock::new(),
             kept: tokio::sync::Mutex::new(Vec::new()),
             building: Arc::new(tokio::sync::Mutex::new(())),
+            progress: std::sync::Mutex::new(None),
             janitor: std::sync::Once::new(),
         })
     }
@@ -127,6 +182,47 @@ impl Snapshots {
     /// before it; a position past the head is refused).
     pub async fn position(&self, at: At) -> Result<i64, SnapshotError> {
         snapshot::resolve(&self.source, at).await
+    }
+
+    /// The snapshot after `position` if it is kept or built within `wait`; otherwise how far
+    /// its build is (the build goes on: asking again later finds it).
+    pub async fn within(
+        self: &Arc<Self>,
+        position: i64,
+        wait: Duration,
+    ) -> Result<Result<Arc<Snapshot>, Preparing>, SnapshotError> {
+        if let Some(found) = self.kept_at(position).await? {
+            return Ok(Ok(found));
+        }
+        match tokio::time::timeout(wait, self.at(position)).await {
+            Ok(built) => built.map(Ok),
+            Err(_) => Ok(Err(self.preparing(position))),
+        }
+    }
+
+    /// How far the build under way is.
+    fn preparing(&self, position: i64) -> Preparing {
+        let building = self.progress.lock().ok().and_then(|b| b.clone());
+        let Some(building) = building else {
+            // Queued, or about to start.
+            return Preparing {
+                position,
+                building: None,
+                percent: 0,
+                retry_after: FIRST_RETRY,
+            };
+        };
+        let (percent, retry_after) = estimate(
+            building.done.load(Ordering::Relaxed),
+            building.total,
+            building.started.elapsed(),
+        );
+        Preparing {
+            position,
+            building: Some(building.position),
+            percent,
+            retry_after,
+        }
     }
 
     /// The snapshot after `position`, built now if none is kept.
@@ -203,15 +299,28 @@ impl Snapshots {
         let dir = self.dir()?;
         let path = dir.join(format!("{}.db", Uuid::new_v4()));
         let started = Instant::now();
+        let building = Arc::new(Building {
+            position,
+            started,
+            done: AtomicU64::new(0),
+            total: u64::try_from(position).unwrap_or(0).saturating_mul(2),
+        });
+        if let Ok(mut slot) = self.progress.lock() {
+            *slot = Some(building.clone());
+        }
         let report = snapshot::create(
             &self.source,
             At::Position(position),
             &path,
-            &NoProgress,
-            &NoProgress,
+            building.as_ref(),
+            building.as_ref(),
             Keys::Copy,
         )
-        .await?;
+        .await;
+        if let Ok(mut slot) = self.progress.lock() {
+            *slot = None;
+        }
+        let report = report?;
         let mut config = StoreConfig::new(format!("sqlite://{}", path.display()));
         config.max_connections = 4;
         let store = Store::open(config).await?;
@@ -273,6 +382,20 @@ impl Snapshots {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_says_how_far_it_is_and_when_to_ask_again() {
+        let secs = Duration::from_secs;
+        // A quarter done in 10 s: 30 s to go.
+        assert_eq!(estimate(250, 1_000, secs(10)), (25, secs(30)));
+        // Nothing reported yet: the first guess.
+        assert_eq!(estimate(0, 1_000, secs(10)), (0, FIRST_RETRY));
+        // Almost done: at least a second; very slow: at most the longest.
+        assert_eq!(estimate(999, 1_000, secs(1)), (99, secs(1)));
+        assert_eq!(estimate(1, 1_000_000, secs(60)), (0, LONGEST_RETRY));
+        // An empty log's build, or progress past the total, is done.
+        assert_eq!(estimate(5, 0, secs(3)), (100, secs(1)));
+    }
 
     #[test]
     fn directories_of_dead_processes_are_removed_and_live_ones_kept() {

@@ -67,7 +67,9 @@ use progress_import::{
     the_mutation_keeps_editors_to_their_regions,
 };
 
-use as_of::as_of_answers_as_a_rebuild_of_the_log_cut_there;
+use as_of::{
+    an_as_of_being_prepared_says_when_to_ask_again, as_of_answers_as_a_rebuild_of_the_log_cut_there,
+};
 use browser::browser_flows;
 use checkpoints::serve_signs_checkpoints_and_verify_checks_them;
 use connections::{
@@ -124,6 +126,7 @@ on_both_backends!(
     dashboard_matches_a_hand_count_of_the_seeds,
     consultations_as_they_were,
     as_of_answers_as_a_rebuild_of_the_log_cut_there,
+    an_as_of_being_prepared_says_when_to_ask_again,
     limits_answer_limit_exceeded,
     a_page_of_twenty_takes_a_constant_number_of_statements,
     subscribers_get_appends_from_another_process_and_resume,

@@ -13,15 +13,15 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
 };
 use async_graphql::{Context, Object, Result, ServerResult, SimpleObject, Value};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::loaders::{self, GraphLoader};
 use super::query::AGGREGATE_COST;
 use super::{access, ApiState, QueryRoot};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::snapshot::{At, SnapshotError};
 use crate::store::Store;
-use crate::time_travel::Snapshot;
+use crate::time_travel::{Preparing, Snapshot};
 
 tokio::task_local! {
     /// The record the fields being resolved read, when they are under `asOf`.
@@ -34,6 +34,8 @@ pub struct AsOfReads {
     pub store: Store,
     /// The loader of the graph's edges over the snapshot, for the rest of the request.
     pub loader: GraphLoader,
+    /// The day the record was cut: the dashboard's `today` when none is given.
+    pub today: Option<NaiveDate>,
     /// Kept while the request reads it.
     _snapshot: Arc<Snapshot>,
 }
@@ -41,6 +43,12 @@ pub struct AsOfReads {
 /// The record the field being resolved reads under `asOf`, if it is under one.
 pub fn current() -> Option<Arc<AsOfReads>> {
     AS_OF.try_with(|slot| slot.get().cloned()).ok().flatten()
+}
+
+/// Under `asOf`, the day the record was cut (the instant asked for, or the day its last event
+/// was recorded): "overdue" and "due soon" as they stood then.
+pub fn today() -> Option<NaiveDate> {
+    current().and_then(|reads| reads.today)
 }
 
 /// The store a field reads: the live one, or under `asOf` the snapshot's.
@@ -100,7 +108,9 @@ impl AsOfQuery {
     /// The answer is what a rebuild of the log cut there gives (contact details erased since
     /// read as erased). The first question about a position builds that record, which takes a
     /// replay of the log up to it; later ones about the same position are answered from it.
-    /// `dashboard(today:)` still defaults to the server's date. Cannot be nested.
+    /// `dashboard(today:)` defaults to the day of the cut (the instant's, or the day its last
+    /// event was recorded). A record not ready within a few seconds is answered `UNAVAILABLE`
+    /// with `retryAfter` (seconds) while it is prepared. Cannot be nested.
     #[graphql(complexity = "AGGREGATE_COST + child_complexity")]
     async fn as_of(
         &self,
@@ -143,13 +153,30 @@ impl AsOfQuery {
             (Some(p), None) => At::Position(i64::from(p)),
             (None, Some(t)) => At::Time(t),
         };
-        let snapshots = &ctx.data::<ApiState>()?.snapshots;
+        let instant = match &at {
+            At::Time(t) => Some(*t),
+            At::Position(_) => None,
+        };
+        let state = ctx.data::<ApiState>()?;
+        let snapshots = &state.snapshots;
         let position = snapshots.position(at).await.map_err(refusal)?;
-        let snapshot = snapshots.at(position).await.map_err(refusal)?;
+        let snapshot = match snapshots
+            .within(position, state.as_of_wait)
+            .await
+            .map_err(refusal)?
+        {
+            Ok(snapshot) => snapshot,
+            Err(preparing) => return Err(not_ready(&preparing).into()),
+        };
+        let today = match instant {
+            Some(t) => Some(t.date_naive()),
+            None => last_day(&snapshot.store, position).await?,
+        };
         let loader = loaders::loader_over(ctx, snapshot.store.pool().clone())?;
         let reads = AsOfReads {
             store: snapshot.store.clone(),
             loader,
+            today,
             _snapshot: snapshot,
         };
         if slot.set(Arc::new(reads)).is_err() {
@@ -166,6 +193,42 @@ impl AsOfQuery {
             position: super::types::int(head.position)?,
             hash: head.hash,
         })
+    }
+}
+
+/// The day the last event up to `position` was recorded (none before the first event).
+async fn last_day(store: &Store, position: i64) -> Result<Option<NaiveDate>> {
+    if position <= 0 {
+        return Ok(None);
+    }
+    let events = store
+        .read_all_stored(position.saturating_sub(1), 1)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(events.first().map(|e| e.metadata.recorded_at.date_naive()))
+}
+
+/// A record still being prepared: `UNAVAILABLE`, saying how far and when to ask again.
+fn not_ready(preparing: &Preparing) -> ApiError {
+    let seconds = preparing.retry_after.as_secs().max(1);
+    let (position, percent) = (preparing.position, preparing.percent);
+    let message = match preparing.building {
+        Some(building) if building == position => format!(
+            "the record as of position {position} is being prepared ({percent} % of a copy and \
+             replay of the log up to it): ask again in about {seconds} s"
+        ),
+        Some(building) => format!(
+            "the record as of position {position} waits for the one being prepared first \
+             (position {building}, {percent} % done): ask again in about {seconds} s"
+        ),
+        None => format!(
+            "the record as of position {position} is about to be prepared: ask again in about \
+             {seconds} s"
+        ),
+    };
+    ApiError {
+        retry_after: Some(seconds),
+        ..ApiError::new(Code::Unavailable, message)
     }
 }
 

@@ -83,7 +83,10 @@ impl DashboardQuery {
                 to: to.map(|d| d.0),
                 theme,
             },
-            today: today.map_or_else(|| Utc::now().date_naive(), |d| d.0),
+            today: today.map_or_else(
+                || super::as_of::today().unwrap_or_else(|| Utc::now().date_naive()),
+                |d| d.0,
+            ),
             counts: OnceCell::new(),
             budgets: OnceCell::new(),
             due: OnceCell::new(),

@@ -57,7 +57,13 @@ pub struct ApiState {
     pub feed: feed::Feed,
     /// The record at earlier positions, for `asOf`.
     pub snapshots: std::sync::Arc<crate::time_travel::Snapshots>,
+    /// How long `asOf` waits for a record being prepared before it answers `UNAVAILABLE` with
+    /// when to ask again (kept under the request timeout: see [`crate::app::build`]).
+    pub as_of_wait: std::time::Duration,
 }
+
+/// Default of [`ApiState::as_of_wait`].
+pub const DEFAULT_AS_OF_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Anonymous without public read: what a request is when the HTTP layer said nothing.
 static CLOSED: Access = Access::Anonymous { public_read: false };
@@ -73,6 +79,7 @@ impl ApiState {
         ApiState {
             feed: feed::Feed::new(store.clone()),
             snapshots: crate::time_travel::Snapshots::new(store.clone()),
+            as_of_wait: DEFAULT_AS_OF_WAIT,
             store,
             metrics,
         }

@@ -38,7 +38,7 @@ const SWAP_LOCK_WAIT: &str = "500ms";
 const SWAP_TRIES: usize = 5;
 /// Catch-up rounds without the lock stop once at most this many events remain: the rest is
 /// projected while the head is held.
-const CLOSE_ENOUGH: i64 = 500;
+const CLOSE_ENOUGH: i64 = 100;
 /// Catch-up rounds without the lock, at most (appends may outpace a round).
 const ROUNDS: usize = 8;
 

@@ -317,3 +317,83 @@ pub async fn as_of_answers_as_a_rebuild_of_the_log_cut_there(db: &TestDb) {
     );
     api.app.store.close().await;
 }
+
+/// A record not ready within the wait is answered `UNAVAILABLE` with when to ask again (the
+/// build goes on); asked again, it is answered. The dashboard's day under `asOf` is the cut's.
+pub async fn an_as_of_being_prepared_says_when_to_ask_again(db: &TestDb) {
+    let source = db.domain_store().await;
+    let admin = admin_token(&source).await;
+    shura::seeds::apply(&source, &shura::seeds::embedded())
+        .await
+        .unwrap();
+    let mut config = AppConfig::new(&db.url);
+    config.seed_if_empty = false;
+    // No wait: every record not kept yet is "being prepared".
+    config.as_of_wait = std::time::Duration::ZERO;
+    let api = Api {
+        app: shura::app::build(config).await.unwrap(),
+        admin,
+    };
+    let position = source.head().await.unwrap().position - 3;
+    let query = format!(
+        "{{ asOf(position: {position}) {{ logHead {{ position }} dashboard {{ today }} }} \
+         events(after: {}, first: 1) {{ recordedAt }} }}",
+        position - 1
+    );
+    let (_, first) = gql(&api, &query, json!({})).await;
+    let error = &first["errors"][0];
+    assert_eq!(error["extensions"]["code"], "UNAVAILABLE", "{first}");
+    assert!(
+        error["extensions"]["retryAfter"].as_u64().unwrap() >= 1,
+        "{first}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("position {position}")),
+        "{first}"
+    );
+    // The live field beside it is answered.
+    assert!(first["data"]["events"].is_array(), "{first}");
+    let answer = until_ready(&api, &query).await;
+    assert_eq!(answer["data"]["asOf"]["logHead"]["position"], position);
+    // The dashboard's day: the day the cut's last event was recorded.
+    let recorded = answer["data"]["events"][0]["recordedAt"].as_str().unwrap();
+    assert_eq!(
+        answer["data"]["asOf"]["dashboard"]["today"]
+            .as_str()
+            .unwrap(),
+        &recorded[..10],
+        "{answer}"
+    );
+    // By time: the instant's day, even past the last event.
+    let by_time = until_ready(
+        &api,
+        "{ asOf(time: \"2031-05-04T12:00:00Z\") { dashboard { today } } }",
+    )
+    .await;
+    assert_eq!(by_time["data"]["asOf"]["dashboard"]["today"], "2031-05-04");
+    api.app.store.close().await;
+}
+
+/// Asks `query` until it is answered without error; every refusal meanwhile must be
+/// `UNAVAILABLE` (a record being prepared).
+async fn until_ready(api: &Api, query: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (_, answer) = gql(api, query, json!({})).await;
+        if answer["errors"].is_null() {
+            return answer;
+        }
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+            "{answer}"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never ready: {answer}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
