@@ -502,11 +502,11 @@ async fn measure(
     // 8: the dashboard as of the position halfway, on the big log.
     let store = big_db.store(true).await?;
     let as_of = as_of::figures(&store, big).await;
-    // 9: appends while the big log's read models are rebuilt.
+    // 9: appends while `shura rebuild` rebuilds the big log's read models.
     let during_rebuild = match as_of {
         Ok(as_of) => {
             figures.extend(as_of);
-            rebuild::figures(&store).await
+            rebuild::figures(&store, &big_db.url).await
         }
         Err(error) => Err(error),
     };

@@ -238,7 +238,7 @@ async fn build_and_swap(
     let mut tx = pool.begin().await?;
     write_next(postgres(&mut tx)?, schemas).await?;
     let (mut after, mut events) = store
-        .project_log(&mut tx, projector, 0, head, progress)
+        .project_log(&mut tx, projector, 0, head, true, progress)
         .await?;
     tx.commit().await?;
 
@@ -257,7 +257,7 @@ async fn build_and_swap(
         let mut tx = pool.begin().await?;
         write_next(postgres(&mut tx)?, schemas).await?;
         let (last, more) = store
-            .project_log(&mut tx, projector, after, head, &NoProgress)
+            .project_log(&mut tx, projector, after, head, true, &NoProgress)
             .await?;
         tx.commit().await?;
         (after, events) = (last, events + more);
@@ -267,12 +267,13 @@ async fn build_and_swap(
     let mut tries = 0;
     loop {
         tries += 1;
-        let held = Instant::now();
         let mut tx = pool.begin().await?;
         let head = sql::lock_head(&mut tx).await?.position;
+        // Appends wait from here until the commit or rollback.
+        let held = Instant::now();
         write_next(postgres(&mut tx)?, schemas).await?;
         let (_, more) = store
-            .project_log(&mut tx, projector, after, head, &NoProgress)
+            .project_log(&mut tx, projector, after, head, false, &NoProgress)
             .await?;
         let differences = if compare {
             let rebuilt = projector.dump(&mut tx).await?;
@@ -286,10 +287,18 @@ async fn build_and_swap(
             tx.rollback().await?;
             return Ok(report(events + more, differences, held.elapsed()));
         }
+        let caught_up = held.elapsed();
         match swap(&mut tx, schemas, &tables, tries < SWAP_TRIES).await {
             Ok(()) => {
                 tx.commit().await?;
-                return Ok(report(events + more, differences, held.elapsed()));
+                let held = held.elapsed();
+                tracing::info!(
+                    events = more,
+                    catch_up_ms = caught_up.as_millis(),
+                    swap_ms = held.saturating_sub(caught_up).as_millis(),
+                    "swapped the rebuilt read models in"
+                );
+                return Ok(report(events + more, differences, held));
             }
             Err(error) if lock_refused(&error) && tries < SWAP_TRIES => {
                 tx.rollback().await?;

@@ -615,7 +615,9 @@ impl Store {
             Vec::new()
         };
         projector.reset(tx).await?;
-        let (_, events) = self.project_log(tx, projector, 0, head, progress).await?;
+        let (_, events) = self
+            .project_log(tx, projector, 0, head, true, progress)
+            .await?;
         projector.rebuilt(tx).await?;
         if !compare {
             return Ok((events, Vec::new()));
@@ -628,19 +630,24 @@ impl Store {
     /// events are always a prefix of the log, appends committing in position order) through
     /// `tx`; returns the last position projected and how many events were.
     ///
-    /// Reading and decoding the next pages runs on a second connection (a task of its own)
-    /// while this one folds and writes the current page, so that two cores overlap them. Where
-    /// a second connection does not see `head` yet (a database private to one connection), the
-    /// pages are read here instead.
+    /// With `ahead`, reading and decoding the next pages runs on a second connection (a task of
+    /// its own) while this one folds and writes the current page, so that two cores overlap
+    /// them. Where a second connection does not see `head` yet (a database private to one
+    /// connection), or without `ahead` (a few events: not worth a connection), the pages are
+    /// read here instead.
     async fn project_log(
         &self,
         tx: &mut Tx,
         projector: &dyn Projector,
         after: i64,
         head: i64,
+        ahead: bool,
         progress: &dyn Progress,
     ) -> Result<(i64, i64), StoreError> {
-        let mut pages = PageReader::start(self.pool(), &self.inner.upcasters, after, head).await;
+        let mut pages = match ahead {
+            true => PageReader::start(self.pool(), &self.inner.upcasters, after, head).await,
+            false => None,
+        };
         let (mut after_position, mut events) = (after, 0);
         while after_position < head {
             let page = match &mut pages {
