@@ -71,6 +71,7 @@ const ONE_AT_A_TIME: &str =
 /// need them) but no other index. PostgreSQL writes and quotes every statement (`format %I`).
 const PREPARE: &str = "SELECT statement FROM ( \
         SELECT 1 AS step, 0 AS n, format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text) AS statement \
+        UNION ALL SELECT 1, 1, format('DROP SCHEMA IF EXISTS %I CASCADE', $3::text) \
         UNION ALL SELECT 2, 0, format('CREATE SCHEMA %I', $1::text) \
         UNION ALL SELECT 3, n, format('CREATE TABLE %I.%I (LIKE %I.%I INCLUDING ALL \
             EXCLUDING INDEXES)', $1::text, t, $2::text, t) \
@@ -93,16 +94,20 @@ const INDEXES: &str = "SELECT replace(pg_get_indexdef(i.indexrelid), \
     AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)";
 
 /// The swap: each live table to the retired schema and the new one into the live schema in its
-/// place, then the retired tables dropped and the new schema, empty now, removed.
+/// place, and the new schema, empty now, removed. The retired tables are dropped after the
+/// commit ([`RETIRE`]): removing their files takes time that appends need not wait for.
 const SWAP: &str = "SELECT statement FROM ( \
         SELECT 1 AS step, 0 AS n, format('CREATE SCHEMA %I', $3::text) AS statement \
         UNION ALL SELECT 2, 2 * n, format('ALTER TABLE %I.%I SET SCHEMA %I', \
             $2::text, t, $3::text) FROM unnest($4::text[]) WITH ORDINALITY AS u(t, n) \
         UNION ALL SELECT 2, 2 * n + 1, format('ALTER TABLE %I.%I SET SCHEMA %I', \
             $1::text, t, $2::text) FROM unnest($4::text[]) WITH ORDINALITY AS u(t, n) \
-        UNION ALL SELECT 3, 0, format('DROP SCHEMA %I CASCADE', $3::text) \
-        UNION ALL SELECT 4, 0, format('DROP SCHEMA %I', $1::text) \
+        UNION ALL SELECT 3, 0, format('DROP SCHEMA %I', $1::text) \
     ) AS script ORDER BY step, n";
+
+/// The old tables, once the swap is committed (a rebuild that stops before this leaves them to
+/// the next rebuild's [`PREPARE`]).
+const RETIRE: &str = "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $3::text)";
 
 fn tables_of(projector: &dyn Projector) -> Vec<String> {
     projector.tables().iter().map(|t| (*t).to_owned()).collect()
@@ -292,6 +297,9 @@ async fn build_and_swap(
             Ok(()) => {
                 tx.commit().await?;
                 let held = held.elapsed();
+                let mut tx = pool.begin().await?;
+                run_script(postgres(&mut tx)?, RETIRE, schemas, &tables).await?;
+                tx.commit().await?;
                 tracing::info!(
                     events = more,
                     catch_up_ms = caught_up.as_millis(),
