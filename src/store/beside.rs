@@ -297,9 +297,11 @@ async fn build_and_swap(
             Ok(()) => {
                 tx.commit().await?;
                 let held = held.elapsed();
-                let mut tx = pool.begin().await?;
-                run_script(postgres(&mut tx)?, RETIRE, schemas, &tables).await?;
-                tx.commit().await?;
+                // The swap is done: failing to drop the old tables only leaves them to the
+                // next rebuild.
+                if let Err(error) = retire(pool, schemas, &tables).await {
+                    tracing::warn!(%error, schema = %schemas.retired, "could not drop the retired read models");
+                }
                 tracing::info!(
                     events = more,
                     catch_up_ms = caught_up.as_millis(),
@@ -316,6 +318,13 @@ async fn build_and_swap(
             Err(error) => return Err(error),
         }
     }
+}
+
+/// Drops the retired tables, once the swap is committed.
+async fn retire(pool: &Pool, schemas: &Schemas, tables: &[String]) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    run_script(postgres(&mut tx)?, RETIRE, schemas, tables).await?;
+    tx.commit().await
 }
 
 fn report(events: i64, differences: Vec<String>, writes_held: Duration) -> RebuildReport {
