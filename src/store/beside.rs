@@ -12,16 +12,17 @@
 //! 2. indexes and planner statistics are made, and the events appended meanwhile are projected
 //!    in rounds, still without a lock, until few remain;
 //! 3. one transaction locks the log's head (appends in every process wait from here), projects
-//!    the last events, and swaps the tables: the live ones move to a retired schema and are
-//!    dropped, the new ones move into the live schema. `ALTER TABLE ... SET SCHEMA` changes the
-//!    catalogue only, so this lasts as long as the last round of events, not the log.
+//!    the last events, and swaps the tables: the live ones move to a retired schema, the new
+//!    ones into the live schema. `ALTER TABLE ... SET SCHEMA` changes the catalogue only, so
+//!    this lasts as long as the last round of events, not the log. The retired tables are
+//!    dropped after the commit (removing their files is not for appends to wait on).
 //!
 //! The swap needs each live table to itself for a moment: a reader in the middle of a long
 //! statement holds it. The swap waits [`SWAP_LOCK_WAIT`] at most, then gives the head back,
 //! catches up and tries again ([`SWAP_TRIES`] times; the last try waits as long as it takes).
 //! One rebuild at a time per schema: a transaction-scoped advisory lock, held by a transaction
 //! kept open for the rebuild's length, released however the rebuild ends. A rebuild that fails
-//! drops its schema; one left by a process that died is dropped by the next rebuild.
+//! drops its schema; schemas left by a process that died are dropped by the next rebuild.
 
 use std::time::{Duration, Instant};
 
