@@ -141,6 +141,18 @@ fn estimate(done: u64, total: u64, elapsed: Duration) -> (u8, Duration) {
     )
 }
 
+/// A build under way, as a task.
+type Build = tokio::task::JoinHandle<Result<Arc<Snapshot>, SnapshotError>>;
+
+/// The snapshot a build made (dropping the handle instead leaves the build running).
+async fn built(build: Build) -> Result<Arc<Snapshot>, SnapshotError> {
+    build.await.map_err(|e| {
+        SnapshotError::Store(StoreError::Io(std::io::Error::other(format!(
+            "the snapshot's build stopped: {e}"
+        ))))
+    })?
+}
+
 /// Snapshots of one live store, built on demand and kept (see the module's doc).
 pub struct Snapshots {
     source: Store,
@@ -191,10 +203,11 @@ impl Snapshots {
         position: i64,
         wait: Duration,
     ) -> Result<Result<Arc<Snapshot>, Preparing>, SnapshotError> {
+        self.start_janitor();
         if let Some(found) = self.kept_at(position).await? {
             return Ok(Ok(found));
         }
-        match tokio::time::timeout(wait, self.at(position)).await {
+        match tokio::time::timeout(wait, built(self.spawn_build(position))).await {
             Ok(built) => built.map(Ok),
             Err(_) => Ok(Err(self.preparing(position))),
         }
@@ -231,9 +244,14 @@ impl Snapshots {
         if let Some(found) = self.kept_at(position).await? {
             return Ok(found);
         }
-        // The build runs as a task of its own: a request that gives up does not cancel it.
+        built(self.spawn_build(position)).await
+    }
+
+    /// Builds the snapshot after `position` (unless the build before it in turn made it) and
+    /// keeps it, as a task of its own: a request that gives up does not cancel it.
+    fn spawn_build(self: &Arc<Self>, position: i64) -> Build {
         let this = self.clone();
-        let build = tokio::spawn(async move {
+        tokio::spawn(async move {
             let _turn = this.building.clone().lock_owned().await;
             // Built meanwhile by the request before us?
             if let Some(found) = this.kept_at(position).await? {
@@ -256,12 +274,7 @@ impl Snapshots {
                 used: Instant::now(),
             });
             Ok(built)
-        });
-        build.await.map_err(|e| {
-            SnapshotError::Store(StoreError::Io(std::io::Error::other(format!(
-                "the snapshot's build stopped: {e}"
-            ))))
-        })?
+        })
     }
 
     /// The kept snapshots, after dropping those idle too long or holding a key erased since.

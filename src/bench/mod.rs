@@ -501,17 +501,15 @@ async fn measure(
     }
     // 8: the dashboard as of the position halfway, on the big log.
     let store = big_db.store(true).await?;
-    let as_of = as_of::figures(&store, big).await;
     // 9: appends while `shura rebuild` rebuilds the big log's read models.
-    let during_rebuild = match as_of {
-        Ok(as_of) => {
-            figures.extend(as_of);
-            rebuild::figures(&store, &big_db.url).await
-        }
-        Err(error) => Err(error),
-    };
+    let last = async {
+        let mut last = as_of::figures(&store, big).await?;
+        last.extend(rebuild::figures(&store, &big_db.url).await?);
+        anyhow::Ok(last)
+    }
+    .await;
     store.close().await;
-    figures.extend(during_rebuild?);
+    figures.extend(last?);
     big_db.drop_schema().await;
     small_db.drop_schema().await;
     Ok(())

@@ -110,12 +110,15 @@ const SWAP: &str = "SELECT statement FROM ( \
 /// the next rebuild's [`PREPARE`]).
 const RETIRE: &str = "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $3::text)";
 
+/// The new schema, with whatever a failed or checking rebuild left in it.
+const DROP_NEXT: &str = "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text)";
+
 fn tables_of(projector: &dyn Projector) -> Vec<String> {
     projector.tables().iter().map(|t| (*t).to_owned()).collect()
 }
 
 /// Runs the statements that `script` (a query of the catalogue: [`PREPARE`], [`INDEXES`],
-/// [`SWAP`]) writes, one by one in its order. Every script is bound the same parameters:
+/// [`SWAP`], [`RETIRE`], [`DROP_NEXT`]) writes, one by one in its order. Every script is bound the same parameters:
 /// the new, live and retired schemas' names, and the tables.
 async fn run_script(
     c: &mut PgConnection,
@@ -160,28 +163,38 @@ async fn read_live(c: &mut PgConnection, schemas: &Schemas) -> Result<(), StoreE
     Ok(())
 }
 
-async fn drop_next(store: &Store, schemas: &Schemas) {
-    if let Pool::Postgres(pg) = store.pool() {
-        let ddl: Result<String, _> =
-            sqlx::query_scalar("SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text)")
-                .bind(&schemas.next)
-                .fetch_one(pg)
-                .await;
-        if let Ok(ddl) = ddl {
-            if let Err(error) = sqlx::raw_sql(&ddl).execute(pg).await {
-                tracing::warn!(%error, schema = %schemas.next, "could not drop a failed rebuild's schema");
-            }
-        }
+/// Drops the new schema, after a rebuild that failed or was only a check.
+async fn drop_next(pool: &Pool, schemas: &Schemas, tables: &[String]) {
+    if let Err(error) = run_alone(pool, DROP_NEXT, schemas, tables).await {
+        tracing::warn!(%error, schema = %schemas.next, "could not drop a rebuild's schema");
+    }
+}
+
+/// Runs `script` in a transaction of its own.
+async fn run_alone(
+    pool: &Pool,
+    script: &'static str,
+    schemas: &Schemas,
+    tables: &[String],
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    run_script(postgres(&mut tx)?, script, schemas, tables).await?;
+    tx.commit().await
+}
+
+/// What a rebuild beside the live models says on SQLite (never reached: the store calls it on
+/// PostgreSQL only).
+fn needs_postgres() -> StoreError {
+    StoreError::Projection {
+        position: 0,
+        reason: "a rebuild beside the live models needs PostgreSQL".into(),
     }
 }
 
 fn postgres(tx: &mut Tx) -> Result<&mut Transaction<'static, Postgres>, StoreError> {
     match tx {
         Tx::Postgres(t) => Ok(t),
-        Tx::Sqlite(_) => Err(StoreError::Projection {
-            position: 0,
-            reason: "a rebuild beside the live models needs PostgreSQL".into(),
-        }),
+        Tx::Sqlite(_) => Err(needs_postgres()),
     }
 }
 
@@ -207,17 +220,14 @@ pub(super) async fn rebuild(
     progress: &dyn Progress,
 ) -> Result<RebuildReport, StoreError> {
     let Pool::Postgres(pg) = store.pool() else {
-        return Err(StoreError::Projection {
-            position: 0,
-            reason: "a rebuild beside the live models needs PostgreSQL".into(),
-        });
+        return Err(needs_postgres());
     };
     let mut guard = pg.begin().await?;
     sqlx::query(ONE_AT_A_TIME).execute(&mut *guard).await?;
     let schemas: Schemas = sqlx::query_as(SCHEMAS).fetch_one(&mut *guard).await?;
     let outcome = build_and_swap(store, projector, &schemas, keep, compare, progress).await;
     if outcome.is_err() || !keep {
-        drop_next(store, &schemas).await;
+        drop_next(store.pool(), &schemas, &tables_of(projector)).await;
     }
     guard.rollback().await?;
     outcome
@@ -300,7 +310,7 @@ async fn build_and_swap(
                 let held = held.elapsed();
                 // The swap is done: failing to drop the old tables only leaves them to the
                 // next rebuild.
-                if let Err(error) = retire(pool, schemas, &tables).await {
+                if let Err(error) = run_alone(pool, RETIRE, schemas, &tables).await {
                     tracing::warn!(%error, schema = %schemas.retired, "could not drop the retired read models");
                 }
                 tracing::info!(
@@ -319,13 +329,6 @@ async fn build_and_swap(
             Err(error) => return Err(error),
         }
     }
-}
-
-/// Drops the retired tables, once the swap is committed.
-async fn retire(pool: &Pool, schemas: &Schemas, tables: &[String]) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    run_script(postgres(&mut tx)?, RETIRE, schemas, tables).await?;
-    tx.commit().await
 }
 
 fn report(events: i64, differences: Vec<String>, writes_held: Duration) -> RebuildReport {

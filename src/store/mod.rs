@@ -568,7 +568,7 @@ impl Store {
                 writes_held: std::time::Duration::ZERO,
             });
         };
-        if let (Pool::Postgres(_), false) = (self.pool(), projector.tables().is_empty()) {
+        if matches!(self.pool(), Pool::Postgres(_)) && !projector.tables().is_empty() {
             return beside::rebuild(self, projector.as_ref(), keep, compare, progress).await;
         }
         let started = std::time::Instant::now();
