@@ -40,6 +40,9 @@ pub struct AppConfig {
     /// How long `asOf` waits for a record being prepared (at most half the request timeout)
     /// before it answers `UNAVAILABLE` with when to ask again.
     pub as_of_wait: std::time::Duration,
+    /// Answer `asOf` from a history of the log that this process keeps following (see
+    /// [`crate::history`]); without it, each position asked is a copy and replay of the log.
+    pub as_of_history: bool,
 }
 
 impl AppConfig {
@@ -56,6 +59,7 @@ impl AppConfig {
             secure_cookies: false,
             read_only: false,
             as_of_wait: crate::graphql::DEFAULT_AS_OF_WAIT,
+            as_of_history: true,
         }
     }
 }
@@ -92,6 +96,9 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
     let mut api = ApiState::new(store.clone(), metrics.clone());
     // Answered before the request's own deadline, which would say only LIMIT_EXCEEDED.
     api.as_of_wait = config.as_of_wait.min(config.limits.request_timeout / 2);
+    if config.as_of_history {
+        api.snapshots = crate::time_travel::Snapshots::with_history(store.clone());
+    }
     // The sockets' token watch shares the subscriptions' feed hub: one check per token and head.
     let feed = api.feed.clone();
     let mut schema = graphql::builder(api);

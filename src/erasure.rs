@@ -26,7 +26,7 @@ use uuid::Uuid;
 use crate::domain::consultation;
 use crate::store::{
     canonical_json, on_pool, on_tx, DbUuid, NewEvent, Pool, ProjectedEvent, RecordedEvent, Store,
-    StoreError, Tx,
+    StoreError, StoredEvent, Tx,
 };
 
 /// Where a personal value sits in an event's payload, and whose it is.
@@ -141,6 +141,45 @@ pub async fn held_key_ids(pool: &Pool) -> Result<std::collections::HashSet<Uuid>
         .fetch_all(p)
         .await)?;
     Ok(rows.into_iter().map(|k| k.0).collect())
+}
+
+/// Copies into another store's `personal_keys` the keys still held of the sealed values
+/// `events` carry (those it holds already stay): what a copy of these events needs to open
+/// what the live read models open.
+pub async fn copy_keys(from: &Pool, to: &Pool, events: &[StoredEvent]) -> Result<(), StoreError> {
+    const KEY: &str = "SELECT key_id, subject_id, secret FROM personal_keys WHERE key_id = $1";
+    const PUT: &str = "INSERT INTO personal_keys (key_id, subject_id, secret) \
+        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+    let mut ids: Vec<Uuid> = events
+        .iter()
+        .flat_map(|e| keys_named(&e.stream_type, &e.event_type, &e.payload))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut keys: Vec<HeldKey> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let key = on_pool!(from, p => sqlx::query_as::<_, (DbUuid, DbUuid, Vec<u8>)>(KEY)
+            .bind(DbUuid(id))
+            .fetch_optional(p)
+            .await)?;
+        keys.extend(key.map(|(k, s, secret)| (k.0, s.0, secret)));
+    }
+    if keys.is_empty() {
+        return Ok(());
+    }
+    on_pool!(to, p => {
+        let mut tx = p.begin().await?;
+        for (key, subject, secret) in &keys {
+            sqlx::query(PUT)
+                .bind(DbUuid(*key))
+                .bind(DbUuid(*subject))
+                .bind(secret.as_slice())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
 }
 
 /// Writes `keys` into another store's `personal_keys` (one transaction).

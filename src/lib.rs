@@ -14,6 +14,7 @@ pub mod domain;
 pub mod erasure;
 pub mod error;
 pub mod graphql;
+pub mod history;
 pub mod http;
 pub mod open_data;
 pub mod progress;

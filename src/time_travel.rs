@@ -1,10 +1,14 @@
-//! The record as it stood at an earlier log position, for GraphQL's `asOf`: a snapshot (the log
-//! cut at that position, read models rebuilt from it, see [`crate::snapshot`]) built on demand
-//! into a private directory and kept for the next questions about the same position.
+//! The record as it stood at an earlier log position, for GraphQL's `asOf`: a store whose reads
+//! show that position, against which every query under `asOf` runs unchanged.
 //!
-//! Every query under `asOf` then runs unchanged against the snapshot's store, so the answer is
-//! by construction what a fresh rebuild of the log cut there gives. The price is the build: a
-//! copy and a replay of the log up to the position, once per position (see the README's figures).
+//! Two ways to get one. The service's way ([`Snapshots::with_history`]): a history of the log
+//! that a task follows as the log grows, keeping every version of every read-model row (see
+//! [`crate::history`]); any position it has reached opens as views on it in milliseconds. The
+//! other ([`Snapshots::new`], and `shura snapshot`): a snapshot built on demand, the log cut at
+//! the position copied and its read models rebuilt (see [`crate::snapshot`]), which takes a
+//! copy and a replay of the log up to the position, once per position. Either is what a fresh
+//! rebuild of the log cut there gives; both are kept for the next questions about the same
+//! position, in a private directory.
 //!
 //! Bounds, since anyone allowed to ask can name any position: one build at a time (others wait
 //! their turn), at most [`KEPT`] snapshots on disk, each dropped after [`IDLE`] unused. A build
@@ -22,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use crate::history::{Followed, History};
 use crate::snapshot::{self, At, Keys, SnapshotError};
 use crate::store::{LogHead, Progress, Store, StoreConfig, StoreError};
 
@@ -70,16 +75,30 @@ pub struct Snapshot {
     pub head: LogHead,
     /// The personal keys it was built with.
     keys: std::collections::HashSet<Uuid>,
-    path: PathBuf,
+    backing: Backing,
+}
+
+/// What a snapshot reads.
+#[derive(Debug)]
+enum Backing {
+    /// A file of its own: the log cut at the position, replayed.
+    File(PathBuf),
+    /// Views on the history (see [`crate::history`]), kept while the snapshot lives.
+    History {
+        /// Held, not read: the history's file goes when its last reader does.
+        _history: Arc<History>,
+    },
 }
 
 impl Drop for Snapshot {
     fn drop(&mut self) {
         // Unlinking is enough: connections still open keep reading until they close.
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = self.path.clone().into_os_string();
-            name.push(suffix);
-            let _ = std::fs::remove_file(name);
+        if let Backing::File(path) = &self.backing {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = path.clone().into_os_string();
+                name.push(suffix);
+                let _ = std::fs::remove_file(name);
+            }
         }
     }
 }
@@ -121,6 +140,11 @@ pub struct Preparing {
     pub retry_after: Duration,
 }
 
+/// How often the history's follower looks for appends it was not told of (another process's).
+const FOLLOW_POLL: Duration = Duration::from_secs(1);
+/// How long the follower waits after a failure before it tries again.
+const FOLLOW_RETRY: Duration = Duration::from_secs(5);
+
 /// When to ask again when a build has not reported progress yet.
 const FIRST_RETRY: Duration = Duration::from_secs(5);
 /// The longest `retry_after` said.
@@ -161,6 +185,10 @@ pub struct Snapshots {
     building: Arc<tokio::sync::Mutex<()>>,
     progress: std::sync::Mutex<Option<Arc<Building>>>,
     janitor: std::sync::Once,
+    /// Whether questions are answered from a history (see [`Snapshots::with_history`]).
+    follows: bool,
+    /// The history being followed, once created (none while a new one is created).
+    history: std::sync::Mutex<Option<Arc<History>>>,
 }
 
 impl std::fmt::Debug for Snapshots {
@@ -187,7 +215,150 @@ impl Snapshots {
             building: Arc::new(tokio::sync::Mutex::new(())),
             progress: std::sync::Mutex::new(None),
             janitor: std::sync::Once::new(),
+            follows: false,
+            history: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Snapshots of `source` read from a history of its log (see [`crate::history`]), which
+    /// a task of this process creates now and keeps following while the snapshots live: a
+    /// question about a position the history has reached is answered at once, one about a
+    /// position it has not reached yet waits for it.
+    pub fn with_history(source: Store) -> Arc<Snapshots> {
+        let mut snapshots = Snapshots::new(source);
+        if let Some(this) = Arc::get_mut(&mut snapshots) {
+            this.follows = true;
+        }
+        let weak = Arc::downgrade(&snapshots);
+        let mut head = snapshots.source.watch_head();
+        tokio::spawn(async move {
+            loop {
+                let Some(this) = weak.upgrade() else { break };
+                let followed = this.follow().await;
+                drop(this);
+                let pause = match followed {
+                    Ok(Followed::CaughtUp) => FOLLOW_POLL,
+                    // A new history starts at once.
+                    Ok(Followed::Erased) => Duration::ZERO,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "following the log into the history failed");
+                        FOLLOW_RETRY
+                    }
+                };
+                // Another process's appends do not move this watch: the poll sees them.
+                let _ = tokio::time::timeout(pause, head.changed()).await;
+            }
+        });
+        snapshots
+    }
+
+    /// One run of the follower: creates the history if there is none, and copies what the log
+    /// holds beyond it. A history that copied an erasure, or failed, is dropped (and its file
+    /// with it, once no snapshot reads it).
+    async fn follow(&self) -> Result<Followed, SnapshotError> {
+        let current = self.history.lock().ok().and_then(|h| h.clone());
+        let history = match current {
+            Some(history) => history,
+            None => {
+                let path = self.dir()?.join(format!("history-{}.db", Uuid::new_v4()));
+                let history = Arc::new(History::create(&path).await?);
+                if let Ok(mut slot) = self.history.lock() {
+                    *slot = Some(history.clone());
+                }
+                history
+            }
+        };
+        let followed = history.follow(&self.source).await;
+        if !matches!(followed, Ok(Followed::CaughtUp)) {
+            if let Ok(mut slot) = self.history.lock() {
+                *slot = None;
+            }
+            // Snapshots opened on it hold keys erased since: the sweep drops them.
+            drop(self.sweep().await?);
+        }
+        Ok(followed?)
+    }
+
+    /// The record after `position` from the history, once it has reached it, within `wait`.
+    async fn read_history(
+        &self,
+        position: i64,
+        wait: Duration,
+    ) -> Result<Result<Arc<Snapshot>, Preparing>, SnapshotError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let history = self
+                .history
+                .lock()
+                .ok()
+                .and_then(|h| h.clone())
+                .filter(|h| !h.erased());
+            let Some(history) = history else {
+                // Being created (at the start, or after an erasure).
+                if tokio::time::Instant::now() >= deadline {
+                    return Ok(Err(Preparing {
+                        position,
+                        building: None,
+                        percent: 0,
+                        retry_after: FIRST_RETRY,
+                    }));
+                }
+                tokio::time::sleep_until(
+                    deadline.min(tokio::time::Instant::now() + Duration::from_millis(50)),
+                )
+                .await;
+                continue;
+            };
+            let mut reached = history.watch();
+            let ready = tokio::time::timeout_at(deadline, reached.wait_for(|p| *p >= position))
+                .await
+                .map(|r| r.is_ok());
+            match ready {
+                Ok(true) => {
+                    let as_of = history.at(position).await?;
+                    let snapshot = Arc::new(Snapshot {
+                        store: as_of.store,
+                        head: as_of.head,
+                        keys: as_of.keys,
+                        backing: Backing::History { _history: history },
+                    });
+                    self.keep(snapshot.clone()).await;
+                    return Ok(Ok(snapshot));
+                }
+                // The history was dropped meanwhile: the next one.
+                Ok(false) => continue,
+                Err(_) => {
+                    let done = u64::try_from(history.position()).unwrap_or(0);
+                    let (percent, retry_after) =
+                        estimate(done, u64::try_from(position).unwrap_or(0), history.age());
+                    return Ok(Err(Preparing {
+                        position,
+                        building: Some(position),
+                        percent,
+                        retry_after,
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Keeps `snapshot` for the next questions, dropping the least recently used beyond [`KEPT`].
+    async fn keep(&self, snapshot: Arc<Snapshot>) {
+        let mut kept = self.kept.lock().await;
+        if kept.len() >= KEPT {
+            if let Some(oldest) = kept
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, k)| k.used)
+                .map(|(i, _)| i)
+            {
+                kept.swap_remove(oldest);
+            }
+        }
+        kept.push(Kept {
+            snapshot,
+            used: Instant::now(),
+        });
     }
 
     /// The position `at` names in the live log (an instant: the last event recorded at or
@@ -206,6 +377,9 @@ impl Snapshots {
         self.start_janitor();
         if let Some(found) = self.kept_at(position).await? {
             return Ok(Ok(found));
+        }
+        if self.follows {
+            return self.read_history(position, wait).await;
         }
         match tokio::time::timeout(wait, built(self.spawn_build(position))).await {
             Ok(built) => built.map(Ok),
@@ -244,6 +418,13 @@ impl Snapshots {
         if let Some(found) = self.kept_at(position).await? {
             return Ok(found);
         }
+        if self.follows {
+            loop {
+                if let Ok(found) = self.read_history(position, LONGEST_RETRY).await? {
+                    return Ok(found);
+                }
+            }
+        }
         built(self.spawn_build(position)).await
     }
 
@@ -258,21 +439,7 @@ impl Snapshots {
                 return Ok(found);
             }
             let built = Arc::new(this.build(position).await?);
-            let mut kept = this.kept.lock().await;
-            if kept.len() >= KEPT {
-                if let Some(oldest) = kept
-                    .iter()
-                    .enumerate()
-                    .min_by_key(|(_, k)| k.used)
-                    .map(|(i, _)| i)
-                {
-                    kept.swap_remove(oldest);
-                }
-            }
-            kept.push(Kept {
-                snapshot: built.clone(),
-                used: Instant::now(),
-            });
+            this.keep(built.clone()).await;
             Ok(built)
         })
     }
@@ -348,7 +515,7 @@ impl Snapshots {
             store,
             head: report.head,
             keys,
-            path,
+            backing: Backing::File(path),
         })
     }
 
@@ -382,6 +549,21 @@ impl Snapshots {
                 loop {
                     tokio::time::sleep(SWEEP).await;
                     let Some(this) = weak.upgrade() else { break };
+                    // A key destroyed without its erasure recorded yet (it is retried).
+                    let history = this.history.lock().ok().and_then(|h| h.clone());
+                    if let Some(history) = history {
+                        match history.outlived(&this.source).await {
+                            Ok(true) => {
+                                if let Ok(mut slot) = this.history.lock() {
+                                    *slot = None;
+                                }
+                            }
+                            Ok(false) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "checking the history's keys failed")
+                            }
+                        }
+                    }
                     let swept = this.sweep().await.map(drop);
                     if let Err(e) = swept {
                         tracing::warn!(error = %e, "checking the kept snapshots failed");

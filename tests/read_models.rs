@@ -5,6 +5,8 @@ mod common;
 mod erasure;
 #[path = "read_models/facts.rs"]
 mod facts;
+#[path = "read_models/history.rs"]
+mod history;
 #[path = "read_models/long_streams.rs"]
 mod long_streams;
 #[path = "read_models/online_rebuild.rs"]
@@ -18,6 +20,7 @@ use facts::{
     agreement_budgets_count_in_their_own_scope,
     seeds_flag_inferred_facts_and_state_what_the_articles_say,
 };
+use history::the_history_equals_a_rebuild_of_the_log_cut_at_any_position;
 use long_streams::a_long_stream_is_projected_from_its_previous_rows;
 use online_rebuild::appends_and_reads_go_on_during_a_rebuild;
 
@@ -40,6 +43,7 @@ use shura::store::{Actor, Store, StoreError};
 use uuid::Uuid;
 
 on_both_backends!(
+    the_history_equals_a_rebuild_of_the_log_cut_at_any_position,
     commands_update_read_models_in_the_same_transaction,
     validation_errors_name_the_field_and_the_rule,
     stale_expected_version_and_idempotent_retry,

@@ -106,11 +106,12 @@ impl AsOfQuery {
     /// and admins): `{ asOf(time: "2025-01-01T00:00:00Z") { dashboard { ... } } }`. Give
     /// `position` or `time`: an instant stands for the last event recorded at or before it.
     /// The answer is what a rebuild of the log cut there gives (contact details erased since
-    /// read as erased). The first question about a position builds that record, which takes a
-    /// replay of the log up to it; later ones about the same position are answered from it.
-    /// `dashboard(today:)` defaults to the day of the cut (the instant's, or the day its last
-    /// event was recorded). A record not ready within a few seconds is answered `UNAVAILABLE`
-    /// with `retryAfter` (seconds) while it is prepared. Cannot be nested.
+    /// read as erased). It is read from a history of every read-model row's versions that the
+    /// service keeps as the log grows, at once for any position the history has reached; the
+    /// history is built when the service starts (and again after an erasure), and a question
+    /// it cannot answer yet within a few seconds is answered `UNAVAILABLE` with `retryAfter`
+    /// (seconds). `dashboard(today:)` defaults to the day of the cut (the instant's, or the
+    /// day its last event was recorded). Cannot be nested.
     #[graphql(complexity = "AGGREGATE_COST + child_complexity")]
     async fn as_of(
         &self,

@@ -65,7 +65,23 @@ impl Pool {
     /// Connects to `url`: `postgres://` or `postgresql://` selects PostgreSQL, anything else is a
     /// SQLite URL (`sqlite://shura.db`); the SQLite file is created if missing.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, StoreError> {
+        Pool::connect_as_of(url, max_connections, None).await
+    }
+
+    /// [`Pool::connect`]; with `as_of`, every connection to a temporal store (SQLite only)
+    /// shows the record as it stood after that position (see [`super::temporal`]).
+    pub async fn connect_as_of(
+        url: &str,
+        max_connections: u32,
+        as_of: Option<i64>,
+    ) -> Result<Pool, StoreError> {
         if is_postgres_url(url) {
+            if as_of.is_some() {
+                return Err(StoreError::validation(
+                    "database_url",
+                    "a temporal store is a SQLite database",
+                ));
+            }
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
@@ -82,12 +98,19 @@ impl Pool {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
+            let mut pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_with(options)
-                .await?;
-            Ok(Pool::Sqlite(pool))
+                .acquire_timeout(Duration::from_secs(30));
+            if let Some(position) = as_of {
+                pool = pool.after_connect(move |c, _| {
+                    Box::pin(async move {
+                        super::temporal::open_as_of(c, position)
+                            .await
+                            .map_err(|e| sqlx::Error::Protocol(e.to_string()))
+                    })
+                });
+            }
+            Ok(Pool::Sqlite(pool.connect_with(options).await?))
         }
     }
 

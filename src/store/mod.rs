@@ -14,6 +14,7 @@ mod model;
 mod progress;
 mod sql;
 mod state_cache;
+pub mod temporal;
 mod transfer;
 mod upcast;
 mod verify;
@@ -66,6 +67,9 @@ pub struct StoreConfig {
     pub upcasters: Upcasters,
     /// The read models kept up to date inside every append's transaction.
     pub projector: Option<Arc<dyn Projector>>,
+    /// Opens a temporal store (see [`temporal`]) as it stood after this position: its
+    /// connections read the past, and nothing is to be written through it.
+    pub as_of: Option<i64>,
 }
 
 impl StoreConfig {
@@ -76,6 +80,7 @@ impl StoreConfig {
             max_connections: 8,
             upcasters: Upcasters::new(),
             projector: None,
+            as_of: None,
         }
     }
 }
@@ -107,7 +112,8 @@ struct Inner {
 impl Store {
     /// Connects, applies pending migrations, and starts the writer.
     pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
-        let pool = Pool::connect(&config.database_url, config.max_connections).await?;
+        let pool =
+            Pool::connect_as_of(&config.database_url, config.max_connections, config.as_of).await?;
         let migrated = pool.migrate().await?;
         let position = sql::read_head(&pool).await?.position;
         let head = Arc::new(watch::Sender::new(position));
@@ -518,6 +524,60 @@ impl Store {
             progress.total(count);
         }
         Ok(count)
+    }
+
+    /// Appends events copied from another store's log, as they were stored there (ids,
+    /// versions, metadata, hashes), and projects them, in one transaction: a replica following
+    /// its source (see [`crate::history`]). They must continue this log: the next position,
+    /// and a chain that verifies from this log's head. Returns the new head's position.
+    pub async fn extend_log(&self, events: &[StoredEvent]) -> Result<i64, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let head = sql::lock_head(&mut tx).await?;
+        let (mut position, mut hash) = (head.position, head.hash.clone());
+        let rows: Vec<EventRow> = events.iter().map(EventRow::from_stored).collect();
+        for row in &rows {
+            let expected = position.saturating_add(1);
+            if row.position != expected || hash::chain_hash(&hash, row) != row.hash {
+                return Err(StoreError::Import {
+                    line: usize::try_from(row.position).unwrap_or(usize::MAX),
+                    reason: format!(
+                        "event {} does not continue this log (head {position})",
+                        row.position
+                    ),
+                });
+            }
+            position = row.position;
+            hash.clone_from(&row.hash);
+        }
+        let Some(last) = rows.last() else {
+            return Ok(head.position);
+        };
+        for chunk in rows.chunks(IMPORT_BATCH) {
+            sql::insert_events(&mut tx, chunk).await?;
+        }
+        if let Some(projector) = &self.inner.projector {
+            self.project_log(
+                &mut tx,
+                projector.as_ref(),
+                head.position,
+                position,
+                false,
+                &NoProgress,
+            )
+            .await?;
+        }
+        sql::set_head(
+            &mut tx,
+            &sql::HeadRow {
+                position,
+                hash,
+                recorded_at: Some(last.recorded_at),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.inner.head.send_replace(position);
+        Ok(position)
     }
 
     /// Replays the whole log into fresh read models. With `keep` the new models replace the
