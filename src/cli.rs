@@ -54,6 +54,11 @@ pub enum Command {
         /// first token, no checkpoints.
         #[arg(long, conflicts_with = "checkpoint_key")]
         read_only: bool,
+        /// Do not keep the history of the read models behind `asOf` (a private copy of the
+        /// log that the service follows, built at start): each position asked is then a copy
+        /// and replay of the log up to it.
+        #[arg(long)]
+        no_as_of_history: bool,
         /// Mark the web app's cookies `Secure` (sent over HTTPS only): set it when the service is
         /// reached through TLS (a reverse proxy). Without it, cookies are still marked `Secure`
         /// on requests that a proxy forwards with `X-Forwarded-Proto: https`.
@@ -429,6 +434,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_seed,
             public_read,
             read_only,
+            no_as_of_history,
             secure_cookies,
             max_connections,
             header_timeout_secs,
@@ -443,6 +449,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.seed_if_empty = !no_seed;
             config.public_read = public_read;
             config.read_only = read_only;
+            config.as_of_history = !no_as_of_history;
             config.secure_cookies = secure_cookies;
             config.connections = crate::app::ConnectionLimits {
                 max_connections,

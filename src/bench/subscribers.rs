@@ -106,6 +106,8 @@ pub async fn measure(
     let most = counts.iter().copied().max().unwrap_or(0);
     check_open_files(most).await?;
     let mut config = AppConfig::new(url);
+    // Appends and deliveries are measured, not the asOf history's catch-up beside them.
+    config.as_of_history = false;
     config.connections = ConnectionLimits {
         max_connections: most.saturating_mul(2).saturating_add(64),
         idle_timeout: Duration::from_secs(3600),

@@ -30,7 +30,10 @@ pub struct PageTiming {
 /// Times every page of the web app on the log at `url` (read models built), `samples` requests
 /// each after a warm-up. The first of the timings is `/healthz`, the baseline.
 pub async fn pages(url: &str, samples: usize) -> anyhow::Result<Vec<PageTiming>> {
-    let app = crate::app::build(crate::app::AppConfig::new(url)).await?;
+    let mut config = crate::app::AppConfig::new(url);
+    // The pages are timed, not the asOf history's catch-up beside them.
+    config.as_of_history = false;
+    let app = crate::app::build(config).await?;
     let store = app.store.clone();
     let username = "bench.admin";
     let password = "benchmark password, long enough";

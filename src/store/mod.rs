@@ -556,15 +556,21 @@ impl Store {
             sql::insert_events(&mut tx, chunk).await?;
         }
         if let Some(projector) = &self.inner.projector {
-            self.project_log(
-                &mut tx,
-                projector.as_ref(),
-                head.position,
-                position,
-                false,
-                &NoProgress,
-            )
-            .await?;
+            // A page of events rewrites many rows: a replay's page cache, as for a rebuild.
+            sql::set_page_cache(&mut tx, sql::PageCache::Replay).await?;
+            let projected = self
+                .project_log(
+                    &mut tx,
+                    projector.as_ref(),
+                    head.position,
+                    position,
+                    false,
+                    &NoProgress,
+                )
+                .await;
+            let restored = sql::set_page_cache(&mut tx, sql::PageCache::Default).await;
+            projected?;
+            restored?;
         }
         sql::set_head(
             &mut tx,

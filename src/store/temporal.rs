@@ -155,9 +155,17 @@ pub async fn install(pool: &SqlitePool, tables: &[&str]) -> Result<(), StoreErro
             "CREATE TRIGGER {} AFTER INSERT ON {t} BEGIN {open} END",
             quoted(&format!("h_{table}_insert"))
         ));
+        // A projector rewrites rows with what they held already (a consultation's
+        // participants, on each of its events): no new version for them.
+        let changed: Vec<String> = names
+            .iter()
+            .map(|n| format!("OLD.{n} IS NOT NEW.{n}"))
+            .collect();
         ddl.push(format!(
-            "CREATE TRIGGER {} AFTER UPDATE ON {t} BEGIN {close} {open} END",
-            quoted(&format!("h_{table}_update"))
+            "CREATE TRIGGER {} AFTER UPDATE ON {t} WHEN OLD.rowid IS NOT NEW.rowid OR {} \
+             BEGIN {close} {open} END",
+            quoted(&format!("h_{table}_update")),
+            changed.join(" OR ")
         ));
         ddl.push(format!(
             "CREATE TRIGGER {} AFTER DELETE ON {t} BEGIN {close} END",
