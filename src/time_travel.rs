@@ -142,6 +142,9 @@ pub struct Preparing {
 
 /// How often the history's follower looks for appends it was not told of (another process's).
 const FOLLOW_POLL: Duration = Duration::from_secs(1);
+/// How long a question waits on one history before it looks whether it is still the one
+/// followed.
+const HISTORY_SLICE: Duration = Duration::from_millis(250);
 /// How long the follower waits after a failure before it tries again.
 const FOLLOW_RETRY: Duration = Duration::from_secs(5);
 
@@ -310,10 +313,15 @@ impl Snapshots {
                 continue;
             };
             let mut reached = history.watch();
-            let ready = tokio::time::timeout_at(deadline, reached.wait_for(|p| *p >= position))
+            // In slices: a history ended by an erasure meanwhile never moves again, and the
+            // next one is to be waited for instead.
+            let slice = deadline.min(tokio::time::Instant::now() + HISTORY_SLICE);
+            let ready = tokio::time::timeout_at(slice, reached.wait_for(|p| *p >= position))
                 .await
                 .map(|r| r.is_ok());
             match ready {
+                Ok(true) if history.erased() => continue,
+                Err(_) if tokio::time::Instant::now() < deadline => continue,
                 Ok(true) => {
                     let as_of = history.at(position).await?;
                     let snapshot = Arc::new(Snapshot {
