@@ -148,8 +148,6 @@ pub async fn held_key_ids(pool: &Pool) -> Result<std::collections::HashSet<Uuid>
 /// what the live read models open.
 pub async fn copy_keys(from: &Pool, to: &Pool, events: &[StoredEvent]) -> Result<(), StoreError> {
     const KEY: &str = "SELECT key_id, subject_id, secret FROM personal_keys WHERE key_id = $1";
-    const PUT: &str = "INSERT INTO personal_keys (key_id, subject_id, secret) \
-        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
     let mut ids: Vec<Uuid> = events
         .iter()
         .flat_map(|e| keys_named(&e.stream_type, &e.event_type, &e.payload))
@@ -167,24 +165,14 @@ pub async fn copy_keys(from: &Pool, to: &Pool, events: &[StoredEvent]) -> Result
     if keys.is_empty() {
         return Ok(());
     }
-    on_pool!(to, p => {
-        let mut tx = p.begin().await?;
-        for (key, subject, secret) in &keys {
-            sqlx::query(PUT)
-                .bind(DbUuid(*key))
-                .bind(DbUuid(*subject))
-                .bind(secret.as_slice())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-    });
-    Ok(())
+    put_keys(to, &keys).await
 }
 
-/// Writes `keys` into another store's `personal_keys` (one transaction).
+/// Writes `keys` into another store's `personal_keys` (one transaction); those it holds
+/// already stay.
 pub async fn put_keys(pool: &Pool, keys: &[HeldKey]) -> Result<(), StoreError> {
-    const SQL: &str = "INSERT INTO personal_keys (key_id, subject_id, secret) VALUES ($1, $2, $3)";
+    const SQL: &str = "INSERT INTO personal_keys (key_id, subject_id, secret) VALUES ($1, $2, $3) \
+        ON CONFLICT DO NOTHING";
     on_pool!(pool, p => {
         let mut tx = p.begin().await?;
         for (key, subject, secret) in keys {
