@@ -81,11 +81,7 @@ pub struct History {
 
 impl Drop for History {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = self.path.clone().into_os_string();
-            name.push(suffix);
-            let _ = std::fs::remove_file(name);
-        }
+        crate::snapshot::remove_database(&self.path);
     }
 }
 
@@ -143,7 +139,7 @@ impl History {
         self.erased.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// How long it has been following, and how many positions it has reached: its rate.
+    /// How long it has been following (with [`History::position`], its rate).
     pub fn age(&self) -> std::time::Duration {
         self.started.elapsed()
     }

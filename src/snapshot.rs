@@ -172,11 +172,19 @@ pub(crate) async fn create(
     }
     let written = write(source, position, &text, copy, rebuild, keys).await;
     if written.is_err() {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{text}{suffix}"));
-        }
+        remove_database(out);
     }
     written
+}
+
+/// Removes a SQLite database file and its write-ahead log and index, as far as they exist.
+/// Unlinking is enough for connections still open: they keep reading until they close.
+pub(crate) fn remove_database(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
 }
 
 /// The position `at` names in `source`'s log.

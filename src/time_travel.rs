@@ -92,13 +92,8 @@ enum Backing {
 
 impl Drop for Snapshot {
     fn drop(&mut self) {
-        // Unlinking is enough: connections still open keep reading until they close.
         if let Backing::File(path) = &self.backing {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut name = path.clone().into_os_string();
-                name.push(suffix);
-                let _ = std::fs::remove_file(name);
-            }
+            snapshot::remove_database(path);
         }
     }
 }
