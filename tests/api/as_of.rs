@@ -3,9 +3,8 @@
 
 use serde_json::{json, Value};
 use shura::app::AppConfig;
-use shura::store::Store;
 
-use super::common::{log_cut, Backend, TestDb};
+use super::common::{rebuilt_cut, TestDb};
 use super::{admin_token, gql, gql_as, Api};
 
 /// Root fields across every read model, the log and the graph's edges. Nothing in it depends on
@@ -37,25 +36,6 @@ const ROOT: &str = r#"
   search(text: "فاس", first: 10) { score kind title }
   events(after: 0, first: 100) { position hash eventType }
 "#;
-
-/// The log of `source` cut after `position`, imported into a new store of the same backend,
-/// with the same personal keys, and its read models rebuilt: what `asOf` must equal.
-async fn rebuilt_cut(db: &TestDb, source: &Store, position: i64) -> (Store, TestDb) {
-    let cut = log_cut(source, position).await;
-    let fresh = match db.backend {
-        Backend::Sqlite => TestDb::sqlite().await,
-        Backend::Postgres => TestDb::postgres().await.expect("postgres"),
-    };
-    let store = fresh.domain_store().await;
-    store
-        .import_ndjson(&mut tokio::io::BufReader::new(cut.as_bytes()))
-        .await
-        .unwrap();
-    let keys = shura::erasure::held_keys(source.pool()).await.unwrap();
-    shura::erasure::put_keys(store.pool(), &keys).await.unwrap();
-    store.rebuild_read_models(true).await.unwrap();
-    (store, fresh)
-}
 
 fn rule(response: &Value) -> (&str, &str) {
     let extensions = &response["errors"][0]["extensions"];
@@ -165,7 +145,7 @@ pub async fn as_of_answers_as_a_rebuild_of_the_log_cut_there(db: &TestDb) {
             answered["errors"].is_null(),
             "position {position}: {answered}"
         );
-        let (cut, fresh) = rebuilt_cut(db, &source, position).await;
+        let (cut, fresh) = rebuilt_cut(&source, position, db.backend).await;
         let mut config = AppConfig::new(&fresh.url);
         config.read_only = true;
         let rebuilt = Api {

@@ -128,6 +128,26 @@ pub async fn log_cut(source: &Store, position: i64) -> String {
         .collect()
 }
 
+/// The log of `source` cut after `position`, imported into a new store on `backend`, with the
+/// same personal keys, and its read models rebuilt: what the record as of `position` must
+/// equal. The database lives as long as the [`TestDb`].
+pub async fn rebuilt_cut(source: &Store, position: i64, backend: Backend) -> (Store, TestDb) {
+    let cut = log_cut(source, position).await;
+    let fresh = match backend {
+        Backend::Sqlite => TestDb::sqlite().await,
+        Backend::Postgres => TestDb::postgres().await.expect("postgres"),
+    };
+    let store = fresh.domain_store().await;
+    store
+        .import_ndjson(&mut tokio::io::BufReader::new(cut.as_bytes()))
+        .await
+        .unwrap();
+    let keys = shura::erasure::held_keys(source.pool()).await.unwrap();
+    shura::erasure::put_keys(store.pool(), &keys).await.unwrap();
+    store.rebuild_read_models(true).await.unwrap();
+    (store, fresh)
+}
+
 /// Runs raw SQL on the store's database, as someone with direct database access would.
 pub async fn raw_execute(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
     match store.pool() {

@@ -11,7 +11,7 @@ use shura::store::{Actor, Projector, Store};
 use shura::time_travel::Snapshots;
 use uuid::Uuid;
 
-use crate::common::{log_cut, TestDb};
+use crate::common::{Backend, TestDb};
 
 async fn run(store: &Store, value: Value) {
     let command: AnyCommand = serde_json::from_value(value.clone()).expect("a command");
@@ -36,19 +36,9 @@ async fn dump(store: &Store) -> Vec<String> {
     lines
 }
 
-/// The log of `source` cut after `position`, imported into a new SQLite store (the history's
-/// backend) with the same personal keys, and replayed.
+/// The read models and head of the log of `source` cut after `position` and rebuilt.
 async fn rebuilt_cut(source: &Store, position: i64) -> (Vec<String>, i64) {
-    let fresh = TestDb::sqlite().await;
-    let store = fresh.domain_store().await;
-    let cut = log_cut(source, position).await;
-    store
-        .import_ndjson(&mut tokio::io::BufReader::new(cut.as_bytes()))
-        .await
-        .unwrap();
-    let keys = shura::erasure::held_keys(source.pool()).await.unwrap();
-    shura::erasure::put_keys(store.pool(), &keys).await.unwrap();
-    store.rebuild_read_models(true).await.unwrap();
+    let (store, _fresh) = crate::common::rebuilt_cut(source, position, Backend::Sqlite).await;
     let lines = dump(&store).await;
     let head = store.head().await.unwrap().position;
     store.close().await;
