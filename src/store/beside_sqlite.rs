@@ -13,18 +13,14 @@
 //!    them, then the events appended meanwhile, in rounds;
 //! 2. the same shapes are created in the live file under other names (`t__next`; an index takes
 //!    the other of its two names, `i` or `i__next`, since SQLite cannot rename an index), and
-//!    the rows are copied in, keeping their rowids, a few milliseconds of the live file's write
-//!    lock at a time with at least as long a pause after each, so that appends pass between
-//!    them; the word indexes fill through their triggers. From the copy on, triggers in the new
-//!    file log every row written there; rounds project the events appended meanwhile into the
-//!    new file, then bring the rows they changed over (deleted and copied again), each round one
-//!    short transaction;
-//! 3. one transaction locks the log's head (appends in every process wait from here), projects
-//!    the last few events into the new file and brings their rows over, renames the live
-//!    tables away and the new ones into their place (SQLite rewrites the triggers'
-//!    references), and gives the triggers their names back. This lasts as long as those few
-//!    events and the catalogue's changes. The old tables are dropped after the commit, one at
-//!    a time.
+//!    the rows are copied in a few milliseconds of the live file's write lock at a time, with at
+//!    least as long a pause after each, so that appends pass between them; the word indexes
+//!    fill through their triggers;
+//! 3. one transaction locks the log's head (appends in every process wait from here), renames
+//!    the live tables away and the new ones into their place (SQLite rewrites the triggers'
+//!    references), gives the triggers their names back, and projects the events appended since
+//!    the last round into the new tables. This lasts as long as those few events and the
+//!    catalogue's changes. The old tables are dropped after the commit, one at a time.
 //!
 //! A migration that drops a read model's index on SQLite therefore drops both of its names
 //! (`DROP INDEX IF EXISTS i; DROP INDEX IF EXISTS i__next;`).
@@ -60,8 +56,6 @@ const CHUNK_ROWS: (i64, i64) = (16, 50_000);
 const NEXT: &str = "__next";
 /// The suffix of the old models' names between the swap and their drop.
 const OLD: &str = "__old";
-/// The new file's log of the rows written in it after the copy began.
-const CHANGES: &str = "rebuild_changes";
 /// How long connections wait for the live file's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -253,13 +247,32 @@ async fn build_and_swap(
         return Ok(report(events + more, differences, started.elapsed()));
     }
 
-    // 2. The same shapes in the live file, filled a slice at a time; from here the new file
-    // logs the rows that change in it, and rounds bring them over.
-    run_in_transaction(next, &shapes.change_log()).await?;
+    // 2. The same shapes in the live file, filled a slice at a time.
     let copier = open_copier(files.live, files.next).await?;
-    let swapped = copy_and_swap(store, projector, next, &copier, &shapes, after, compare).await;
+    let copied = copy(&copier, &shapes).await;
     copier.close().await;
-    let (more, differences, held, longest_slice) = swapped?;
+    let longest_slice = copied?;
+
+    // 3. The last events and the swap, the head held.
+    let mut tx = pool.begin().await?;
+    let head = sql::lock_head(&mut tx).await?.position;
+    let held = Instant::now();
+    let before = if compare {
+        projector.dump(&mut tx).await?
+    } else {
+        Vec::new()
+    };
+    swap(&mut tx, &shapes).await?;
+    let (_, more) = store
+        .project_log(&mut tx, projector, after, head, false, &NoProgress)
+        .await?;
+    let differences = if compare {
+        diff_lines(&before, &projector.dump(&mut tx).await?)
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    let held = held.elapsed();
     // The swap is done: failing to drop the old tables only leaves them to the next rebuild.
     if let Err(error) = retire(live, &shapes).await {
         tracing::warn!(%error, "could not drop the old read models");
@@ -271,67 +284,6 @@ async fn build_and_swap(
         "swapped the rebuilt read models in"
     );
     Ok(report(events + more, differences, held))
-}
-
-/// Steps 2 and 3 (see the module's documentation) on `copier`: the copy, rounds of the events
-/// appended meanwhile (projected into the new file, then its changed rows brought over), and
-/// the swap. Returns the events projected after `after`, the differences (with `compare`), how
-/// long appends were held, and the longest slice of the copy.
-async fn copy_and_swap(
-    store: &Store,
-    projector: &dyn Projector,
-    next: &SqlitePool,
-    copier: &SqlitePool,
-    shapes: &Shapes,
-    mut after: i64,
-    compare: bool,
-) -> Result<(i64, Vec<String>, Duration, Duration), StoreError> {
-    let pool = store.pool();
-    let longest_slice = copy(copier, shapes).await?;
-    let (mut events, mut synced) = (0, 0);
-    for _ in 0..ROUNDS {
-        let head = sql::read_head(pool).await?.position;
-        let mut tx = Tx::Sqlite(next.begin().await?);
-        let (last, more) = store
-            .project_log(&mut tx, projector, after, head, true, &NoProgress)
-            .await?;
-        tx.commit().await?;
-        (after, events) = (last, events + more);
-        let mut tx = copier.begin().await?;
-        synced = sync(&mut tx, shapes, synced).await?;
-        tx.commit().await?;
-        if sql::read_head(pool).await?.position - after <= CLOSE_ENOUGH {
-            break;
-        }
-    }
-
-    // 3. The last events and the swap, the head held.
-    let mut tx = Tx::Sqlite(copier.begin().await?);
-    let head = sql::lock_head(&mut tx).await?.position;
-    let held = Instant::now();
-    let before = if compare {
-        projector.dump(&mut tx).await?
-    } else {
-        Vec::new()
-    };
-    // The new file reads the log beside this transaction, which holds the head only.
-    let mut last = Tx::Sqlite(next.begin().await?);
-    let (_, more) = store
-        .project_log(&mut last, projector, after, head, false, &NoProgress)
-        .await?;
-    last.commit().await?;
-    let Tx::Sqlite(c) = &mut tx else {
-        return Err(needs_sqlite());
-    };
-    sync(c, shapes, synced).await?;
-    swap(&mut tx, shapes).await?;
-    let differences = if compare {
-        diff_lines(&before, &projector.dump(&mut tx).await?)
-    } else {
-        Vec::new()
-    };
-    tx.commit().await?;
-    Ok((events + more, differences, held.elapsed(), longest_slice))
 }
 
 fn report(events: i64, differences: Vec<String>, writes_held: Duration) -> RebuildReport {
@@ -371,8 +323,6 @@ struct Shapes {
     objects: Vec<Object>,
     /// Lower-cased name in the live models -> name of the new models in the live file.
     next_names: HashMap<String, String>,
-    /// Each table's columns, quoted, separated by commas.
-    columns: HashMap<String, String>,
 }
 
 impl Shapes {
@@ -449,19 +399,11 @@ impl Shapes {
             };
             next_names.insert(object.name.to_lowercase(), other);
         }
-        let mut columns = HashMap::new();
-        for table in &tables {
-            const SQL: &str = "SELECT name FROM pragma_table_info($1) ORDER BY cid";
-            let names: Vec<String> = sqlx::query_scalar(SQL).bind(table).fetch_all(live).await?;
-            let list: Vec<String> = names.iter().map(|n| quoted(n)).collect();
-            columns.insert(table.clone(), list.join(", "));
-        }
         Ok(Shapes {
             tables,
             companions,
             objects,
             next_names,
-            columns,
         })
     }
 
@@ -482,32 +424,6 @@ impl Shapes {
             .iter()
             .map(|o| renamed(&o.sql, &self.next_names))
             .collect()
-    }
-
-    /// `rowid` and the columns of `table`, quoted.
-    fn row(&self, table: &str) -> String {
-        let columns = self.columns.get(table).map_or("", String::as_str);
-        format!("rowid, {columns}")
-    }
-
-    /// The statements that make the new file log, in [`CHANGES`], the rows written from now
-    /// on: what [`sync`] brings over to the live file.
-    fn change_log(&self) -> Vec<String> {
-        let mut statements = vec![format!(
-            "CREATE TABLE {CHANGES} (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL, rid INTEGER NOT NULL)"
-        )];
-        for table in &self.tables {
-            for (event, row) in [("INSERT", "new"), ("UPDATE", "new"), ("DELETE", "old")] {
-                statements.push(format!(
-                    "CREATE TRIGGER {} AFTER {event} ON {} BEGIN \
-                     INSERT INTO {CHANGES} (tbl, rid) VALUES ({}, {row}.rowid); END",
-                    quoted(&format!("{CHANGES}_{table}_{event}")),
-                    quoted(table),
-                    literal(table),
-                ));
-            }
-        }
-        statements
     }
 
     /// The statements that drop what a rebuild that stopped half-way left in the live file.
@@ -543,11 +459,8 @@ async fn copy(copier: &SqlitePool, shapes: &Shapes) -> Result<Duration, StoreErr
         let source = format!("next.{}", quoted(table));
         let bound =
             format!("SELECT rowid FROM {source} WHERE rowid > $1 ORDER BY rowid LIMIT 1 OFFSET $2");
-        // Rows keep their rowid, so that a row changed in the new file later is found again.
-        let row = shapes.row(table);
         let insert = format!(
-            "INSERT INTO main.{target} ({row}) SELECT {row} FROM {source} \
-             WHERE rowid > $1 AND rowid <= $2"
+            "INSERT INTO main.{target} SELECT * FROM {source} WHERE rowid > $1 AND rowid <= $2"
         );
         let mut after = i64::MIN;
         loop {
@@ -580,47 +493,6 @@ async fn copy(copier: &SqlitePool, shapes: &Shapes) -> Result<Duration, StoreErr
         }
     }
     Ok(longest)
-}
-
-/// Brings the rows that changed in the new file after `synced` (a sequence number of its
-/// [`CHANGES`]) over to the new models in the live file, inside `c`'s transaction: each such
-/// row deleted there, then copied again if it still exists (the word indexes follow through
-/// their triggers). Returns the last sequence number brought over.
-async fn sync(
-    c: &mut sqlx::SqliteConnection,
-    shapes: &Shapes,
-    synced: i64,
-) -> Result<i64, StoreError> {
-    let upto: i64 =
-        sqlx::query_scalar(&format!("SELECT COALESCE(MAX(seq), 0) FROM next.{CHANGES}"))
-            .fetch_one(&mut *c)
-            .await?;
-    if upto <= synced {
-        return Ok(synced);
-    }
-    let changed =
-        format!("SELECT rid FROM next.{CHANGES} WHERE tbl = $1 AND seq > $2 AND seq <= $3");
-    for table in &shapes.tables {
-        let target = quoted(&format!("{table}{NEXT}"));
-        let row = shapes.row(table);
-        let statements = [
-            format!("DELETE FROM main.{target} WHERE rowid IN ({changed})"),
-            format!(
-                "INSERT INTO main.{target} ({row}) SELECT {row} FROM next.{} \
-                 WHERE rowid IN ({changed})",
-                quoted(table)
-            ),
-        ];
-        for statement in &statements {
-            sqlx::query(statement)
-                .bind(table)
-                .bind(synced)
-                .bind(upto)
-                .execute(&mut *c)
-                .await?;
-        }
-    }
-    Ok(upto)
 }
 
 /// Inside the transaction that holds the head: the live models renamed away, the new ones into
@@ -687,11 +559,6 @@ async fn retire(live: &SqlitePool, shapes: &Shapes) -> Result<(), StoreError> {
 /// A catalogue name quoted as an SQL identifier.
 fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// A catalogue name as an SQL string literal.
-fn literal(name: &str) -> String {
-    format!("'{}'", name.replace('\'', "''"))
 }
 
 /// Whether `sql` begins with `words` (case and spacing aside).
