@@ -185,8 +185,8 @@ pub enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Rebuild every read model from the log (reads keep being served meanwhile; on PostgreSQL
-    /// appends too: the new models are built beside the live ones and swapped in).
+    /// Rebuild every read model from the log while reads and appends go on: the new models are
+    /// built beside the live ones and swapped in.
     Rebuild,
     /// Recompute the hash chain and check the whole log, then check that the read models equal
     /// a fresh rebuild; exit 1 naming the first bad position or the differences.

@@ -177,15 +177,7 @@ pub(crate) async fn create(
     written
 }
 
-/// Removes a SQLite database file and its write-ahead log and index, as far as they exist.
-/// Unlinking is enough for connections still open: they keep reading until they close.
-pub(crate) fn remove_database(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(name);
-    }
-}
+pub(crate) use crate::store::remove_sqlite_database as remove_database;
 
 /// The position `at` names in `source`'s log.
 pub(crate) async fn resolve(source: &Store, at: At) -> Result<i64, SnapshotError> {

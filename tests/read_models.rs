@@ -22,7 +22,9 @@ use facts::{
 };
 use history::the_history_equals_a_rebuild_of_the_log_cut_at_any_position;
 use long_streams::a_long_stream_is_projected_from_its_previous_rows;
-use online_rebuild::appends_and_reads_go_on_during_a_rebuild;
+use online_rebuild::{
+    appends_and_reads_go_on_during_a_rebuild, readers_never_fail_during_rebuilds,
+};
 
 use chrono::NaiveDate;
 use common::{raw_execute, raw_i64, raw_text, TestDb};
@@ -72,6 +74,7 @@ on_both_backends!(
     a_long_stream_is_projected_from_its_previous_rows,
     a_search_finding_many_rows_pages_like_one_finding_few,
     appends_and_reads_go_on_during_a_rebuild,
+    readers_never_fail_during_rebuilds,
 );
 
 fn id(name: &str) -> Uuid {

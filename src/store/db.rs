@@ -181,6 +181,16 @@ impl Tx {
     }
 }
 
+/// Removes a SQLite database file and its write-ahead log and index, as far as they exist.
+/// Unlinking is enough for connections still open: they keep reading until they close.
+pub fn remove_sqlite_database(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
+}
+
 /// Whether `url` names a PostgreSQL database.
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")

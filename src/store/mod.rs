@@ -6,6 +6,7 @@
 //! for the design.
 
 mod beside;
+mod beside_sqlite;
 mod codec;
 mod db;
 mod error;
@@ -27,7 +28,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 pub use codec::{format_time, parse_time, DbTime, DbUuid};
-pub use db::{is_postgres_url, Pool, Tx};
+pub use db::{is_postgres_url, remove_sqlite_database, Pool, Tx};
 pub(crate) use db::{on_pool, on_tx};
 pub use error::StoreError;
 pub use hash::{canonical_json, GENESIS_HASH};
@@ -591,11 +592,13 @@ impl Store {
     /// rebuild without changing anything. Readers keep being served the old models until the
     /// new ones replace them.
     ///
-    /// On PostgreSQL the new models are built beside the live ones while appends go on, and
-    /// swapped in at the end: appends wait only for the last events and the swap (see
-    /// [`beside`]; with `keep == false` the comparison is made with the head held). On SQLite
-    /// (one writer per database file) the replay is one transaction that holds the log's head:
-    /// appends wait for all of it. [`RebuildReport::writes_held`] says how long, either way.
+    /// The new models are built beside the live ones while appends go on, and swapped in at
+    /// the end: appends wait only for the last events and the swap (PostgreSQL: a schema of
+    /// their own, see [`beside`]; SQLite: a file of their own, then copied in, see
+    /// [`beside_sqlite`]; with `keep == false` the comparison is made with the head held). A
+    /// SQLite database in memory, or whose read models are still empty, is rebuilt in one
+    /// transaction that holds the log's head. [`RebuildReport::writes_held`] says how long
+    /// appends waited, either way.
     pub async fn rebuild_read_models(&self, keep: bool) -> Result<RebuildReport, StoreError> {
         self.rebuild_read_models_with_progress(keep, &NoProgress)
             .await
@@ -636,6 +639,11 @@ impl Store {
         };
         if matches!(self.pool(), Pool::Postgres(_)) && !projector.tables().is_empty() {
             return beside::rebuild(self, projector.as_ref(), keep, compare, progress).await;
+        }
+        if let Some(report) =
+            beside_sqlite::rebuild(self, projector.as_ref(), keep, compare, progress).await?
+        {
+            return Ok(report);
         }
         let started = std::time::Instant::now();
         let mut tx = self.pool().begin().await?;
@@ -995,9 +1003,9 @@ pub trait Projector: Send + Sync + std::fmt::Debug {
         Box::pin(async { Ok(()) })
     }
 
-    /// The tables the projector writes, and only those: on PostgreSQL, a rebuild builds them
-    /// anew beside the live ones, while appends go on, and swaps them in. Empty by default: the
-    /// rebuild then holds the log's head for its whole length, as it does on SQLite.
+    /// The tables the projector writes, and only those: a rebuild builds them anew beside the
+    /// live ones, while appends go on, and swaps them in. Empty by default: the rebuild then
+    /// holds the log's head for its whole length.
     fn tables(&self) -> &'static [&'static str] {
         &[]
     }
@@ -1010,8 +1018,8 @@ pub struct RebuildReport {
     pub events: i64,
     /// Differences between the read models before and after, as `-`/`+` lines (empty when equal).
     pub differences: Vec<String>,
-    /// How long appends waited for it: the whole rebuild on SQLite (it holds the log's head);
-    /// on PostgreSQL, the last catch-up and the swap (see [`beside`]).
+    /// How long appends waited for it: the last catch-up and the swap (see [`beside`] and
+    /// [`beside_sqlite`]); the whole rebuild where it runs in place (it holds the log's head).
     pub writes_held: std::time::Duration,
 }
 
