@@ -54,6 +54,9 @@ pub enum Group {
     Subscribers,
     /// One command on streams of 10 to 10,000 events.
     LongStreams,
+    /// Appends while `shura rebuild` runs on the synthetic log, alone (the `log` group ends
+    /// with the same figures, after its reads and `asOf`).
+    Rebuild,
 }
 
 /// One measured figure.
@@ -251,6 +254,9 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
     }
     if result.is_ok() && wants(Group::LongStreams) {
         result = measure_long_streams(base, &dir, &sizes, &mut figures).await;
+    }
+    if result.is_ok() && config.only.contains(&Group::Rebuild) && !wants(Group::Log) {
+        result = measure_rebuild(base, &dir, &sizes, &mut figures).await;
     }
     let _ = tokio::fs::remove_dir_all(&dir).await;
     result?;
@@ -521,6 +527,34 @@ async fn measure(
     figures.extend(last?);
     big_db.drop_schema().await;
     small_db.drop_schema().await;
+    Ok(())
+}
+
+/// Appends while `shura rebuild` runs on the big synthetic log, imported and its read models
+/// built first: the last figures of [`measure`], without the reads and `asOf` before them.
+async fn measure_rebuild(
+    base: Option<&str>,
+    dir: &Path,
+    sizes: &Sizes,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let template = data::template(dir).await?;
+    let big_file = dir.join("big.ndjson");
+    let start = Utc::now() - chrono::Duration::days(30);
+    data::write_log(&template, sizes.bulk, &big_file, start).await?;
+    let big_db = fresh(base, dir, "bulk").await?;
+    let store = big_db.store(true).await?;
+    let file = tokio::fs::File::open(&big_file).await?;
+    store
+        .import_ndjson(&mut BufReader::with_capacity(1 << 20, file))
+        .await?;
+    store
+        .build_new_read_models_with_progress(&crate::store::NoProgress)
+        .await?;
+    let measured = rebuild::figures(&store, &big_db.url).await;
+    store.close().await;
+    figures.extend(measured?);
+    big_db.drop_schema().await;
     Ok(())
 }
 
