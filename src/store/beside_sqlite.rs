@@ -23,9 +23,9 @@
 //!    the last few events into the new file and brings their rows over, renames the live
 //!    tables away and the new ones into their place (SQLite rewrites the triggers'
 //!    references), and gives the triggers their names back. This lasts as long as those few
-//!    events and the catalogue's changes. The old tables are dropped after the commit, in one
+//!    events and the catalogue's changes. The old tables are dropped after the commit, one per
 //!    transaction: SQLite makes other connections prepare their statements again after each
-//!    change of the catalogue and retries only once, so the changes are kept few and apart
+//!    change of the catalogue and retries only once, so the changes are kept apart
 //!    ([`SCHEMA_SPACING`]).
 //!
 //! A migration that drops a read model's index on SQLite therefore drops both of its names
@@ -54,8 +54,10 @@ use super::{
 const CLOSE_ENOUGH: i64 = 100;
 /// Catch-up rounds, at most (appends may outpace a round).
 const ROUNDS: usize = 8;
-/// How long one transaction of the copy aims to hold the live file's write lock.
-const SLICE: Duration = Duration::from_millis(5);
+/// How long one transaction of the copy aims to hold the live file's write lock. An append that
+/// finds the lock taken sleeps 1, 2, 5, 10 ms... between tries (SQLite's busy handler): a short
+/// slice, with as long a pause after it, lets it in at its first or second try.
+const SLICE: Duration = Duration::from_millis(2);
 /// The fewest and most rows one transaction of the copy moves.
 const CHUNK_ROWS: (i64, i64) = (16, 50_000);
 /// The suffix of the new models' names in the live file, and of an index's other name.
@@ -66,8 +68,8 @@ const OLD: &str = "__old";
 /// connection prepare its next statement again, and SQLite retries a statement whose
 /// preparation meets a change once only: changes in quick succession (the old tables dropped
 /// one transaction each, in a first version) made readers' word searches fail with
-/// `SQLITE_SCHEMA` ("vtable constructor failed"). A rebuild changes the catalogue three times
-/// (the new shapes, the swap, the drop), this far apart at least.
+/// `SQLITE_SCHEMA` ("vtable constructor failed"). A rebuild's changes of the catalogue (the new
+/// shapes, the swap, each old table's drop) are this far apart at least.
 const SCHEMA_SPACING: Duration = Duration::from_millis(200);
 /// The new file's log of the rows written in it after the copy began.
 const CHANGES: &str = "rebuild_changes";
@@ -167,11 +169,15 @@ async fn open_next(next_path: &Path, live_path: &Path) -> Result<SqlitePool, Sto
 }
 
 /// A connection to the live file, with the new file attached as `next`: what the copy runs on.
+/// Its commits do not wait for the disk (`synchronous = NORMAL`, which in WAL mode never
+/// corrupts the file; the next commit of an append makes them durable): a slice of the copy is
+/// then its rows' work only, not a flush. Losing the swap's commit to a power cut leaves the
+/// old models in place, as consistent as before.
 async fn open_copier(live_path: &Path, next_path: &Path) -> Result<SqlitePool, StoreError> {
     let options = SqliteConnectOptions::new()
         .filename(live_path)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
+        .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(BUSY_TIMEOUT);
     let next = next_path.to_string_lossy().into_owned();
     Ok(attaching(next, "next").connect_with(options).await?)
@@ -684,15 +690,16 @@ async fn swap(tx: &mut Tx, shapes: &Shapes) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Drops the old models in one transaction (one change of the catalogue, see
-/// [`SCHEMA_SPACING`]), a moment after the swap.
+/// Drops the old models, one table per transaction (a million events' models take seconds to
+/// drop at once), each a change of the catalogue and so [`SCHEMA_SPACING`] after the one
+/// before.
 async fn retire(live: &SqlitePool, shapes: &Shapes) -> Result<(), StoreError> {
-    tokio::time::sleep(SCHEMA_SPACING).await;
-    let drops: Vec<String> = shapes
-        .all_tables()
-        .map(|table| format!("DROP TABLE IF EXISTS {}", quoted(&format!("{table}{OLD}"))))
-        .collect();
-    run_in_transaction(live, &drops).await
+    for table in shapes.all_tables() {
+        tokio::time::sleep(SCHEMA_SPACING).await;
+        let drop = format!("DROP TABLE IF EXISTS {}", quoted(&format!("{table}{OLD}")));
+        run_in_transaction(live, &[drop]).await?;
+    }
+    Ok(())
 }
 
 /// A catalogue name quoted as an SQL identifier.
