@@ -81,7 +81,7 @@ pub struct History {
 
 impl Drop for History {
     fn drop(&mut self) {
-        crate::snapshot::remove_database(&self.path);
+        crate::store::remove_sqlite_database(&self.path);
     }
 }
 

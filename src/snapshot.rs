@@ -172,12 +172,10 @@ pub(crate) async fn create(
     }
     let written = write(source, position, &text, copy, rebuild, keys).await;
     if written.is_err() {
-        remove_database(out);
+        crate::store::remove_sqlite_database(out);
     }
     written
 }
-
-pub(crate) use crate::store::remove_sqlite_database as remove_database;
 
 /// The position `at` names in `source`'s log.
 pub(crate) async fn resolve(source: &Store, at: At) -> Result<i64, SnapshotError> {

@@ -93,7 +93,7 @@ enum Backing {
 impl Drop for Snapshot {
     fn drop(&mut self) {
         if let Backing::File(path) = &self.backing {
-            snapshot::remove_database(path);
+            crate::store::remove_sqlite_database(path);
         }
     }
 }

@@ -39,9 +39,9 @@ const SWAP_LOCK_WAIT: &str = "500ms";
 const SWAP_TRIES: usize = 5;
 /// Catch-up rounds without the lock stop once at most this many events remain: the rest is
 /// projected while the head is held.
-const CLOSE_ENOUGH: i64 = 100;
+pub(super) const CLOSE_ENOUGH: i64 = 100;
 /// Catch-up rounds without the lock, at most (appends may outpace a round).
-const ROUNDS: usize = 8;
+pub(super) const ROUNDS: usize = 8;
 
 /// The schemas of one rebuild, as PostgreSQL names and quotes them.
 #[derive(Debug, sqlx::FromRow)]
@@ -331,7 +331,12 @@ async fn build_and_swap(
     }
 }
 
-fn report(events: i64, differences: Vec<String>, writes_held: Duration) -> RebuildReport {
+/// A rebuild's report (both backends' rebuilds beside the live models).
+pub(super) fn report(
+    events: i64,
+    differences: Vec<String>,
+    writes_held: Duration,
+) -> RebuildReport {
     RebuildReport {
         events,
         differences,

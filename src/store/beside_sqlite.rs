@@ -45,15 +45,13 @@ use std::time::{Duration, Instant};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use super::beside::{report, CLOSE_ENOUGH, ROUNDS};
+use super::db::{remove_sqlite_database, suffixed};
+use super::temporal::quoted;
 use super::{
     diff_lines, sql, NoProgress, Pool, Progress, Projector, RebuildReport, Store, StoreError, Tx,
 };
 
-/// Catch-up rounds stop once at most this many events remain: the rest is projected while the
-/// head is held.
-const CLOSE_ENOUGH: i64 = 100;
-/// Catch-up rounds, at most (appends may outpace a round).
-const ROUNDS: usize = 8;
 /// How long one transaction of the copy aims to hold the live file's write lock. An append that
 /// finds the lock taken sleeps 1, 2, 5, 10 ms... between tries (SQLite's busy handler): a short
 /// slice, with as long a pause after it, lets it in at its first or second try.
@@ -103,7 +101,7 @@ pub(super) async fn rebuild(
     }
     let _lock = one_at_a_time(&path).await?;
     let next_path = suffixed(&path, ".rebuild");
-    super::db::remove_sqlite_database(&next_path);
+    remove_sqlite_database(&next_path);
     let next = open_next(&next_path, &path).await?;
     let files = Files {
         live: &path,
@@ -111,7 +109,7 @@ pub(super) async fn rebuild(
     };
     let outcome = build_and_swap(store, projector, &next, files, keep, compare, progress).await;
     next.close().await;
-    super::db::remove_sqlite_database(&next_path);
+    remove_sqlite_database(&next_path);
     outcome.map(Some)
 }
 
@@ -132,12 +130,6 @@ async fn any_rows(pool: &SqlitePool, tables: &[&str]) -> Result<bool, StoreError
         }
     }
     Ok(false)
-}
-
-fn suffixed(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 /// Waits for, then holds, the exclusive lock of this database's rebuilds (released when the
@@ -162,10 +154,8 @@ async fn open_next(next_path: &Path, live_path: &Path) -> Result<SqlitePool, Sto
         .filename(next_path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Memory)
-        .synchronous(SqliteSynchronous::Off)
-        .busy_timeout(BUSY_TIMEOUT);
-    let live = live_path.to_string_lossy().into_owned();
-    Ok(attaching(live, "live").connect_with(options).await?)
+        .synchronous(SqliteSynchronous::Off);
+    open_attached(options, live_path, "live").await
 }
 
 /// A connection to the live file, with the new file attached as `next`: what the copy runs on.
@@ -177,15 +167,19 @@ async fn open_copier(live_path: &Path, next_path: &Path) -> Result<SqlitePool, S
     let options = SqliteConnectOptions::new()
         .filename(live_path)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(BUSY_TIMEOUT);
-    let next = next_path.to_string_lossy().into_owned();
-    Ok(attaching(next, "next").connect_with(options).await?)
+        .synchronous(SqliteSynchronous::Normal);
+    open_attached(options, next_path, "next").await
 }
 
-/// Pool options for one connection that attaches `file` as `alias` (a constant of this module).
-fn attaching(file: String, alias: &'static str) -> SqlitePoolOptions {
-    SqlitePoolOptions::new()
+/// One connection opened with `options` (and the busy timeout) that attaches `file` as
+/// `alias` (a constant of this module).
+async fn open_attached(
+    options: SqliteConnectOptions,
+    file: &Path,
+    alias: &'static str,
+) -> Result<SqlitePool, StoreError> {
+    let file = file.to_string_lossy().into_owned();
+    let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(BUSY_TIMEOUT)
         .after_connect(move |c, _| {
@@ -194,7 +188,10 @@ fn attaching(file: String, alias: &'static str) -> SqlitePoolOptions {
                 let sql = format!("ATTACH DATABASE $1 AS {alias}");
                 sqlx::query(&sql).bind(file).execute(c).await.map(|_| ())
             })
-        })
+        });
+    Ok(pool
+        .connect_with(options.busy_timeout(BUSY_TIMEOUT))
+        .await?)
 }
 
 /// The live database's file and the new models' file.
@@ -349,14 +346,6 @@ async fn copy_and_swap(
     };
     tx.commit().await?;
     Ok((events + more, differences, held.elapsed(), longest_slice))
-}
-
-fn report(events: i64, differences: Vec<String>, writes_held: Duration) -> RebuildReport {
-    RebuildReport {
-        events,
-        differences,
-        writes_held,
-    }
 }
 
 /// What a rebuild beside the live models says on PostgreSQL (never reached: the store calls it
@@ -700,11 +689,6 @@ async fn retire(live: &SqlitePool, shapes: &Shapes) -> Result<(), StoreError> {
         run_in_transaction(live, &[drop]).await?;
     }
     Ok(())
-}
-
-/// A catalogue name quoted as an SQL identifier.
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A catalogue name as an SQL string literal.

@@ -185,10 +185,15 @@ impl Tx {
 /// Unlinking is enough for connections still open: they keep reading until they close.
 pub fn remove_sqlite_database(path: &std::path::Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(name);
+        let _ = std::fs::remove_file(suffixed(path, suffix));
     }
+}
+
+/// `path` with `suffix` added to its file name.
+pub(crate) fn suffixed(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
 }
 
 /// Whether `url` names a PostgreSQL database.

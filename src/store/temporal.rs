@@ -29,7 +29,7 @@ use super::{StoreError, Tx};
 const CURSOR: &str = "temporal_cursor";
 
 /// A catalogue name quoted as an SQL identifier.
-fn quoted(name: &str) -> String {
+pub(super) fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
