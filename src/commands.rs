@@ -13,8 +13,8 @@ use crate::domain::{
     action, consultation, organisation, person, token, user, DomainError, DomainEvent, Rule,
 };
 use crate::store::{
-    Actor, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, Store, StoreError,
-    WriteContext, MAX_IDEMPOTENCY_KEY,
+    Actor, AppendRequest, ExpectedVersion, NewEvent, Store, StoreError, StoredEvent, WriteContext,
+    MAX_IDEMPOTENCY_KEY,
 };
 
 /// A command for any aggregate.
@@ -186,7 +186,7 @@ aggregate!(UserAggregate, user);
 
 /// Folds recorded events of one aggregate into its state.
 pub fn fold_recorded<E: DomainEvent, S>(
-    events: &[RecordedEvent],
+    events: &[StoredEvent],
     initial: S,
     apply: impl Fn(S, &E) -> S,
 ) -> Result<S, DomainError> {

@@ -25,8 +25,7 @@ use uuid::Uuid;
 
 use crate::domain::consultation;
 use crate::store::{
-    canonical_json, on_pool, on_tx, DbUuid, NewEvent, Pool, ProjectedEvent, RecordedEvent, Store,
-    StoreError, StoredEvent, Tx,
+    canonical_json, on_pool, on_tx, DbUuid, NewEvent, Pool, Store, StoreError, StoredEvent, Tx,
 };
 
 /// Where a personal value sits in an event's payload, and whose it is.
@@ -409,18 +408,43 @@ async fn secrets_in_tx(tx: &mut Tx, ids: Vec<Uuid>) -> Result<Secrets, StoreErro
 }
 
 /// Opens the sealed values of events read to be folded (commands, time travel, subscriptions).
-pub async fn unseal_recorded(pool: &Pool, events: &mut [RecordedEvent]) -> Result<(), StoreError> {
-    let ids: Vec<Uuid> = events
-        .iter()
-        .flat_map(|e| keys_named(&e.stream_type, &e.event_type, &e.payload))
-        .collect();
+pub async fn unseal_recorded(pool: &Pool, events: &mut [StoredEvent]) -> Result<(), StoreError> {
+    let ids = keys_of(events);
     if ids.is_empty() {
         return Ok(());
     }
-    let secrets = secrets_in_pool(pool, ids).await?;
+    open_all(&secrets_in_pool(pool, ids).await?, events)
+}
+
+/// Opens the sealed values of events handed to the read models, inside their transaction;
+/// `None` when there is none (the events are used as they are).
+pub async fn unseal_projected(
+    tx: &mut Tx,
+    events: &[StoredEvent],
+) -> Result<Option<Vec<StoredEvent>>, StoreError> {
+    let ids = keys_of(events);
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let secrets = secrets_in_tx(tx, ids).await?;
+    let mut opened = events.to_vec();
+    open_all(&secrets, &mut opened)?;
+    Ok(Some(opened))
+}
+
+/// The personal keys the events' sealed values name.
+fn keys_of(events: &[StoredEvent]) -> Vec<Uuid> {
+    events
+        .iter()
+        .flat_map(|e| keys_named(&e.stream_type, &e.event_type, &e.payload))
+        .collect()
+}
+
+/// Opens every sealed value of the events with the secrets read for them.
+fn open_all(secrets: &Secrets, events: &mut [StoredEvent]) -> Result<(), StoreError> {
     for e in events.iter_mut() {
         open_payload(
-            &secrets,
+            secrets,
             &e.stream_type,
             e.stream_id,
             &e.event_type,
@@ -431,39 +455,11 @@ pub async fn unseal_recorded(pool: &Pool, events: &mut [RecordedEvent]) -> Resul
     Ok(())
 }
 
-/// Opens the sealed values of events handed to the read models, inside their transaction;
-/// `None` when there is none (the events are used as they are).
-pub async fn unseal_projected(
-    tx: &mut Tx,
-    events: &[ProjectedEvent],
-) -> Result<Option<Vec<ProjectedEvent>>, StoreError> {
-    let ids: Vec<Uuid> = events
-        .iter()
-        .flat_map(|e| keys_named(&e.stream_type, &e.event_type, &e.payload))
-        .collect();
-    if ids.is_empty() {
-        return Ok(None);
-    }
-    let secrets = secrets_in_tx(tx, ids).await?;
-    let mut opened = events.to_vec();
-    for e in &mut opened {
-        open_payload(
-            &secrets,
-            &e.stream_type,
-            e.stream_id,
-            &e.event_type,
-            e.position,
-            &mut e.payload,
-        )?;
-    }
-    Ok(Some(opened))
-}
-
 /// Whether a retried command's fresh events are those its first attempt recorded (opened):
 /// sealed values never compare as bytes (each has its own random nonce), so the comparison is
 /// made on clear values. A value erased since matches whatever the retry carries: it cannot be
 /// read back to compare, and the retry writes nothing anyway.
-pub fn same_as_recorded(stream_type: &str, recorded: &[RecordedEvent], fresh: &[NewEvent]) -> bool {
+pub fn same_as_recorded(stream_type: &str, recorded: &[StoredEvent], fresh: &[NewEvent]) -> bool {
     recorded.len() == fresh.len()
         && recorded.iter().zip(fresh).all(|(old, new)| {
             if old.event_type != new.event_type {

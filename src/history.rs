@@ -21,8 +21,7 @@ use uuid::Uuid;
 
 use crate::projections::ReadModels;
 use crate::store::{
-    temporal, BoxFuture, LogHead, ProjectedEvent, Projector, Store, StoreConfig, StoreError, Tx,
-    PAGE,
+    temporal, BoxFuture, LogHead, Projector, Store, StoreConfig, StoreError, StoredEvent, Tx, PAGE,
 };
 
 /// The event whose copy ends a history (see the module's doc).
@@ -37,11 +36,11 @@ impl Projector for Versioned {
     fn project<'a>(
         &'a self,
         tx: &'a mut Tx,
-        events: &'a [ProjectedEvent],
+        events: &'a [StoredEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             // A replay's page comes grouped by stream: versions need the log's order.
-            let mut order: Vec<&ProjectedEvent> = events.iter().collect();
+            let mut order: Vec<&StoredEvent> = events.iter().collect();
             order.sort_by_key(|e| e.position);
             for event in order {
                 temporal::set_cursor(tx, event.position).await?;

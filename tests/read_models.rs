@@ -1245,7 +1245,7 @@ async fn a_long_stream_is_decided_on_its_cached_state_folding_only_new_events(db
     let last = run(&store, note(45)).await;
     assert_eq!(folded(&store) - before, 5);
 
-    let full = |events: &[shura::store::RecordedEvent]| {
+    let full = |events: &[shura::store::StoredEvent]| {
         fold_recorded::<consultation::Event, _>(
             events,
             consultation::State::default(),

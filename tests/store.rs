@@ -11,8 +11,8 @@ use common::{
 };
 use serde_json::json;
 use shura::store::{
-    AppendRequest, AppendResult, BoxFuture, CommitGate, ExpectedVersion, ProjectedEvent, Projector,
-    Store, StoreError, Tx, Upcasters, WriteContext,
+    AppendRequest, AppendResult, BoxFuture, CommitGate, ExpectedVersion, Projector, Store,
+    StoreError, StoredEvent, Tx, Upcasters, WriteContext,
 };
 use tokio::sync::{oneshot, Barrier};
 use uuid::Uuid;
@@ -863,7 +863,6 @@ async fn old_schema_versions_are_upcast_on_read(db: &TestDb) {
         .await;
     let read = current.read_stream(person, None).await.unwrap();
     assert_eq!(read[0].schema_version, 2);
-    assert_eq!(read[0].stored_schema_version, 1);
     assert_eq!(
         read[0].payload,
         json!({"name": {"ar": "عمر حجيرة", "latin": null}})
@@ -1038,7 +1037,7 @@ impl Projector for PanicsOn {
     fn project<'a>(
         &'a self,
         tx: &'a mut Tx,
-        events: &'a [ProjectedEvent],
+        events: &'a [StoredEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             for event in events {

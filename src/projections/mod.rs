@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::domain::{
     action, consultation, organisation, person, token, user, DomainEvent, PartialDate,
 };
-use crate::store::{BoxFuture, ProjectedEvent, Projector, StoreError, Tx};
+use crate::store::{BoxFuture, Projector, StoreError, StoredEvent, Tx};
 use rows::{display, doc, minor_units, partial_text, search_of, tag};
 
 /// The read models of the consultation domain.
@@ -39,7 +39,7 @@ impl Projector for ReadModels {
     fn project<'a>(
         &'a self,
         tx: &'a mut Tx,
-        events: &'a [ProjectedEvent],
+        events: &'a [StoredEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(project(tx, events))
     }
@@ -65,7 +65,7 @@ impl Projector for ReadModels {
     }
 }
 
-fn failed(event: &ProjectedEvent, reason: impl std::fmt::Display) -> StoreError {
+fn failed(event: &StoredEvent, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Projection {
         position: event.position,
         reason: reason.to_string(),
@@ -75,7 +75,7 @@ fn failed(event: &ProjectedEvent, reason: impl std::fmt::Display) -> StoreError 
 /// Reads a stored document back into the aggregate state it was written from.
 fn parse_doc<T: DeserializeOwned>(
     doc: Option<String>,
-    event: &ProjectedEvent,
+    event: &StoredEvent,
 ) -> Result<Option<T>, StoreError> {
     doc.map(|d| serde_json::from_str(&d).map_err(|e| failed(event, e)))
         .transpose()
@@ -83,17 +83,17 @@ fn parse_doc<T: DeserializeOwned>(
 
 /// Whether a stream's rows may already exist: not when its first event to project is its first
 /// event ever, which spares new streams (most of a rebuild, every creation) the reads and deletes.
-fn may_exist(first: &ProjectedEvent) -> bool {
+fn may_exist(first: &StoredEvent) -> bool {
     first.version > 1
 }
 
 /// The stream's version before `first`, for the aggregate state it is folded onto (0 for a new
 /// stream; stored versions start at 1).
-fn version_before(first: &ProjectedEvent) -> u64 {
+fn version_before(first: &StoredEvent) -> u64 {
     u64::try_from(first.version.saturating_sub(1)).unwrap_or(0)
 }
 
-fn decode<E: DomainEvent>(event: &ProjectedEvent) -> Result<E, StoreError> {
+fn decode<E: DomainEvent>(event: &StoredEvent) -> Result<E, StoreError> {
     E::from_payload(&event.event_type, &event.payload).map_err(|e| failed(event, e))
 }
 
@@ -165,7 +165,7 @@ impl Page {
 
 /// Applies events grouped by stream (each stream's events together and in order): folds every
 /// stream, then writes each table once.
-async fn project(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
+async fn project(tx: &mut Tx, events: &[StoredEvent]) -> Result<(), StoreError> {
     // Personal values are sealed in the log: opened here with the keys at hand (erased when
     // gone), in the append's (or rebuild's) transaction.
     let opened = crate::erasure::unseal_projected(tx, events).await?;
@@ -198,7 +198,7 @@ async fn project(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreErro
 /// Folds one consultation's events onto its stored state and gathers its rows.
 async fn fold_consultation(
     tx: &mut Tx,
-    events: &[ProjectedEvent],
+    events: &[StoredEvent],
     page: &mut Page,
 ) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
@@ -411,7 +411,7 @@ impl Child {
 /// Folds one organisation's events onto its stored state and gathers its row.
 async fn fold_organisation(
     tx: &mut Tx,
-    events: &[ProjectedEvent],
+    events: &[StoredEvent],
     page: &mut Page,
 ) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
@@ -436,7 +436,7 @@ async fn fold_organisation(
 /// Folds one person's events onto their stored state and gathers their row.
 async fn fold_person(
     tx: &mut Tx,
-    events: &[ProjectedEvent],
+    events: &[StoredEvent],
     page: &mut Page,
 ) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
@@ -476,7 +476,7 @@ async fn fold_person(
 /// does not grow with the reports an action has had.
 async fn fold_action(
     tx: &mut Tx,
-    events: &[ProjectedEvent],
+    events: &[StoredEvent],
     page: &mut Page,
 ) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
@@ -520,7 +520,7 @@ async fn fold_action(
     Ok(())
 }
 
-async fn project_token(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
+async fn project_token(tx: &mut Tx, events: &[StoredEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = token::State {
         token: if may_exist(first) {
@@ -539,7 +539,7 @@ async fn project_token(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), Sto
     }
 }
 
-async fn project_user(tx: &mut Tx, events: &[ProjectedEvent]) -> Result<(), StoreError> {
+async fn project_user(tx: &mut Tx, events: &[StoredEvent]) -> Result<(), StoreError> {
     let (first, last) = (&events[0], &events[events.len() - 1]);
     let mut state = user::State {
         user: if may_exist(first) {

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::codec::format_time;
-use super::sql::EventRow;
+use super::model::StoredEvent;
 
 /// The hash that precedes position 1.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -60,6 +60,9 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// What the chain hashes of an event: a format of its own, fixed for ever (every hash in every
+/// log depends on it), so it is spelled out here rather than derived from [`StoredEvent`]'s
+/// serialisation, which may grow. It borrows from the stored event; nothing is copied.
 #[derive(Serialize)]
 struct Canonical<'a> {
     position: i64,
@@ -79,25 +82,26 @@ struct Canonical<'a> {
     idempotency_key: Option<&'a str>,
 }
 
-/// The chain hash of `row` given the hash before it. The payload is hashed as stored, so a
+/// The chain hash of `event` given the hash before it. The payload is hashed as stored, so a
 /// change to its bytes shows even when it would parse to the same value.
-pub fn chain_hash(prev_hash: &str, row: &EventRow) -> String {
+pub fn chain_hash(prev_hash: &str, event: &StoredEvent<String>) -> String {
+    let meta = &event.metadata;
     let canonical = Canonical {
-        position: row.position,
-        stream_id: &row.stream_id.0,
-        stream_type: &row.stream_type,
-        version: row.version,
-        event_id: &row.event_id.0,
-        event_type: &row.event_type,
-        schema_version: row.schema_version,
-        payload: &row.payload,
-        actor_id: &row.actor_id,
-        actor_name: &row.actor_name,
-        recorded_at: format_time(&row.recorded_at.0),
-        correlation_id: &row.correlation_id.0,
-        causation_id: row.causation_id.as_ref().map(|id| &id.0),
-        reason: row.reason.as_deref(),
-        idempotency_key: row.idempotency_key.as_deref(),
+        position: event.position,
+        stream_id: &event.stream_id,
+        stream_type: &event.stream_type,
+        version: event.version,
+        event_id: &event.event_id,
+        event_type: &event.event_type,
+        schema_version: event.schema_version,
+        payload: &event.payload,
+        actor_id: &meta.actor_id,
+        actor_name: &meta.actor_name,
+        recorded_at: format_time(&meta.recorded_at),
+        correlation_id: &meta.correlation_id,
+        causation_id: meta.causation_id.as_ref(),
+        reason: meta.reason.as_deref(),
+        idempotency_key: meta.idempotency_key.as_deref(),
     };
     let mut hasher = Sha256::new();
     // A malformed previous hash (only possible after tampering) hashes as its text bytes, which

@@ -33,8 +33,8 @@ pub(crate) use db::{on_pool, on_tx};
 pub use error::StoreError;
 pub use hash::{canonical_json, GENESIS_HASH};
 pub use model::{
-    Actor, AppendRequest, AppendResult, ExpectedVersion, LogHead, Metadata, NewEvent,
-    ProjectedEvent, RecordedEvent, StoredEvent, WriteContext,
+    Actor, AppendRequest, AppendResult, ExpectedVersion, LogHead, Metadata, NewEvent, StoredEvent,
+    WriteContext,
 };
 pub use progress::{NoProgress, Progress};
 pub use state_cache::{StateCache, MAX_STREAMS as STATE_CACHE_STREAMS, VERSIONS_PER_STREAM};
@@ -45,8 +45,7 @@ pub use writer::CommitGate;
 
 use crate::domain::common::{free_string_rule, REASON_MAX, SHORT_TEXT_MAX};
 
-use sql::EventRow;
-use writer::{Job, PreparedAppend, PreparedEvent};
+use writer::{Job, PreparedAppend};
 
 /// The most events one append may carry.
 pub const MAX_EVENTS_PER_APPEND: usize = 10_000;
@@ -209,7 +208,7 @@ impl Store {
         &self,
         stream_id: Uuid,
         up_to_version: Option<i64>,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         self.read_stream_after(stream_id, 0, up_to_version).await
     }
 
@@ -220,7 +219,7 @@ impl Store {
         stream_id: Uuid,
         after_version: i64,
         up_to_version: Option<i64>,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sql::read_stream(
             self.pool(),
             DbUuid(stream_id),
@@ -228,7 +227,7 @@ impl Store {
             up_to_version.unwrap_or(i64::MAX),
         )
         .await?;
-        rows.iter().map(|row| self.decode(row)).collect()
+        rows.into_iter().map(|row| self.decode(row)).collect()
     }
 
     /// The aggregate states this handle (and its clones) keeps between commands; see
@@ -250,7 +249,7 @@ impl Store {
             up_to_version.unwrap_or(i64::MAX),
         )
         .await?;
-        rows.iter().map(EventRow::to_stored).collect()
+        rows.into_iter().map(StoredEvent::decoded).collect()
     }
 
     /// Up to `limit` events after `after_position`, in position order, payloads upcast. A reader
@@ -260,9 +259,9 @@ impl Store {
         &self,
         after_position: i64,
         limit: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sql::read_all(self.pool(), after_position, check_limit(limit)?).await?;
-        rows.iter().map(|row| self.decode(row)).collect()
+        rows.into_iter().map(|row| self.decode(row)).collect()
     }
 
     /// The global feed exactly as stored.
@@ -272,7 +271,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sql::read_all(self.pool(), after_position, check_limit(limit)?).await?;
-        rows.iter().map(EventRow::to_stored).collect()
+        rows.into_iter().map(StoredEvent::decoded).collect()
     }
 
     /// A stream's current version: the version of its last event, 0 when it has none.
@@ -428,11 +427,12 @@ impl Store {
             let rows = sql::read_all(self.pool(), after, PAGE).await?;
             let Some(last) = rows.last() else { break };
             after = last.position;
-            for row in &rows {
-                transfer::write_line(out, &row.to_stored()?).await?;
+            let read = rows.len() as u64;
+            for row in rows {
+                transfer::write_line(out, &row.decoded()?).await?;
                 count += 1;
             }
-            progress.advance(rows.len() as u64);
+            progress.advance(read);
         }
         out.flush().await?;
         if count != expected {
@@ -477,19 +477,19 @@ impl Store {
         // Reading, parsing and checking the chain run beside the inserts: the database works on
         // one batch (in SQLite's worker thread, or PostgreSQL's process) while the next one is
         // parsed. Either side failing stops both (`try_join!`).
-        let (batches, mut arriving) = tokio::sync::mpsc::channel::<Vec<EventRow>>(2);
+        let (batches, mut arriving) = tokio::sync::mpsc::channel::<Vec<StoredEvent<String>>>(2);
         let read = async move {
             let mut checker = ChainChecker::new(&[]);
             let (mut buffer, mut line, mut count) = (String::new(), 0usize, 0u64);
             let mut last_time = None;
             let mut batch = Vec::with_capacity(IMPORT_BATCH);
             while let Some(event) = transfer::read_line(input, &mut buffer, &mut line).await? {
-                let row = EventRow::from_stored(&event);
+                let row = event.encoded();
                 checker.check(&row).map_err(|finding| StoreError::Import {
                     line,
                     reason: finding.to_string(),
                 })?;
-                last_time = Some(row.recorded_at);
+                last_time = Some(DbTime(row.metadata.recorded_at));
                 count += 1;
                 batch.push(row);
                 if batch.len() == IMPORT_BATCH {
@@ -535,7 +535,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let head = sql::lock_head(&mut tx).await?;
         let (mut position, mut hash) = (head.position, head.hash.clone());
-        let rows: Vec<EventRow> = events.iter().map(EventRow::from_stored).collect();
+        let rows: Vec<StoredEvent<String>> =
+            events.iter().map(|event| event.clone().encoded()).collect();
         for row in &rows {
             let expected = position.saturating_add(1);
             if row.position != expected || hash::chain_hash(&hash, row) != row.hash {
@@ -578,7 +579,7 @@ impl Store {
             &sql::HeadRow {
                 position,
                 hash,
-                recorded_at: Some(last.recorded_at),
+                recorded_at: Some(DbTime(last.metadata.recorded_at)),
             },
         )
         .await?;
@@ -727,7 +728,7 @@ impl Store {
             let page = match &mut pages {
                 Some(reader) => reader.next().await?,
                 None => {
-                    let rows = sql::read_for_projection(tx, after_position, PAGE).await?;
+                    let rows = sql::read_all_in(tx, after_position, PAGE).await?;
                     decode_page(&self.inner.upcasters, rows)?
                 }
             };
@@ -756,8 +757,8 @@ impl Store {
         self.inner.pool.close().await;
     }
 
-    fn decode(&self, row: &EventRow) -> Result<RecordedEvent, StoreError> {
-        decode(&self.inner.upcasters, row)
+    fn decode(&self, row: StoredEvent<String>) -> Result<StoredEvent, StoreError> {
+        upcast(&self.inner.upcasters, row)
     }
 }
 
@@ -836,61 +837,27 @@ async fn advance_head(pool: &Pool, head: &watch::Sender<i64>) -> Result<i64, Sto
     Ok(current)
 }
 
-/// A stored row as the domain reads it, payload upcast to the current schema version.
-fn decode(upcasters: &Upcasters, row: &EventRow) -> Result<RecordedEvent, StoreError> {
-    let stored = row.to_stored()?;
+/// A stored event as readers that fold it take it: payload parsed and upcast to its type's
+/// current schema version (which `schema_version` then says).
+fn upcast(upcasters: &Upcasters, row: StoredEvent<String>) -> Result<StoredEvent, StoreError> {
+    let mut event = row.decoded()?;
+    let payload = std::mem::take(&mut event.payload);
     let (schema_version, payload) = upcasters
-        .upcast(&stored.event_type, stored.schema_version, stored.payload)
+        .upcast(&event.event_type, event.schema_version, payload)
         .map_err(|(version, reason)| StoreError::Upcast {
-            position: stored.position,
-            event_type: stored.event_type.clone(),
+            position: event.position,
+            event_type: event.event_type.clone(),
             version,
             reason,
         })?;
-    Ok(RecordedEvent {
-        position: stored.position,
-        stream_id: stored.stream_id,
-        stream_type: stored.stream_type,
-        version: stored.version,
-        event_id: stored.event_id,
-        event_type: stored.event_type,
-        schema_version,
-        stored_schema_version: stored.schema_version,
-        payload,
-        metadata: stored.metadata,
-        hash: stored.hash,
-    })
-}
-
-/// An event as a projection reads it, payload upcast to the current schema version.
-fn projected(upcasters: &Upcasters, row: sql::ProjectionRow) -> Result<ProjectedEvent, StoreError> {
-    let payload: serde_json::Value =
-        serde_json::from_str(&row.payload).map_err(|e| StoreError::Corrupt {
-            position: row.position,
-            reason: format!("payload is not JSON: {e}"),
-        })?;
-    let (_, payload) = upcasters
-        .upcast(&row.event_type, row.schema_version, payload)
-        .map_err(|(version, reason)| StoreError::Upcast {
-            position: row.position,
-            event_type: row.event_type.clone(),
-            version,
-            reason,
-        })?;
-    Ok(ProjectedEvent {
-        position: row.position,
-        stream_id: row.stream_id.0,
-        stream_type: row.stream_type,
-        version: row.version,
-        event_type: row.event_type,
-        payload,
-    })
+    event.schema_version = schema_version;
+    Ok(event.with_payload(payload))
 }
 
 /// Puts each stream's events of a replay page next to each other, streams in the order of their
 /// first event in the page, each stream's events still in log order (the sort is stable), so
 /// that a stream is folded and written once per page.
-fn group_by_stream(page: &mut [ProjectedEvent]) {
+fn group_by_stream(page: &mut [StoredEvent]) {
     let mut first: std::collections::HashMap<Uuid, usize> = std::collections::HashMap::new();
     for (index, event) in page.iter().enumerate() {
         first.entry(event.stream_id).or_insert(index);
@@ -901,11 +868,11 @@ fn group_by_stream(page: &mut [ProjectedEvent]) {
 /// Decodes a page of the log for the projector, each stream's events together.
 fn decode_page(
     upcasters: &Upcasters,
-    rows: Vec<sql::ProjectionRow>,
-) -> Result<Vec<ProjectedEvent>, StoreError> {
+    rows: Vec<StoredEvent<String>>,
+) -> Result<Vec<StoredEvent>, StoreError> {
     let mut page = rows
         .into_iter()
-        .map(|row| projected(upcasters, row))
+        .map(|row| upcast(upcasters, row))
         .collect::<Result<Vec<_>, _>>()?;
     group_by_stream(&mut page);
     Ok(page)
@@ -913,7 +880,7 @@ fn decode_page(
 
 /// Pages of the log up to a head, read and decoded ahead by a task on a connection of its own.
 struct PageReader {
-    pages: mpsc::Receiver<Result<Vec<ProjectedEvent>, StoreError>>,
+    pages: mpsc::Receiver<Result<Vec<StoredEvent>, StoreError>>,
 }
 
 /// Pages decoded ahead of the projector: enough to keep it busy, few enough to bound memory.
@@ -943,7 +910,7 @@ impl PageReader {
         tokio::spawn(async move {
             let mut after = after;
             while after < head {
-                let page = match sql::read_for_projection(&mut reader, after, PAGE).await {
+                let page = match sql::read_all_in(&mut reader, after, PAGE).await {
                     Ok(rows) => {
                         if let Some(last) = rows.last() {
                             after = last.position;
@@ -966,7 +933,7 @@ impl PageReader {
     }
 
     /// The next page (empty once the head is reached).
-    async fn next(&mut self) -> Result<Vec<ProjectedEvent>, StoreError> {
+    async fn next(&mut self) -> Result<Vec<StoredEvent>, StoreError> {
         self.pages.recv().await.unwrap_or_else(|| Ok(Vec::new()))
     }
 }
@@ -988,7 +955,7 @@ pub trait Projector: Send + Sync + std::fmt::Debug {
     fn project<'a>(
         &'a self,
         tx: &'a mut Tx,
-        events: &'a [ProjectedEvent],
+        events: &'a [StoredEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Empties every read model, before a replay of the whole log.
@@ -1106,7 +1073,7 @@ fn prepare(request: AppendRequest) -> Result<PreparedAppend, StoreError> {
             ));
         }
     }
-    let context = request.context;
+    let mut context = request.context;
     free_string("actor.id", &context.actor.id, SHORT_TEXT_MAX)?;
     free_string("actor.name", &context.actor.name, SHORT_TEXT_MAX)?;
     if let Some(reason) = &context.reason {
@@ -1130,24 +1097,20 @@ fn prepare(request: AppendRequest) -> Result<PreparedAppend, StoreError> {
                 "must be a JSON object",
             ));
         }
-        events.push(PreparedEvent {
-            event_id: event.event_id.unwrap_or_else(Uuid::new_v4),
-            explicit_id: event.event_id.is_some(),
+        events.push(NewEvent {
+            event_id: event.event_id,
             event_type: event.event_type,
             schema_version: event.schema_version,
             payload: canonical_json(&event.payload),
         });
     }
+    // Every event of the append shares one correlation id, whichever attempt writes it.
+    context.correlation_id = Some(context.correlation_id.unwrap_or_else(Uuid::new_v4));
     Ok(PreparedAppend {
         stream_id: request.stream_id,
         stream_type: request.stream_type,
         expected: request.expected,
         events,
-        actor_id: context.actor.id,
-        actor_name: context.actor.name,
-        correlation_id: context.correlation_id.unwrap_or_else(Uuid::new_v4),
-        causation_id: context.causation_id,
-        reason: context.reason,
-        idempotency_key: context.idempotency_key,
+        context,
     })
 }

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::error::StoreError;
+use super::hash::canonical_json;
+
 /// What the caller believes the stream's current version is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExpectedVersion {
@@ -56,9 +59,11 @@ impl Actor {
     }
 }
 
-/// An event the caller wants to append.
+/// An event the caller wants to append. `P` is how its payload is held: a JSON value as the
+/// caller builds it (the default), or its canonical text once the store has checked it (what it
+/// writes and hashes, and what a retried append is compared with).
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewEvent {
+pub struct NewEvent<P = Value> {
     /// Client-chosen id; a new random one when `None`.
     pub event_id: Option<Uuid>,
     /// Type name, for example `ConsultationPlanned`.
@@ -66,7 +71,7 @@ pub struct NewEvent {
     /// Version of the payload's shape for this type (1, 2, ...).
     pub schema_version: i32,
     /// The event's data: a JSON object.
-    pub payload: Value,
+    pub payload: P,
 }
 
 impl NewEvent {
@@ -114,6 +119,20 @@ impl WriteContext {
         self
     }
 
+    /// The metadata of an event written with this context at `recorded_at` (a context without
+    /// a correlation id gets the nil one: the store gives every append one before writing).
+    pub(crate) fn metadata(&self, recorded_at: DateTime<Utc>) -> Metadata {
+        Metadata {
+            actor_id: self.actor.id.clone(),
+            actor_name: self.actor.name.clone(),
+            recorded_at,
+            correlation_id: self.correlation_id.unwrap_or_default(),
+            causation_id: self.causation_id,
+            reason: self.reason.clone(),
+            idempotency_key: self.idempotency_key.clone(),
+        }
+    }
+
     /// The same context with a reason.
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
@@ -121,9 +140,11 @@ impl WriteContext {
     }
 }
 
-/// One atomic append: events to one stream, all or nothing.
+/// One atomic append: events to one stream, all or nothing. `P` is how the events' payloads
+/// are held (see [`NewEvent`]): the store checks a request and encodes its payloads before
+/// its writer takes it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AppendRequest {
+pub struct AppendRequest<P = Value> {
     /// The stream appended to.
     pub stream_id: Uuid,
     /// The stream's type (`consultation`, `stakeholder`, ...); fixed by its first event.
@@ -131,7 +152,7 @@ pub struct AppendRequest {
     /// The version check made before writing.
     pub expected: ExpectedVersion,
     /// The events, in order; at least one.
-    pub events: Vec<NewEvent>,
+    pub events: Vec<NewEvent<P>>,
     /// Who, why, and the idempotency key.
     pub context: WriteContext,
 }
@@ -154,7 +175,7 @@ pub struct AppendResult {
 }
 
 /// Metadata recorded with every event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     /// Id of the principal who wrote the event.
     pub actor_id: String,
@@ -173,9 +194,15 @@ pub struct Metadata {
     pub idempotency_key: Option<String>,
 }
 
-/// An event exactly as the log holds it: the auditor's view, never upcast.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredEvent {
+/// An event of the log: the one shape every reader gets, whatever it reads it for.
+///
+/// `P` is how its payload is held: a JSON value (the default), or the canonical JSON text
+/// exactly as stored (`StoredEvent<String>`: what the SQL reads and writes, and what the hash
+/// chain covers, byte for byte). Readers that fold events (commands, projections, time travel,
+/// subscriptions) get the payload upcast to its type's current schema version, and
+/// `schema_version` says so; the auditor's reads (`read_*_stored`, exports) get it as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent<P = Value> {
     /// Global position, 1, 2, 3 ... with no hole, in commit order.
     pub position: i64,
     /// The stream it belongs to.
@@ -188,60 +215,52 @@ pub struct StoredEvent {
     pub event_id: Uuid,
     /// The event's type name.
     pub event_type: String,
-    /// The payload's schema version as written.
+    /// The schema version of `payload` (as written, or after upcasting: see above).
     pub schema_version: i32,
-    /// The payload as written (canonical JSON: sorted keys, no spaces).
-    pub payload: Value,
+    /// The event's data (canonical JSON as written: sorted keys, no spaces).
+    pub payload: P,
     /// Who, when, why.
     pub metadata: Metadata,
     /// Hex SHA-256 chaining this event to the one before it.
     pub hash: String,
 }
 
-/// An event as the domain reads it: payload upcast to the current schema version.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedEvent {
-    /// Global position.
-    pub position: i64,
-    /// The stream it belongs to.
-    pub stream_id: Uuid,
-    /// The stream's type.
-    pub stream_type: String,
-    /// Version within the stream.
-    pub version: i64,
-    /// The event's id.
-    pub event_id: Uuid,
-    /// The event's type name.
-    pub event_type: String,
-    /// The schema version of `payload` after upcasting (the current one).
-    pub schema_version: i32,
-    /// The schema version the event was written with.
-    pub stored_schema_version: i32,
-    /// The payload in the current schema version.
-    pub payload: Value,
-    /// Who, when, why.
-    pub metadata: Metadata,
-    /// Hex SHA-256 of the chain at this event.
-    pub hash: String,
+impl<P> StoredEvent<P> {
+    /// The same event with another payload (decoded, encoded, upcast, opened).
+    pub fn with_payload<Q>(self, payload: Q) -> StoredEvent<Q> {
+        StoredEvent {
+            position: self.position,
+            stream_id: self.stream_id,
+            stream_type: self.stream_type,
+            version: self.version,
+            event_id: self.event_id,
+            event_type: self.event_type,
+            schema_version: self.schema_version,
+            payload,
+            metadata: self.metadata,
+            hash: self.hash,
+        }
+    }
 }
 
-/// What a projection reads of an event: where it stands in its stream and in the log, and what
-/// it says (payload upcast to the current schema version). Metadata and hash stay in the log:
-/// read models never depend on them, and a replay reads less for it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProjectedEvent {
-    /// Global position.
-    pub position: i64,
-    /// The stream it belongs to.
-    pub stream_id: Uuid,
-    /// The stream's type.
-    pub stream_type: String,
-    /// Version within the stream.
-    pub version: i64,
-    /// The event's type name.
-    pub event_type: String,
-    /// The payload in the current schema version.
-    pub payload: Value,
+impl StoredEvent<String> {
+    /// The event with its stored text parsed.
+    pub fn decoded(mut self) -> Result<StoredEvent, StoreError> {
+        let text = std::mem::take(&mut self.payload);
+        let payload = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+            position: self.position,
+            reason: format!("payload is not JSON: {e}"),
+        })?;
+        Ok(self.with_payload(payload))
+    }
+}
+
+impl StoredEvent {
+    /// The event as the log keeps it: its payload as canonical text.
+    pub fn encoded(mut self) -> StoredEvent<String> {
+        let payload = std::mem::take(&mut self.payload);
+        self.with_payload(canonical_json(&payload))
+    }
 }
 
 /// The last event of the log: what an auditor anchors elsewhere.

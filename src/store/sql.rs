@@ -1,67 +1,173 @@
 //! The event store's SQL: one small function per statement, the same text on both backends.
 
+use std::fmt::Display;
+
 use sqlx::FromRow;
 
 use super::codec::{DbTime, DbUuid};
 use super::db::{on_pool, on_tx, Pool, Tx};
 use super::error::StoreError;
+use super::model::StoredEvent;
 
-/// The column list of `events`, in the order of [`EventRow`].
-macro_rules! event_columns {
-    () => {
-        "position, stream_id, stream_type, version, event_id, event_type, schema_version, \
-         payload, actor_id, actor_name, recorded_at, correlation_id, causation_id, reason, \
-         idempotency_key, hash"
+/// The columns of `events`, declared once: each column's name, the kind of value it holds, and
+/// where a [`StoredEvent`] keeps it. The column list ([`event_columns!`]), the decoding of a row
+/// (`FromRow`), the binds of an INSERT and the CSV of a `COPY` all follow from it, in this order.
+/// Kinds: `plain` (an integer or text), `opt` (text or NULL), `uuid`, `opt_uuid` (a UUID or
+/// NULL) and `time` (see [`DbUuid`] and [`DbTime`]).
+macro_rules! events_table {
+    ($then:ident) => {
+        $then! {
+            position: plain = position,
+            stream_id: uuid = stream_id,
+            stream_type: plain = stream_type,
+            version: plain = version,
+            event_id: uuid = event_id,
+            event_type: plain = event_type,
+            schema_version: plain = schema_version,
+            payload: plain = payload,
+            actor_id: plain = metadata.actor_id,
+            actor_name: plain = metadata.actor_name,
+            recorded_at: time = metadata.recorded_at,
+            correlation_id: uuid = metadata.correlation_id,
+            causation_id: opt_uuid = metadata.causation_id,
+            reason: opt = metadata.reason,
+            idempotency_key: opt = metadata.idempotency_key,
+            hash: plain = hash,
+        }
     };
 }
 
-/// One row of `events`, exactly as stored (payload as its canonical JSON text).
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct EventRow {
-    pub position: i64,
-    pub stream_id: DbUuid,
-    pub stream_type: String,
-    pub version: i64,
-    pub event_id: DbUuid,
-    pub event_type: String,
-    pub schema_version: i32,
-    pub payload: String,
-    pub actor_id: String,
-    pub actor_name: String,
-    pub recorded_at: DbTime,
-    pub correlation_id: DbUuid,
-    pub causation_id: Option<DbUuid>,
-    pub reason: Option<String>,
-    pub idempotency_key: Option<String>,
-    pub hash: String,
+/// The column list of `events`, from [`events_table!`].
+macro_rules! event_columns {
+    () => {
+        events_table!(column_list)
+    };
 }
 
-/// What a projection reads of one row of `events` (see [`ProjectedEvent`](super::ProjectedEvent)).
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct ProjectionRow {
-    pub position: i64,
-    pub stream_id: DbUuid,
-    pub stream_type: String,
-    pub version: i64,
-    pub event_type: String,
-    pub schema_version: i32,
-    pub payload: String,
+/// `a, b, c` from the columns of a table macro.
+macro_rules! column_list {
+    ($first:ident : $fk:ident = $($fp:ident).+ $(, $name:ident : $kind:ident = $($path:ident).+)* $(,)?) => {
+        concat!(stringify!($first) $(, ", ", stringify!($name))*)
+    };
 }
 
-impl ProjectionRow {
-    /// The columns of a full row that a projection reads.
-    pub fn of(row: &EventRow) -> ProjectionRow {
-        ProjectionRow {
-            position: row.position,
-            stream_id: row.stream_id,
-            stream_type: row.stream_type.clone(),
-            version: row.version,
-            event_type: row.event_type.clone(),
-            schema_version: row.schema_version,
-            payload: row.payload.clone(),
+/// Decodes one column of a kind of [`events_table!`].
+macro_rules! decode_column {
+    (plain, $row:expr, $name:expr) => {
+        $row.try_get($name)?
+    };
+    (opt, $row:expr, $name:expr) => {
+        $row.try_get($name)?
+    };
+    (uuid, $row:expr, $name:expr) => {
+        $row.try_get::<DbUuid, _>($name)?.0
+    };
+    (opt_uuid, $row:expr, $name:expr) => {
+        $row.try_get::<Option<DbUuid>, _>($name)?.map(|id| id.0)
+    };
+    (time, $row:expr, $name:expr) => {
+        $row.try_get::<DbTime, _>($name)?.0
+    };
+}
+
+/// The value bound for one column of a kind of [`events_table!`].
+macro_rules! bind_column {
+    (plain, $value:expr) => {
+        &$value
+    };
+    (opt, $value:expr) => {
+        &$value
+    };
+    (uuid, $value:expr) => {
+        DbUuid($value)
+    };
+    (opt_uuid, $value:expr) => {
+        $value.map(DbUuid)
+    };
+    (time, $value:expr) => {
+        DbTime($value)
+    };
+}
+
+/// One column of a kind of [`events_table!`] as a CSV field (`None` for NULL).
+macro_rules! csv_column {
+    (plain, $value:expr, $time:ident) => {
+        Some(&$value as &dyn Display)
+    };
+    (opt, $value:expr, $time:ident) => {
+        $value.as_ref().map(|v| v as &dyn Display)
+    };
+    (uuid, $value:expr, $time:ident) => {
+        Some(&$value as &dyn Display)
+    };
+    (opt_uuid, $value:expr, $time:ident) => {
+        $value.as_ref().map(|v| v as &dyn Display)
+    };
+    (time, $value:expr, $time:ident) => {
+        Some(&$time as &dyn Display)
+    };
+}
+
+/// `FromRow` for a stored event on either backend: every column by name.
+macro_rules! event_from_row {
+    ($($name:ident : $kind:ident = $($path:ident).+),* $(,)?) => {
+        impl<'r, R: sqlx::Row> FromRow<'r, R> for StoredEvent<String>
+        where
+            &'static str: sqlx::ColumnIndex<R>,
+            i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            DbUuid: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            Option<DbUuid>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            DbTime: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        {
+            fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+                let mut event = StoredEvent::<String>::default();
+                $( event.$($path).+ = decode_column!($kind, row, stringify!($name)); )*
+                Ok(event)
+            }
         }
-    }
+    };
 }
+events_table!(event_from_row);
+
+/// Binds a stored event's values, in the order of [`event_columns!`].
+macro_rules! event_binds {
+    ($($name:ident : $kind:ident = $($path:ident).+),* $(,)?) => {
+        fn push_event_row<'a, DB>(
+            mut b: sqlx::query_builder::Separated<'_, 'a, DB, &'static str>,
+            event: &'a StoredEvent<String>,
+        ) where
+            DB: sqlx::Database,
+            &'a i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            &'a i32: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            &'a String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            &'a Option<String>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            DbUuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            Option<DbUuid>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            DbTime: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        {
+            $( b.push_bind(bind_column!($kind, event.$($path).+)); )*
+        }
+    };
+}
+events_table!(event_binds);
+
+/// Writes a stored event as a line of CSV, in the order of [`event_columns!`].
+macro_rules! event_csv {
+    ($($name:ident : $kind:ident = $($path:ident).+),* $(,)?) => {
+        /// Appends one stored event to `out` as a line of CSV, in the order of
+        /// [`event_columns!`]: every value quoted (quotes doubled), NULL as an empty unquoted
+        /// field, times in the log's text form.
+        pub fn csv_row(out: &mut String, event: &StoredEvent<String>) {
+            let time = super::codec::format_time(&event.metadata.recorded_at);
+            let fields = [$( csv_column!($kind, event.$($path).+, time) ),*];
+            write_csv_fields(out, fields);
+        }
+    };
+}
+events_table!(event_csv);
 
 /// The single row of `log_head`: the last position and hash, the chain's tip.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -211,50 +317,18 @@ pub async fn idempotent_span(
 pub async fn events_by_idempotency_key(
     tx: &mut Tx,
     key: &str,
-) -> Result<Vec<EventRow>, StoreError> {
+) -> Result<Vec<StoredEvent<String>>, StoreError> {
     const SQL: &str = concat!(
         "SELECT ",
         event_columns!(),
         " FROM events WHERE idempotency_key = $1 ORDER BY position"
     );
-    Ok(on_tx!(tx, c => sqlx::query_as::<_, EventRow>(SQL).bind(key).fetch_all(c).await?))
-}
-
-/// Binds one event row's values, in the order of [`event_columns!`].
-fn push_event_row<'a, DB>(
-    mut b: sqlx::query_builder::Separated<'_, 'a, DB, &'static str>,
-    row: &'a EventRow,
-) where
-    DB: sqlx::Database,
-    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    i32: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    DbUuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    Option<DbUuid>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    DbTime: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    &'a String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    &'a Option<String>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    b.push_bind(row.position)
-        .push_bind(row.stream_id)
-        .push_bind(&row.stream_type)
-        .push_bind(row.version)
-        .push_bind(row.event_id)
-        .push_bind(&row.event_type)
-        .push_bind(row.schema_version)
-        .push_bind(&row.payload)
-        .push_bind(&row.actor_id)
-        .push_bind(&row.actor_name)
-        .push_bind(row.recorded_at)
-        .push_bind(row.correlation_id)
-        .push_bind(row.causation_id)
-        .push_bind(&row.reason)
-        .push_bind(&row.idempotency_key)
-        .push_bind(&row.hash);
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, StoredEvent<String>>(SQL).bind(key).fetch_all(c).await?))
 }
 
 /// Inserts event rows with one statement (imports, appends). The statement is built by sqlx's
 /// `QueryBuilder`: a fixed text with one placeholder per value, every value bound.
-pub async fn insert_events(tx: &mut Tx, rows: &[EventRow]) -> Result<(), StoreError> {
+pub async fn insert_events(tx: &mut Tx, rows: &[StoredEvent<String>]) -> Result<(), StoreError> {
     on_tx!(tx, c => {
         let mut query = sqlx::QueryBuilder::new(concat!("INSERT INTO events (", event_columns!(), ") "));
         query.push_values(rows, push_event_row);
@@ -267,7 +341,7 @@ pub async fn insert_events(tx: &mut Tx, rows: &[EventRow]) -> Result<(), StoreEr
 /// PostgreSQL, its fastest way in; multi-row INSERTs on SQLite, which has no `COPY`.
 pub async fn load_events(
     tx: &mut Tx,
-    batches: &mut tokio::sync::mpsc::Receiver<Vec<EventRow>>,
+    batches: &mut tokio::sync::mpsc::Receiver<Vec<StoredEvent<String>>>,
 ) -> Result<(), StoreError> {
     const COPY: &str = concat!(
         "COPY events (",
@@ -297,10 +371,10 @@ pub async fn load_events(
     Ok(())
 }
 
-/// Appends one event row to `out` as a line of CSV, in the order of [`event_columns!`]: every
-/// value quoted (quotes doubled), NULL as an empty unquoted field, times in the log's text form.
-pub fn csv_row(out: &mut String, row: &EventRow) {
-    use std::fmt::{Display, Write};
+/// Writes CSV fields as one line: every value quoted (quotes doubled), NULL as an empty
+/// unquoted field.
+fn write_csv_fields<const N: usize>(out: &mut String, fields: [Option<&dyn Display>; N]) {
+    use std::fmt::Write;
 
     /// Writes into the line, doubling every quote.
     struct Quoting<'a>(&'a mut String);
@@ -316,25 +390,6 @@ pub fn csv_row(out: &mut String, row: &EventRow) {
         }
     }
 
-    let recorded_at = super::codec::format_time(&row.recorded_at.0);
-    let fields: [Option<&dyn Display>; 16] = [
-        Some(&row.position),
-        Some(&row.stream_id.0),
-        Some(&row.stream_type),
-        Some(&row.version),
-        Some(&row.event_id.0),
-        Some(&row.event_type),
-        Some(&row.schema_version),
-        Some(&row.payload),
-        Some(&row.actor_id),
-        Some(&row.actor_name),
-        Some(&recorded_at),
-        Some(&row.correlation_id.0),
-        row.causation_id.as_ref().map(|id| &id.0 as &dyn Display),
-        row.reason.as_ref().map(|r| r as &dyn Display),
-        row.idempotency_key.as_ref().map(|k| k as &dyn Display),
-        Some(&row.hash),
-    ];
     for (index, field) in fields.into_iter().enumerate() {
         if index > 0 {
             out.push(',');
@@ -355,7 +410,11 @@ const EVENTS_PER_INSERT: usize = 1_000;
 /// Inserts a batch's event rows, moves the head past them and tells other processes. On
 /// PostgreSQL, when the rows fit one insert, the three are one statement (one round trip
 /// instead of three); SQLite cannot modify tables in a `WITH`, and has no other process to tell.
-pub async fn append_rows(tx: &mut Tx, rows: &[EventRow], head: &HeadRow) -> Result<(), StoreError> {
+pub async fn append_rows(
+    tx: &mut Tx,
+    rows: &[StoredEvent<String>],
+    head: &HeadRow,
+) -> Result<(), StoreError> {
     match tx {
         Tx::Postgres(c) if rows.len() <= EVENTS_PER_INSERT => {
             let mut query = sqlx::QueryBuilder::new(concat!(
@@ -400,51 +459,58 @@ pub async fn read_stream(
     stream_id: DbUuid,
     after_version: i64,
     up_to_version: i64,
-) -> Result<Vec<EventRow>, StoreError> {
+) -> Result<Vec<StoredEvent<String>>, StoreError> {
     const SQL: &str = concat!(
         "SELECT ",
         event_columns!(),
         " FROM events WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version"
     );
-    Ok(on_pool!(pool, p => sqlx::query_as::<_, EventRow>(SQL)
+    Ok(
+        on_pool!(pool, p => sqlx::query_as::<_, StoredEvent<String>>(SQL)
         .bind(stream_id)
         .bind(after_version)
         .bind(up_to_version)
         .fetch_all(p)
-        .await?))
+        .await?),
+    )
 }
+
+/// Every column of up to `$2` events after position `$1`, in position order.
+const READ_ALL: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+);
 
 /// Up to `limit` events after `after_position`, in position order.
 pub async fn read_all(
     pool: &Pool,
     after_position: i64,
     limit: i64,
-) -> Result<Vec<EventRow>, StoreError> {
-    const SQL: &str = concat!(
-        "SELECT ",
-        event_columns!(),
-        " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
-    );
-    Ok(on_pool!(pool, p => sqlx::query_as::<_, EventRow>(SQL)
+) -> Result<Vec<StoredEvent<String>>, StoreError> {
+    Ok(
+        on_pool!(pool, p => sqlx::query_as::<_, StoredEvent<String>>(READ_ALL)
         .bind(after_position)
         .bind(limit)
         .fetch_all(p)
-        .await?))
+        .await?),
+    )
 }
 
-/// Up to `limit` events after `after_position`, only the columns projections read (replays).
-pub async fn read_for_projection(
+/// [`read_all`] inside a transaction (replays: the transaction that writes the models, or a
+/// reader's that sees the same head).
+pub async fn read_all_in(
     tx: &mut Tx,
     after_position: i64,
     limit: i64,
-) -> Result<Vec<ProjectionRow>, StoreError> {
-    const SQL: &str = "SELECT position, stream_id, stream_type, version, event_type, \
-        schema_version, payload FROM events WHERE position > $1 ORDER BY position LIMIT $2";
-    Ok(on_tx!(tx, c => sqlx::query_as::<_, ProjectionRow>(SQL)
+) -> Result<Vec<StoredEvent<String>>, StoreError> {
+    Ok(
+        on_tx!(tx, c => sqlx::query_as::<_, StoredEvent<String>>(READ_ALL)
         .bind(after_position)
         .bind(limit)
         .fetch_all(c)
-        .await?))
+        .await?),
+    )
 }
 
 /// Sets how much of the database SQLite keeps in memory for this connection, in KiB: a replay

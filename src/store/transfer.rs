@@ -3,76 +3,19 @@
 //! Export writes events exactly as stored (never upcast), with canonical payloads, so exporting,
 //! importing into an empty store and exporting again gives the same bytes.
 
-use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::codec::{DbTime, DbUuid};
 use super::error::StoreError;
 use super::hash::canonical_json;
-use super::model::{Metadata, StoredEvent};
-use super::sql::EventRow;
+use super::model::StoredEvent;
 
 /// Rows fetched per page while exporting or verifying.
 pub const PAGE: i64 = 5_000;
 
-impl EventRow {
-    /// The row as the public, decoded type.
-    pub fn to_stored(&self) -> Result<StoredEvent, StoreError> {
-        let payload: Value =
-            serde_json::from_str(&self.payload).map_err(|e| StoreError::Corrupt {
-                position: self.position,
-                reason: format!("payload is not JSON: {e}"),
-            })?;
-        Ok(StoredEvent {
-            position: self.position,
-            stream_id: self.stream_id.0,
-            stream_type: self.stream_type.clone(),
-            version: self.version,
-            event_id: self.event_id.0,
-            event_type: self.event_type.clone(),
-            schema_version: self.schema_version,
-            payload,
-            metadata: Metadata {
-                actor_id: self.actor_id.clone(),
-                actor_name: self.actor_name.clone(),
-                recorded_at: self.recorded_at.0,
-                correlation_id: self.correlation_id.0,
-                causation_id: self.causation_id.map(|id| id.0),
-                reason: self.reason.clone(),
-                idempotency_key: self.idempotency_key.clone(),
-            },
-            hash: self.hash.clone(),
-        })
-    }
-
-    /// The row a stored event is kept as (payload in canonical text).
-    pub fn from_stored(event: &StoredEvent) -> EventRow {
-        let meta = &event.metadata;
-        EventRow {
-            position: event.position,
-            stream_id: DbUuid(event.stream_id),
-            stream_type: event.stream_type.clone(),
-            version: event.version,
-            event_id: DbUuid(event.event_id),
-            event_type: event.event_type.clone(),
-            schema_version: event.schema_version,
-            payload: canonical_json(&event.payload),
-            actor_id: meta.actor_id.clone(),
-            actor_name: meta.actor_name.clone(),
-            recorded_at: DbTime(meta.recorded_at),
-            correlation_id: DbUuid(meta.correlation_id),
-            causation_id: meta.causation_id.map(DbUuid),
-            reason: meta.reason.clone(),
-            idempotency_key: meta.idempotency_key.clone(),
-            hash: event.hash.clone(),
-        }
-    }
-}
-
 /// Appends one stored event to `out` as a line of CSV, the form `shura import` hands to
 /// PostgreSQL's `COPY` (columns in the order of the `events` table).
-pub fn write_csv_row(out: &mut String, event: &StoredEvent) {
-    super::sql::csv_row(out, &EventRow::from_stored(event));
+pub fn write_csv_row(out: &mut String, event: &StoredEvent<String>) {
+    super::sql::csv_row(out, event);
 }
 
 /// Writes one event as one NDJSON line.
@@ -137,9 +80,10 @@ impl Sealer {
     pub fn seal(&mut self, mut event: StoredEvent) -> StoredEvent {
         self.position += 1;
         event.position = self.position;
-        let row = EventRow::from_stored(&event);
-        event.hash = super::hash::chain_hash(&self.hash, &row);
-        self.hash = event.hash.clone();
-        event
+        let payload = std::mem::take(&mut event.payload);
+        let mut stored = event.with_payload(canonical_json(&payload));
+        stored.hash = super::hash::chain_hash(&self.hash, &stored);
+        self.hash = stored.hash.clone();
+        stored.with_payload(payload)
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::hash::{chain_hash, GENESIS_HASH};
 use super::model::LogHead;
-use super::sql::EventRow;
+use super::model::StoredEvent;
 
 /// The first thing found wrong, at the first position where the log stops being intact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -74,7 +74,7 @@ impl ChainChecker {
     }
 
     /// Checks the next row; on success it becomes the new tip.
-    pub fn check(&mut self, row: &EventRow) -> Result<(), Finding> {
+    pub fn check(&mut self, row: &StoredEvent<String>) -> Result<(), Finding> {
         let expected = self.position + 1;
         let fail = |position: i64, problem: String| Err(Finding { position, problem });
         if row.position != expected {
@@ -107,14 +107,14 @@ impl ChainChecker {
         }
         let stream = self
             .streams
-            .entry(row.stream_id.0)
+            .entry(row.stream_id)
             .or_insert_with(|| (0, row.stream_type.clone()));
         if row.version != stream.0 + 1 || row.stream_type != stream.1 {
             return fail(
                 row.position,
                 format!(
                     "stream {} goes from version {} ({}) to version {} ({})",
-                    row.stream_id.0, stream.0, stream.1, row.version, row.stream_type
+                    row.stream_id, stream.0, stream.1, row.version, row.stream_type
                 ),
             );
         }

@@ -22,38 +22,17 @@ use super::codec::{DbTime, DbUuid};
 use super::db::{Pool, Tx};
 use super::error::StoreError;
 use super::hash::chain_hash;
-use super::model::{AppendResult, ExpectedVersion};
-use super::sql::{self, EventRow, HeadRow, ProjectionRow, StreamTip};
+use super::model::{AppendRequest, AppendResult, ExpectedVersion, StoredEvent};
+use super::sql::{self, HeadRow, StreamTip};
 use super::upcast::Upcasters;
-use super::{projected, Projector};
+use super::{upcast, Projector};
 
 /// The most appends one transaction carries.
 const MAX_BATCH: usize = 256;
 
-/// An event checked and encoded, ready to be written.
-#[derive(Debug, Clone)]
-pub(crate) struct PreparedEvent {
-    pub event_id: Uuid,
-    pub explicit_id: bool,
-    pub event_type: String,
-    pub schema_version: i32,
-    pub payload: String,
-}
-
-/// An append checked and encoded, ready to be written.
-#[derive(Debug, Clone)]
-pub(crate) struct PreparedAppend {
-    pub stream_id: Uuid,
-    pub stream_type: String,
-    pub expected: ExpectedVersion,
-    pub events: Vec<PreparedEvent>,
-    pub actor_id: String,
-    pub actor_name: String,
-    pub correlation_id: Uuid,
-    pub causation_id: Option<Uuid>,
-    pub reason: Option<String>,
-    pub idempotency_key: Option<String>,
-}
+/// An append checked and its payloads encoded (canonical text), ready to be written; its
+/// context has a correlation id.
+pub(crate) type PreparedAppend = AppendRequest<String>;
 
 /// Holds a batch open after its rows are written and before it commits: a test hook that shows
 /// what readers and other writers see while a transaction is in flight.
@@ -260,12 +239,12 @@ async fn write_together(writer: &Writer, jobs: &mut [Job]) -> Result<Option<Writ
     let mut tx = writer.pool.begin().await?;
     let mut batch = open_batch(&mut tx, jobs, true).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
-    let mut rows: Vec<EventRow> = Vec::new();
+    let mut rows: Vec<StoredEvent<String>> = Vec::new();
     let mut appends = Vec::with_capacity(jobs.len());
     let mut keys = std::collections::HashSet::new();
     for job in jobs.iter() {
         let append = &job.append;
-        if let Some(key) = &append.idempotency_key {
+        if let Some(key) = &append.context.idempotency_key {
             if !keys.insert(key.as_str()) {
                 tx.rollback().await?;
                 return Ok(None);
@@ -297,7 +276,7 @@ async fn write_together(writer: &Writer, jobs: &mut [Job]) -> Result<Option<Writ
 async fn write_rows(
     writer: &Writer,
     tx: &mut Tx,
-    rows: &[EventRow],
+    rows: &[StoredEvent<String>],
     head: &HeadRow,
     appends: &[std::ops::Range<usize>],
 ) -> Result<(), StoreError> {
@@ -306,7 +285,7 @@ async fn write_rows(
         for range in appends {
             let events = rows[range.clone()]
                 .iter()
-                .map(|row| projected(&writer.upcasters, ProjectionRow::of(row)))
+                .map(|row| upcast(&writer.upcasters, row.clone()))
                 .collect::<Result<Vec<_>, _>>()?;
             projector.project(tx, &events).await?;
         }
@@ -362,13 +341,13 @@ enum Checked {
     /// Settled without writing: a retry answered from the log, a conflict, a refusal.
     Decided(Result<AppendResult, StoreError>),
     /// The rows to write (never empty), positions and hashes following the batch's head.
-    Rows(Vec<EventRow>),
+    Rows(Vec<StoredEvent<String>>),
 }
 
 /// Checks an append against the log as the batch has it so far (idempotency key, stream type,
 /// expected version) and, when it passes, makes its rows.
 async fn check(tx: &mut Tx, batch: &Batch, append: &PreparedAppend) -> Result<Checked, StoreError> {
-    if let Some(key) = &append.idempotency_key {
+    if let Some(key) = &append.context.idempotency_key {
         let earlier = sql::events_by_idempotency_key(tx, key).await?;
         if !earlier.is_empty() {
             return Ok(Checked::Decided(replay(append, key, &earlier)));
@@ -406,22 +385,16 @@ async fn check(tx: &mut Tx, batch: &Batch, append: &PreparedAppend) -> Result<Ch
     let mut prev_hash = batch.head.hash.clone();
     let mut rows = Vec::with_capacity(append.events.len());
     for (offset, event) in (1i64..).zip(&append.events) {
-        let mut row = EventRow {
+        let mut row = StoredEvent {
             position: batch.head.position + offset,
-            stream_id: DbUuid(append.stream_id),
+            stream_id: append.stream_id,
             stream_type: append.stream_type.clone(),
             version: actual + offset,
-            event_id: DbUuid(event.event_id),
+            event_id: event.event_id.unwrap_or_else(Uuid::new_v4),
             event_type: event.event_type.clone(),
             schema_version: event.schema_version,
             payload: event.payload.clone(),
-            actor_id: append.actor_id.clone(),
-            actor_name: append.actor_name.clone(),
-            recorded_at: DbTime(batch.now),
-            correlation_id: DbUuid(append.correlation_id),
-            causation_id: append.causation_id.map(DbUuid),
-            reason: append.reason.clone(),
-            idempotency_key: append.idempotency_key.clone(),
+            metadata: append.context.metadata(batch.now),
             hash: String::new(),
         };
         row.hash = chain_hash(&prev_hash, &row);
@@ -433,7 +406,11 @@ async fn check(tx: &mut Tx, batch: &Batch, append: &PreparedAppend) -> Result<Ch
 
 /// Moves the batch's head and the stream's tip past an append's rows (never empty) and says
 /// where they went.
-fn advance(batch: &mut Batch, append: &PreparedAppend, rows: &[EventRow]) -> AppendResult {
+fn advance(
+    batch: &mut Batch,
+    append: &PreparedAppend,
+    rows: &[StoredEvent<String>],
+) -> AppendResult {
     let first = rows.first().map_or((0, 0), |r| (r.version, r.position));
     let last = rows.last().map_or((0, 0), |r| (r.version, r.position));
     if let Some(row) = rows.last() {
@@ -481,7 +458,7 @@ async fn append_one(
     if let Some(projector) = &writer.projector {
         let projected = match rows
             .iter()
-            .map(|row| projected(&writer.upcasters, ProjectionRow::of(row)))
+            .map(|row| upcast(&writer.upcasters, row.clone()))
             .collect::<Result<Vec<_>, _>>()
         {
             Ok(events) => projector.project(tx, &events).await,
@@ -515,16 +492,16 @@ fn classify_insert_error(error: StoreError, index: usize) -> StoreError {
 fn replay(
     append: &PreparedAppend,
     key: &str,
-    earlier: &[EventRow],
+    earlier: &[StoredEvent<String>],
 ) -> Result<AppendResult, StoreError> {
     let same = earlier.len() == append.events.len()
         && earlier.iter().zip(&append.events).all(|(row, event)| {
-            row.stream_id.0 == append.stream_id
+            row.stream_id == append.stream_id
                 && row.stream_type == append.stream_type
                 && row.event_type == event.event_type
                 && row.schema_version == event.schema_version
                 && row.payload == event.payload
-                && (!event.explicit_id || row.event_id.0 == event.event_id)
+                && event.event_id.is_none_or(|id| id == row.event_id)
         });
     match (same, earlier.first(), earlier.last()) {
         (true, Some(first), Some(last)) => Ok(AppendResult {

@@ -9,8 +9,8 @@ use shura::commands::{execute, AnyCommand, CommandContext};
 use shura::domain::action;
 use shura::projections::ReadModels;
 use shura::store::{
-    Actor, AppendRequest, BoxFuture, ExpectedVersion, NewEvent, ProjectedEvent, Projector, Store,
-    StoreError, Tx, WriteContext,
+    Actor, AppendRequest, BoxFuture, ExpectedVersion, NewEvent, Projector, Store, StoreError,
+    StoredEvent, Tx, WriteContext,
 };
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ impl Projector for Counting {
     fn project<'a>(
         &'a self,
         tx: &'a mut Tx,
-        events: &'a [ProjectedEvent],
+        events: &'a [StoredEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.events.fetch_add(events.len() as u64, Ordering::SeqCst);
         ReadModels.project(tx, events)

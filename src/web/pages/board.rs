@@ -28,7 +28,7 @@ use crate::domain::action::{self, ActionStatus};
 use crate::domain::{organisation, PartialDate, Text};
 use crate::projections::lists::{self, ActionFilter, ActionRecord};
 use crate::projections::queries::{self, DashboardFilter, MAX_DUE_ACTIONS};
-use crate::store::{Pool, RecordedEvent, StoreError};
+use crate::store::{Pool, StoreError, StoredEvent};
 use crate::web::forms::{self, Field, FieldError, FieldView, FormProblem, FormView, Kind};
 use crate::web::i18n::{Lang, Shown, Tr};
 use crate::web::{
@@ -571,7 +571,7 @@ fn snake(event_type: &str) -> String {
 /// What an event did, in words, with the names of the organisations it names.
 fn history_row(
     tr: &Tr,
-    recorded: &RecordedEvent,
+    recorded: &StoredEvent,
     names: &HashMap<Uuid, Shown<'static>>,
 ) -> HistoryRow {
     use action::Event as E;

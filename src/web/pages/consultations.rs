@@ -30,7 +30,7 @@ use crate::domain::organisation::Organisation;
 use crate::domain::person::Person;
 use crate::projections::lists::{self, ConsultationFilter, Cursor};
 use crate::projections::rows::{region_of, tag};
-use crate::store::RecordedEvent;
+use crate::store::StoredEvent;
 use crate::web::i18n::{Shown, Tr};
 use crate::web::{
     html, respond, urlencode, Nav, PageContext, Viewer, WebError, WebResult, WebState,
@@ -713,7 +713,7 @@ async fn detail_page(
 }
 
 /// When an event was recorded: for people (in UTC, said so) and for machines.
-fn when(tr: &Tr, event: &RecordedEvent) -> (String, String) {
+fn when(tr: &Tr, event: &StoredEvent) -> (String, String) {
     let at = event.metadata.recorded_at;
     (
         tr.args(
@@ -739,7 +739,7 @@ fn snake(event_type: &str) -> String {
     out
 }
 
-fn history(tr: &Tr, events: &[RecordedEvent]) -> Vec<HistoryEntry> {
+fn history(tr: &Tr, events: &[StoredEvent]) -> Vec<HistoryEntry> {
     events
         .iter()
         .map(|e| {
