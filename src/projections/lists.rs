@@ -143,13 +143,46 @@ pub(crate) use words;
 /// The four texts of a list statement, one per [`Words::variant`]: `$before`, the list's
 /// conditions (`$where!`) with the text filter's, then `$after`.
 macro_rules! per_words {
-    ($where:ident, [$($before:literal),+], $after:literal) => {
+    ($where:ident, [$($before:expr),+], $after:literal) => {
         [
             concat!($($before,)+ $where!(plain), $after),
             concat!($($before,)+ $where!(fts), $after),
             concat!($($before,)+ $where!(tsv), $after),
             concat!($($before,)+ $where!(scan), $after),
         ]
+    };
+}
+
+/// The columns a [`ConsultationRecord`] reads (the list's order key among them): the one place
+/// they are listed.
+macro_rules! consultation_record {
+    () => {
+        "id, version, position, kind, status, region, start_date, month, title, \
+         COALESCE(start_date, '') AS sort_key"
+    };
+}
+
+/// The columns an [`ActionRecord`] reads.
+macro_rules! action_record {
+    () => {
+        "id, version, position, consultation_id, owner_id, status, progress, due_date, region, \
+         title, doc"
+    };
+}
+
+/// The columns an [`EntityRecord`] reads of an organisation.
+macro_rules! organisation_record {
+    () => {
+        "id, version, NULL AS consultation_id, kind AS status, region, name AS title, position, \
+         doc"
+    };
+}
+
+/// The columns an [`EntityRecord`] reads of a person.
+macro_rules! person_record {
+    () => {
+        "id, version, NULL AS consultation_id, NULL AS status, NULL AS region, name AS title, \
+         position, doc"
     };
 }
 
@@ -311,20 +344,32 @@ async fn unfiltered_consultations(
     first: i64,
     after: Option<&Cursor>,
 ) -> Result<Vec<ConsultationRecord>> {
-    const FIRST_ASC: &str = "SELECT id, version, position, kind, status, region, start_date, \
-        month, title, COALESCE(start_date, '') AS sort_key FROM rm_consultations \
-        ORDER BY COALESCE(start_date, ''), id LIMIT $1";
-    const FIRST_DESC: &str = "SELECT id, version, position, kind, status, region, start_date, \
-        month, title, COALESCE(start_date, '') AS sort_key FROM rm_consultations \
-        ORDER BY COALESCE(start_date, '') DESC, id DESC LIMIT $1";
-    const AFTER_ASC: &str = "SELECT id, version, position, kind, status, region, start_date, \
-        month, title, COALESCE(start_date, '') AS sort_key FROM rm_consultations \
+    const FIRST_ASC: &str = concat!(
+        "SELECT ",
+        consultation_record!(),
+        " FROM rm_consultations \
+        ORDER BY COALESCE(start_date, ''), id LIMIT $1"
+    );
+    const FIRST_DESC: &str = concat!(
+        "SELECT ",
+        consultation_record!(),
+        " FROM rm_consultations \
+        ORDER BY COALESCE(start_date, '') DESC, id DESC LIMIT $1"
+    );
+    const AFTER_ASC: &str = concat!(
+        "SELECT ",
+        consultation_record!(),
+        " FROM rm_consultations \
         WHERE (COALESCE(start_date, ''), id) > ($1, $2) \
-        ORDER BY COALESCE(start_date, ''), id LIMIT $3";
-    const AFTER_DESC: &str = "SELECT id, version, position, kind, status, region, start_date, \
-        month, title, COALESCE(start_date, '') AS sort_key FROM rm_consultations \
+        ORDER BY COALESCE(start_date, ''), id LIMIT $3"
+    );
+    const AFTER_DESC: &str = concat!(
+        "SELECT ",
+        consultation_record!(),
+        " FROM rm_consultations \
         WHERE (COALESCE(start_date, ''), id) < ($1, $2) \
-        ORDER BY COALESCE(start_date, '') DESC, id DESC LIMIT $3";
+        ORDER BY COALESCE(start_date, '') DESC, id DESC LIMIT $3"
+    );
     Ok(match after {
         None => {
             let sql = if descending { FIRST_DESC } else { FIRST_ASC };
@@ -357,19 +402,21 @@ async fn filtered_consultations(
 ) -> Result<Vec<ConsultationRecord>> {
     const ASC: [&str; 4] = per_words!(
         consultation_where,
-        [
-            "SELECT id, version, position, kind, status, region, start_date, month, title, \
-         COALESCE(start_date, '') AS sort_key FROM rm_consultations"
-        ],
+        [concat!(
+            "SELECT ",
+            consultation_record!(),
+            " FROM rm_consultations"
+        )],
         " AND ($9 IS NULL OR (COALESCE(start_date, ''), id) > ($9, $10)) \
          ORDER BY COALESCE(start_date, ''), id LIMIT $11"
     );
     const DESC: [&str; 4] = per_words!(
         consultation_where,
-        [
-            "SELECT id, version, position, kind, status, region, start_date, month, title, \
-         COALESCE(start_date, '') AS sort_key FROM rm_consultations"
-        ],
+        [concat!(
+            "SELECT ",
+            consultation_record!(),
+            " FROM rm_consultations"
+        )],
         " AND ($9 IS NULL OR (COALESCE(start_date, ''), id) < ($9, $10)) \
          ORDER BY COALESCE(start_date, '') DESC, id DESC LIMIT $11"
     );
@@ -391,10 +438,10 @@ async fn filtered_consultations(
 /// The two texts of a statement over a list of ids: `$ids` stands for the list, read with
 /// `json_each` on SQLite and as a `uuid[]` on PostgreSQL (see [`fetch_by_ids`]).
 macro_rules! by_ids {
-    ($($part:tt),* $(,)?) => {
+    ($select:expr, $($part:tt),* $(,)?) => {
         (
-            concat!($(by_ids!(@sqlite $part)),*),
-            concat!($(by_ids!(@postgres $part)),*),
+            concat!($select, $(by_ids!(@sqlite $part)),*),
+            concat!($select, $(by_ids!(@postgres $part)),*),
         )
     };
     (@sqlite "IN $ids") => { " IN (SELECT value FROM json_each($1))" };
@@ -682,10 +729,11 @@ pub async fn organisations(
 ) -> Result<Page<EntityRecord>> {
     const SQL: [&str; 4] = per_words!(
         organisation_where,
-        [
-            "SELECT id, version, NULL AS consultation_id, kind AS status, region, name AS title, \
-         position, doc FROM rm_organisations"
-        ],
+        [concat!(
+            "SELECT ",
+            organisation_record!(),
+            " FROM rm_organisations"
+        )],
         " AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5"
     );
     const COUNT: [&str; 4] = per_words!(
@@ -738,10 +786,7 @@ pub async fn people(
 ) -> Result<Page<EntityRecord>> {
     const SQL: [&str; 4] = per_words!(
         person_where,
-        [
-            "SELECT id, version, NULL AS consultation_id, NULL AS status, NULL AS region, \
-         name AS title, position, doc FROM rm_people"
-        ],
+        [concat!("SELECT ", person_record!(), " FROM rm_people")],
         " AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
     );
     const COUNT: [&str; 4] = per_words!(person_where, ["SELECT COUNT(*) FROM rm_people"], "");
@@ -832,8 +877,7 @@ pub async fn actions(
     with_total: bool,
 ) -> Result<Page<ActionRecord>> {
     const SQL: &str = concat!(
-        "SELECT id, version, position, consultation_id, owner_id, status, progress, due_date, \
-         region, title, doc FROM rm_actions",
+        concat!("SELECT ", action_record!(), " FROM rm_actions"),
         action_where!(),
         " AND ($8 IS NULL OR id > $8) ORDER BY id LIMIT $9"
     );
@@ -963,8 +1007,11 @@ fn page<T>(rows: &mut Vec<T>, first: i64) -> Page<T> {
 /// The actions of many consultations in one statement (the API's batch loader), by consultation.
 pub async fn actions_of(pool: &Pool, consultations: &[Uuid]) -> Result<Vec<ActionRecord>> {
     const SQL: (&str, &str) = by_ids!(
-        "SELECT id, version, position, consultation_id, owner_id, status, progress, due_date, \
-         region, title, doc FROM rm_actions WHERE consultation_id",
+        concat!(
+            "SELECT ",
+            action_record!(),
+            " FROM rm_actions WHERE consultation_id"
+        ),
         "IN $ids",
         " ORDER BY id"
     );
@@ -974,8 +1021,7 @@ pub async fn actions_of(pool: &Pool, consultations: &[Uuid]) -> Result<Vec<Actio
 /// The actions with these ids (those that exist), in one statement.
 pub async fn actions_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ActionRecord>> {
     const SQL: (&str, &str) = by_ids!(
-        "SELECT id, version, position, consultation_id, owner_id, status, progress, due_date, \
-         region, title, doc FROM rm_actions WHERE id",
+        concat!("SELECT ", action_record!(), " FROM rm_actions WHERE id"),
         "IN $ids"
     );
     fetch_by_ids(pool, SQL.0, SQL.1, ids).await
@@ -1020,8 +1066,11 @@ pub fn group_reports(
 /// The consultation rows (without documents) with these ids, in one statement.
 pub async fn consultations_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<ConsultationRecord>> {
     const SQL: (&str, &str) = by_ids!(
-        "SELECT id, version, position, kind, status, region, start_date, month, title, \
-         COALESCE(start_date, '') AS sort_key FROM rm_consultations WHERE id",
+        concat!(
+            "SELECT ",
+            consultation_record!(),
+            " FROM rm_consultations WHERE id"
+        ),
         "IN $ids"
     );
     fetch_by_ids(pool, SQL.0, SQL.1, ids).await
@@ -1030,8 +1079,11 @@ pub async fn consultations_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<Consu
 /// The organisations with these ids, in one statement.
 pub async fn organisations_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<EntityRecord>> {
     const SQL: (&str, &str) = by_ids!(
-        "SELECT id, version, NULL AS consultation_id, kind AS status, region, name AS title, \
-         position, doc FROM rm_organisations WHERE id",
+        concat!(
+            "SELECT ",
+            organisation_record!(),
+            " FROM rm_organisations WHERE id"
+        ),
         "IN $ids"
     );
     fetch_by_ids(pool, SQL.0, SQL.1, ids).await
@@ -1040,8 +1092,7 @@ pub async fn organisations_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<Entit
 /// The people with these ids, in one statement.
 pub async fn people_by_ids(pool: &Pool, ids: &[Uuid]) -> Result<Vec<EntityRecord>> {
     const SQL: (&str, &str) = by_ids!(
-        "SELECT id, version, NULL AS consultation_id, NULL AS status, NULL AS region, \
-         name AS title, position, doc FROM rm_people WHERE id",
+        concat!("SELECT ", person_record!(), " FROM rm_people WHERE id"),
         "IN $ids"
     );
     fetch_by_ids(pool, SQL.0, SQL.1, ids).await
@@ -1187,8 +1238,11 @@ pub async fn related(
 
 /// One action row by id.
 pub async fn action(pool: &Pool, id: Uuid) -> Result<Option<ActionRecord>> {
-    const SQL: &str = "SELECT id, version, position, consultation_id, owner_id, status, progress, \
-        due_date, region, title, doc FROM rm_actions WHERE id = $1";
+    const SQL: &str = concat!(
+        "SELECT ",
+        action_record!(),
+        " FROM rm_actions WHERE id = $1"
+    );
     Ok(
         on_pool!(pool, c => sqlx::query_as::<_, ActionRecord>(SQL).bind(DbUuid(id)).fetch_optional(c).await?),
     )
@@ -1196,9 +1250,11 @@ pub async fn action(pool: &Pool, id: Uuid) -> Result<Option<ActionRecord>> {
 
 /// One organisation row by id.
 pub async fn organisation(pool: &Pool, id: Uuid) -> Result<Option<EntityRecord>> {
-    const SQL: &str =
-        "SELECT id, version, NULL AS consultation_id, kind AS status, region, name AS title, \
-        position, doc FROM rm_organisations WHERE id = $1";
+    const SQL: &str = concat!(
+        "SELECT ",
+        organisation_record!(),
+        " FROM rm_organisations WHERE id = $1"
+    );
     Ok(
         on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL).bind(DbUuid(id)).fetch_optional(c).await?),
     )
@@ -1206,9 +1262,7 @@ pub async fn organisation(pool: &Pool, id: Uuid) -> Result<Option<EntityRecord>>
 
 /// One person row by id.
 pub async fn person(pool: &Pool, id: Uuid) -> Result<Option<EntityRecord>> {
-    const SQL: &str =
-        "SELECT id, version, NULL AS consultation_id, NULL AS status, NULL AS region, \
-        name AS title, position, doc FROM rm_people WHERE id = $1";
+    const SQL: &str = concat!("SELECT ", person_record!(), " FROM rm_people WHERE id = $1");
     Ok(
         on_pool!(pool, c => sqlx::query_as::<_, EntityRecord>(SQL).bind(DbUuid(id)).fetch_optional(c).await?),
     )

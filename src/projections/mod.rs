@@ -14,6 +14,8 @@
 //! rewritten); its `doc` holds only the latest, as its state does: an append to an action
 //! followed for years costs the new report, not all of them.
 
+#[macro_use]
+mod table;
 pub mod lists;
 pub mod queries;
 pub mod rows;
@@ -101,7 +103,7 @@ fn decode<E: DomainEvent>(event: &StoredEvent) -> Result<E, StoreError> {
 /// per run (a replay page: a few statements instead of several per stream).
 #[derive(Default)]
 struct Page {
-    consultations: Vec<sql::ConsultationWrite>,
+    consultations: Vec<rows::ConsultationRow>,
     /// Consultations seen for the first time: `rm_counts` grows by this many.
     created: i64,
     /// Consultations that had rows already: their child rows are written again, and their
@@ -134,7 +136,7 @@ impl Page {
         for (id, _) in &self.replaced {
             sql::delete_children(tx, *id).await?;
         }
-        sql::upsert_consultations(tx, &self.consultations).await?;
+        rows::upsert_consultations(tx, &self.consultations).await?;
         if self.created > 0 {
             sql::count_consultations(tx, self.created).await?;
         }
@@ -148,14 +150,14 @@ impl Page {
         for (id, region) in &self.replaced {
             sql::set_actions_region(tx, *id, region.as_deref()).await?;
         }
-        sql::upsert_actions(tx, &self.actions).await?;
+        rows::upsert_actions(tx, &self.actions).await?;
         for id in &self.relinked {
             sql::delete_links(tx, *id).await?;
         }
         sql::insert_links(tx, &self.links).await?;
         sql::insert_reports(tx, &self.reports).await?;
-        sql::upsert_organisations(tx, &self.organisations).await?;
-        sql::upsert_people(tx, &self.people).await?;
+        rows::upsert_organisations(tx, &self.organisations).await?;
+        rows::upsert_people(tx, &self.people).await?;
         for id in &self.reposted {
             sql::delete_posts(tx, *id).await?;
         }
@@ -377,12 +379,7 @@ async fn fold_consultation(
             doc: doc(k),
         }
     }));
-    let start = &c.details.schedule.start;
-    page.consultations.push(sql::ConsultationWrite {
-        row,
-        start_first: start.earliest().map(rows::day),
-        start_last: start.latest().map(rows::day),
-    });
+    page.consultations.push(row);
     Ok(())
 }
 

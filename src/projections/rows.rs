@@ -82,20 +82,27 @@ pub fn minor_units(amount: Decimal, currency: &str) -> Option<i64> {
     amount.checked_mul(scale)?.round().to_i64()
 }
 
-/// The consultation row's columns.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConsultationRow {
-    pub id: Uuid,
-    pub version: i64,
-    pub position: i64,
-    pub kind: String,
-    pub status: String,
-    pub region: Option<String>,
-    pub start_date: Option<String>,
-    pub month: Option<String>,
-    pub title: String,
-    pub search: String,
-    pub doc: String,
+table! {
+    /// The consultation row's columns.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ConsultationRow in "rm_consultations", replaced by id, written by upsert_consultations {
+        pub id: Uuid,
+        pub version: i64,
+        pub position: i64,
+        pub kind: String,
+        pub status: String,
+        pub region: Option<String>,
+        pub start_date: Option<String>,
+        pub month: Option<String>,
+        pub title: String,
+        pub search: String,
+        pub doc: String,
+        /// The earliest day the start can be (`YYYY-MM-DD`; `None` without a known year),
+        /// which date filters compare.
+        pub start_first: Option<String>,
+        /// The latest day the start can be.
+        pub start_last: Option<String>,
+    }
 }
 
 impl ConsultationRow {
@@ -125,6 +132,8 @@ impl ConsultationRow {
             title: display(&d.title),
             search: search_of(texts, &[]),
             doc: doc(c),
+            start_first: start.earliest().map(day),
+            start_last: start.latest().map(day),
         }
     }
 }
@@ -144,19 +153,21 @@ pub fn budget_region(
         .and_then(|scope| scope.budget_region().map(|r| r.as_str().to_owned()))
 }
 
-/// An organisation row's columns.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrganisationRow {
-    pub id: Uuid,
-    pub version: i64,
-    pub position: i64,
-    pub kind: String,
-    pub acronym: Option<String>,
-    pub region: Option<String>,
-    pub parent_id: Option<Uuid>,
-    pub name: String,
-    pub search: String,
-    pub doc: String,
+table! {
+    /// An organisation row's columns.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct OrganisationRow in "rm_organisations", replaced by id, written by upsert_organisations {
+        pub id: Uuid,
+        pub version: i64,
+        pub position: i64,
+        pub kind: String,
+        pub acronym: Option<String>,
+        pub region: Option<String>,
+        pub parent_id: Option<Uuid>,
+        pub name: String,
+        pub search: String,
+        pub doc: String,
+    }
 }
 
 impl OrganisationRow {
@@ -180,15 +191,17 @@ impl OrganisationRow {
     }
 }
 
-/// A person row's columns.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PersonRow {
-    pub id: Uuid,
-    pub version: i64,
-    pub position: i64,
-    pub name: String,
-    pub search: String,
-    pub doc: String,
+table! {
+    /// A person row's columns.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct PersonRow in "rm_people", replaced by id, written by upsert_people {
+        pub id: Uuid,
+        pub version: i64,
+        pub position: i64,
+        pub name: String,
+        pub search: String,
+        pub doc: String,
+    }
 }
 
 impl PersonRow {
@@ -213,20 +226,24 @@ impl PersonRow {
     }
 }
 
-/// An action row's columns (its region comes from its consultation).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActionRow {
-    pub id: Uuid,
-    pub version: i64,
-    pub position: i64,
-    pub consultation_id: Uuid,
-    pub owner_id: Uuid,
-    pub status: String,
-    pub progress: i64,
-    pub due_date: Option<String>,
-    pub title: String,
-    pub search: String,
-    pub doc: String,
+table! {
+    /// An action row's columns (its region comes from its consultation).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ActionRow in "rm_actions", replaced by id, written by upsert_actions {
+        pub id: Uuid,
+        pub version: i64,
+        pub position: i64,
+        pub consultation_id: Uuid,
+        pub owner_id: Uuid,
+        pub status: String,
+        pub progress: i64,
+        pub due_date: Option<String>,
+        pub title: String,
+        pub search: String,
+        pub doc: String,
+    }
+    // Each action's region is its consultation's, read in the same statement.
+    computed region = ("(SELECT region FROM rm_consultations WHERE id = ", consultation_id, ")")
 }
 
 impl ActionRow {

@@ -2,7 +2,6 @@
 
 use uuid::Uuid;
 
-use super::rows::{ActionRow, ConsultationRow, OrganisationRow, PersonRow};
 use crate::store::{on_tx, DbUuid, StoreError, Tx};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -59,6 +58,21 @@ pub async fn token_doc(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
     }))
 }
 
+table! {
+    /// A token row: its stream's state in columns (the secret's hash, never the secret).
+    pub struct TokenRow in "rm_tokens", replaced by id, written by write_tokens {
+        pub id: Uuid,
+        pub version: i64,
+        pub position: i64,
+        pub name: String,
+        pub role: String,
+        /// The regions as a JSON array.
+        pub regions: String,
+        pub secret_hash: String,
+        pub revoked: bool,
+    }
+}
+
 /// Inserts or replaces a token row.
 pub async fn upsert_token(
     tx: &mut Tx,
@@ -66,25 +80,17 @@ pub async fn upsert_token(
     version: i64,
     position: i64,
 ) -> Result<()> {
-    const SQL: &str = "INSERT INTO rm_tokens (id, version, position, name, role, regions, \
-        secret_hash, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
-        name = excluded.name, role = excluded.role, regions = excluded.regions, \
-        secret_hash = excluded.secret_hash, revoked = excluded.revoked";
-    let regions = super::rows::doc(&t.regions);
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(DbUuid(t.id))
-        .bind(version)
-        .bind(position)
-        .bind(&t.name)
-        .bind(t.role.as_str())
-        .bind(&regions)
-        .bind(&t.secret_hash)
-        .bind(i64::from(t.revoked))
-        .execute(c)
-        .await
-        .map(|_| ())?);
-    Ok(())
+    let row = TokenRow {
+        id: t.id,
+        version,
+        position,
+        name: t.name.clone(),
+        role: t.role.as_str().to_owned(),
+        regions: super::rows::doc(&t.regions),
+        secret_hash: t.secret_hash.clone(),
+        revoked: t.revoked,
+    };
+    write_tokens(tx, std::slice::from_ref(&row)).await
 }
 
 /// The stored user, as its stream defines it (rebuilt from the row's columns).
@@ -107,6 +113,21 @@ pub async fn user_doc(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
     Ok(Some(doc.to_string()))
 }
 
+table! {
+    /// A user row: its stream's state in columns.
+    pub struct UserRow in "rm_users", replaced by id, written by write_users {
+        pub id: Uuid,
+        pub version: i64,
+        pub position: i64,
+        pub username: String,
+        pub display_name: Option<String>,
+        pub role: String,
+        /// The regions as a JSON array.
+        pub regions: String,
+        pub disabled: bool,
+    }
+}
+
 /// Inserts or replaces a user row.
 pub async fn upsert_user(
     tx: &mut Tx,
@@ -114,25 +135,17 @@ pub async fn upsert_user(
     version: i64,
     position: i64,
 ) -> Result<()> {
-    const SQL: &str = "INSERT INTO rm_users (id, version, position, username, display_name, role, \
-        regions, disabled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-        ON CONFLICT (id) DO UPDATE SET version = excluded.version, position = excluded.position, \
-        username = excluded.username, display_name = excluded.display_name, role = excluded.role, \
-        regions = excluded.regions, disabled = excluded.disabled";
-    let regions = super::rows::doc(&u.regions);
-    on_tx!(tx, c => sqlx::query(SQL)
-        .bind(DbUuid(u.id))
-        .bind(version)
-        .bind(position)
-        .bind(&u.username)
-        .bind(&u.display_name)
-        .bind(u.role.as_str())
-        .bind(&regions)
-        .bind(i64::from(u.disabled))
-        .execute(c)
-        .await
-        .map(|_| ())?);
-    Ok(())
+    let row = UserRow {
+        id: u.id,
+        version,
+        position,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role.as_str().to_owned(),
+        regions: super::rows::doc(&u.regions),
+        disabled: u.disabled,
+    };
+    write_users(tx, std::slice::from_ref(&row)).await
 }
 
 /// The positions of a consultation's child rows, by child id.
@@ -145,53 +158,6 @@ pub async fn child_positions(tx: &mut Tx, consultation_id: Uuid) -> Result<Vec<(
         .bind(DbUuid(consultation_id))
         .fetch_all(c)
         .await?))
-}
-
-/// A consultation row and the bounds of its start (`YYYY-MM-DD`, `None` without a known year),
-/// which date filters compare.
-pub struct ConsultationWrite {
-    pub row: ConsultationRow,
-    pub start_first: Option<String>,
-    pub start_last: Option<String>,
-}
-
-/// Inserts or replaces consultation rows, one statement per [`ROWS_PER_INSERT`] (each id at
-/// most once).
-pub async fn upsert_consultations(tx: &mut Tx, rows: &[ConsultationWrite]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_consultations (id, version, position, kind, status, region, \
-                 start_date, month, title, search, doc, start_first, start_last) ",
-            );
-            query.push_values(chunk, |mut b, w| {
-                let r = &w.row;
-                b.push_bind(DbUuid(r.id))
-                    .push_bind(r.version)
-                    .push_bind(r.position)
-                    .push_bind(&r.kind)
-                    .push_bind(&r.status)
-                    .push_bind(&r.region)
-                    .push_bind(&r.start_date)
-                    .push_bind(&r.month)
-                    .push_bind(&r.title)
-                    .push_bind(&r.search)
-                    .push_bind(&r.doc)
-                    .push_bind(&w.start_first)
-                    .push_bind(&w.start_last);
-            });
-            query.push(
-                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
-                 position = excluded.position, kind = excluded.kind, status = excluded.status, \
-                 region = excluded.region, start_date = excluded.start_date, \
-                 month = excluded.month, title = excluded.title, search = excluded.search, \
-                 doc = excluded.doc, start_first = excluded.start_first, \
-                 start_last = excluded.start_last",
-            );
-            query.build().execute(c).await.map(|_| ())?
-        });
-    }
-    Ok(())
 }
 
 /// Counts `created` more consultation rows (`rm_counts`).
@@ -218,303 +184,124 @@ pub async fn delete_children(tx: &mut Tx, consultation_id: Uuid) -> Result<()> {
     Ok(())
 }
 
-/// A participant row.
-pub struct ParticipantRow {
-    pub consultation_id: Uuid,
-    pub participant_id: Uuid,
-    pub person_id: Option<Uuid>,
-    pub organisation_id: Option<Uuid>,
-    pub role: String,
-    pub attendance: String,
-    pub region: Option<String>,
-    pub position: i64,
-    pub doc: String,
-}
-
-/// Most rows one multi-row insert carries (well under both databases' parameter limits).
-const ROWS_PER_INSERT: usize = 1_000;
-
-/// Inserts participant rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_participants(tx: &mut Tx, rows: &[ParticipantRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_participants (consultation_id, participant_id, person_id, \
-                 organisation_id, role, attendance, region, position, doc) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.consultation_id))
-                    .push_bind(DbUuid(r.participant_id))
-                    .push_bind(r.person_id.map(DbUuid))
-                    .push_bind(r.organisation_id.map(DbUuid))
-                    .push_bind(&r.role)
-                    .push_bind(&r.attendance)
-                    .push_bind(&r.region)
-                    .push_bind(r.position)
-                    .push_bind(&r.doc);
-            });
-            query.build().execute(c).await.map(|_| ())?
-        });
+table! {
+    /// A participant row.
+    pub struct ParticipantRow in "rm_participants", written by insert_participants {
+        pub consultation_id: Uuid,
+        pub participant_id: Uuid,
+        pub person_id: Option<Uuid>,
+        pub organisation_id: Option<Uuid>,
+        pub role: String,
+        pub attendance: String,
+        pub region: Option<String>,
+        pub position: i64,
+        pub doc: String,
     }
-    Ok(())
 }
 
-/// A recommendation row.
-pub struct RecommendationRow {
-    pub id: Uuid,
-    pub consultation_id: Uuid,
-    pub status: String,
-    pub region: Option<String>,
-    pub month: Option<String>,
-    pub text: String,
-    pub search: String,
-    pub position: i64,
-    pub doc: String,
-}
-
-/// Inserts recommendation rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_recommendations(tx: &mut Tx, rows: &[RecommendationRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_recommendations (id, consultation_id, status, region, month, \
-                 text, search, position, doc) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.id))
-                    .push_bind(DbUuid(r.consultation_id))
-                    .push_bind(&r.status)
-                    .push_bind(&r.region)
-                    .push_bind(&r.month)
-                    .push_bind(&r.text)
-                    .push_bind(&r.search)
-                    .push_bind(r.position)
-                    .push_bind(&r.doc);
-            });
-            query.build().execute(c).await.map(|_| ())?
-        });
+table! {
+    /// A recommendation row.
+    pub struct RecommendationRow in "rm_recommendations", written by insert_recommendations {
+        pub id: Uuid,
+        pub consultation_id: Uuid,
+        pub status: String,
+        pub region: Option<String>,
+        pub month: Option<String>,
+        pub text: String,
+        pub search: String,
+        pub position: i64,
+        pub doc: String,
     }
-    Ok(())
 }
 
-/// A theme tag of a recommendation.
-pub struct ThemeRow {
-    pub recommendation_id: Uuid,
-    pub theme: String,
-    pub consultation_id: Uuid,
-    pub region: Option<String>,
-    pub position: i64,
-}
-
-/// Inserts theme rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_themes(tx: &mut Tx, rows: &[ThemeRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_themes (recommendation_id, theme, consultation_id, region, \
-                 position) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.recommendation_id))
-                    .push_bind(&r.theme)
-                    .push_bind(DbUuid(r.consultation_id))
-                    .push_bind(&r.region)
-                    .push_bind(r.position);
-            });
-            query.build().execute(c).await.map(|_| ())?
-        });
+table! {
+    /// A theme tag of a recommendation.
+    pub struct ThemeRow in "rm_themes", written by insert_themes {
+        pub recommendation_id: Uuid,
+        pub theme: String,
+        pub consultation_id: Uuid,
+        pub region: Option<String>,
+        pub position: i64,
     }
-    Ok(())
 }
 
-/// An agreement row.
-pub struct AgreementRow {
-    pub id: Uuid,
-    pub consultation_id: Uuid,
-    pub kind: String,
-    pub status: String,
-    pub region: Option<String>,
-    /// The region whose budget it counts in: its scope's ([`super::rows::budget_region`]).
-    pub budget_region: Option<String>,
-    pub programme: Option<String>,
-    pub amount: Option<String>,
-    pub amount_minor: Option<i64>,
-    pub currency: Option<String>,
-    pub period_start: Option<String>,
-    pub period_end: Option<String>,
-    pub title: String,
-    pub search: String,
-    pub position: i64,
-    pub doc: String,
-}
-
-/// Inserts agreement rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_agreements(tx: &mut Tx, rows: &[AgreementRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_agreements (id, consultation_id, kind, status, region, \
-                 budget_region, programme, amount, amount_minor, currency, period_start, \
-                 period_end, title, search, position, doc) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.id))
-                    .push_bind(DbUuid(r.consultation_id))
-                    .push_bind(&r.kind)
-                    .push_bind(&r.status)
-                    .push_bind(&r.region)
-                    .push_bind(&r.budget_region)
-                    .push_bind(&r.programme)
-                    .push_bind(&r.amount)
-                    .push_bind(r.amount_minor)
-                    .push_bind(&r.currency)
-                    .push_bind(&r.period_start)
-                    .push_bind(&r.period_end)
-                    .push_bind(&r.title)
-                    .push_bind(&r.search)
-                    .push_bind(r.position)
-                    .push_bind(&r.doc);
-            });
-            query.build().execute(c).await.map(|_| ())?
-        });
+table! {
+    /// An agreement row.
+    pub struct AgreementRow in "rm_agreements", written by insert_agreements {
+        pub id: Uuid,
+        pub consultation_id: Uuid,
+        pub kind: String,
+        pub status: String,
+        pub region: Option<String>,
+        /// The region whose budget it counts in: its scope's ([`super::rows::budget_region`]).
+        pub budget_region: Option<String>,
+        pub programme: Option<String>,
+        pub amount: Option<String>,
+        pub amount_minor: Option<i64>,
+        pub currency: Option<String>,
+        pub period_start: Option<String>,
+        pub period_end: Option<String>,
+        pub title: String,
+        pub search: String,
+        pub position: i64,
+        pub doc: String,
     }
-    Ok(())
 }
 
-/// An organiser of a consultation.
-pub struct OrganiserRow {
-    pub consultation_id: Uuid,
-    pub organisation_id: Uuid,
-    pub position: i64,
-}
-
-/// Inserts organiser rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_organisers(tx: &mut Tx, rows: &[OrganiserRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_organisers (consultation_id, organisation_id, position) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.consultation_id))
-                    .push_bind(DbUuid(r.organisation_id))
-                    .push_bind(r.position);
-            });
-            query.build().execute(c).await.map(|_| ())?
-        });
+table! {
+    /// An organiser of a consultation.
+    pub struct OrganiserRow in "rm_organisers", written by insert_organisers {
+        pub consultation_id: Uuid,
+        pub organisation_id: Uuid,
+        pub position: i64,
     }
-    Ok(())
 }
 
-/// A party to an agreement, `party` being its index among the agreement's parties.
-pub struct PartyRow {
-    pub agreement_id: Uuid,
-    pub party: i64,
-    pub consultation_id: Uuid,
-    pub organisation_id: Option<Uuid>,
-    pub participant_id: Option<Uuid>,
-    pub signatory_person_id: Option<Uuid>,
-    pub position: i64,
-}
-
-/// Inserts party rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_parties(tx: &mut Tx, rows: &[PartyRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_agreement_parties (agreement_id, party, consultation_id, \
-                 organisation_id, participant_id, signatory_person_id, position) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.agreement_id))
-                    .push_bind(r.party)
-                    .push_bind(DbUuid(r.consultation_id))
-                    .push_bind(r.organisation_id.map(DbUuid))
-                    .push_bind(r.participant_id.map(DbUuid))
-                    .push_bind(r.signatory_person_id.map(DbUuid))
-                    .push_bind(r.position);
-            });
-            query.build().execute(c).await.map(|_| ())?
-        });
+table! {
+    /// A party to an agreement, `party` being its index among the agreement's parties.
+    pub struct PartyRow in "rm_agreement_parties", written by insert_parties {
+        pub agreement_id: Uuid,
+        pub party: i64,
+        pub consultation_id: Uuid,
+        pub organisation_id: Option<Uuid>,
+        pub participant_id: Option<Uuid>,
+        pub signatory_person_id: Option<Uuid>,
+        pub position: i64,
     }
-    Ok(())
 }
 
-/// A key figure row.
-pub struct KeyFigureRow {
-    pub consultation_id: Uuid,
-    pub id: Uuid,
-    pub region: Option<String>,
-    pub indicator: String,
-    pub unit: String,
-    pub value: String,
-    pub period_first: Option<String>,
-    pub period_last: Option<String>,
-    pub search: String,
-    pub position: i64,
-    pub doc: String,
-}
-
-/// Inserts key figure rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_key_figures(tx: &mut Tx, rows: &[KeyFigureRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_key_figures (consultation_id, id, region, indicator, unit, \
-                 value, period_first, period_last, search, position, doc) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.consultation_id))
-                    .push_bind(DbUuid(r.id))
-                    .push_bind(&r.region)
-                    .push_bind(&r.indicator)
-                    .push_bind(&r.unit)
-                    .push_bind(&r.value)
-                    .push_bind(&r.period_first)
-                    .push_bind(&r.period_last)
-                    .push_bind(&r.search)
-                    .push_bind(r.position)
-                    .push_bind(&r.doc);
-            });
-            query.build().execute(c).await.map(|_| ())?
-        });
+table! {
+    /// A key figure row.
+    pub struct KeyFigureRow in "rm_key_figures", written by insert_key_figures {
+        pub consultation_id: Uuid,
+        pub id: Uuid,
+        pub region: Option<String>,
+        pub indicator: String,
+        pub unit: String,
+        pub value: String,
+        pub period_first: Option<String>,
+        pub period_last: Option<String>,
+        pub search: String,
+        pub position: i64,
+        pub doc: String,
     }
-    Ok(())
 }
 
-/// A post held by a person in an organisation.
-pub struct PostRow {
-    pub person_id: Uuid,
-    pub post_id: Uuid,
-    pub organisation_id: Uuid,
-    pub ended: bool,
-    pub position: i64,
+table! {
+    /// A post held by a person in an organisation.
+    pub struct PostRow in "rm_posts", written by insert_posts {
+        pub person_id: Uuid,
+        pub post_id: Uuid,
+        pub organisation_id: Uuid,
+        pub ended: bool,
+        pub position: i64,
+    }
 }
 
 /// Removes a person's post rows before they are written again.
 pub async fn delete_posts(tx: &mut Tx, person_id: Uuid) -> Result<()> {
     const SQL: &str = "DELETE FROM rm_posts WHERE person_id = $1";
     on_tx!(tx, c => sqlx::query(SQL).bind(DbUuid(person_id)).execute(c).await.map(|_| ())?);
-    Ok(())
-}
-
-/// Inserts post rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_posts(tx: &mut Tx, rows: &[PostRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_posts (person_id, post_id, organisation_id, ended, position) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.person_id))
-                    .push_bind(DbUuid(r.post_id))
-                    .push_bind(DbUuid(r.organisation_id))
-                    .push_bind(i64::from(r.ended))
-                    .push_bind(r.position);
-            });
-            query.build().execute(c).await.map(|_| ())?
-        });
-    }
     Ok(())
 }
 
@@ -534,108 +321,13 @@ pub async fn set_actions_region(
     Ok(())
 }
 
-/// Inserts or replaces organisation rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn upsert_organisations(tx: &mut Tx, rows: &[OrganisationRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_organisations (id, version, position, kind, acronym, region, \
-                 parent_id, name, search, doc) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.id))
-                    .push_bind(r.version)
-                    .push_bind(r.position)
-                    .push_bind(&r.kind)
-                    .push_bind(&r.acronym)
-                    .push_bind(&r.region)
-                    .push_bind(r.parent_id.map(DbUuid))
-                    .push_bind(&r.name)
-                    .push_bind(&r.search)
-                    .push_bind(&r.doc);
-            });
-            query.push(
-                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
-                 position = excluded.position, kind = excluded.kind, acronym = excluded.acronym, \
-                 region = excluded.region, parent_id = excluded.parent_id, name = excluded.name, \
-                 search = excluded.search, doc = excluded.doc",
-            );
-            query.build().execute(c).await.map(|_| ())?
-        });
+table! {
+    /// A link from an action to a recommendation it follows up.
+    pub struct LinkRow in "rm_action_links", written by insert_links {
+        pub action_id: Uuid,
+        pub recommendation_id: Uuid,
+        pub position: i64,
     }
-    Ok(())
-}
-
-/// Inserts or replaces person rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn upsert_people(tx: &mut Tx, rows: &[PersonRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_people (id, version, position, name, search, doc) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.id))
-                    .push_bind(r.version)
-                    .push_bind(r.position)
-                    .push_bind(&r.name)
-                    .push_bind(&r.search)
-                    .push_bind(&r.doc);
-            });
-            query.push(
-                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
-                 position = excluded.position, name = excluded.name, search = excluded.search, \
-                 doc = excluded.doc",
-            );
-            query.build().execute(c).await.map(|_| ())?
-        });
-    }
-    Ok(())
-}
-
-/// Inserts or replaces action rows, one statement per [`ROWS_PER_INSERT`]. Each action's region
-/// is its consultation's, read in the same statement.
-pub async fn upsert_actions(tx: &mut Tx, rows: &[ActionRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_actions (id, version, position, consultation_id, owner_id, \
-                 status, progress, due_date, title, search, doc, region) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.id))
-                    .push_bind(r.version)
-                    .push_bind(r.position)
-                    .push_bind(DbUuid(r.consultation_id))
-                    .push_bind(DbUuid(r.owner_id))
-                    .push_bind(&r.status)
-                    .push_bind(r.progress)
-                    .push_bind(&r.due_date)
-                    .push_bind(&r.title)
-                    .push_bind(&r.search)
-                    .push_bind(&r.doc)
-                    .push("(SELECT region FROM rm_consultations WHERE id = ")
-                    .push_bind_unseparated(DbUuid(r.consultation_id))
-                    .push_unseparated(")");
-            });
-            query.push(
-                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
-                 position = excluded.position, consultation_id = excluded.consultation_id, \
-                 owner_id = excluded.owner_id, status = excluded.status, \
-                 progress = excluded.progress, due_date = excluded.due_date, \
-                 region = excluded.region, title = excluded.title, search = excluded.search, \
-                 doc = excluded.doc",
-            );
-            query.build().execute(c).await.map(|_| ())?
-        });
-    }
-    Ok(())
-}
-
-/// A link from an action to a recommendation it follows up.
-pub struct LinkRow {
-    pub action_id: Uuid,
-    pub recommendation_id: Uuid,
-    pub position: i64,
 }
 
 /// Removes an action's links before they are written again.
@@ -645,47 +337,13 @@ pub async fn delete_links(tx: &mut Tx, action_id: Uuid) -> Result<()> {
     Ok(())
 }
 
-/// Inserts link rows, one statement per [`ROWS_PER_INSERT`].
-pub async fn insert_links(tx: &mut Tx, rows: &[LinkRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_action_links (action_id, recommendation_id, position) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.action_id))
-                    .push_bind(DbUuid(r.recommendation_id))
-                    .push_bind(r.position);
-            });
-            query.build().execute(c).await.map(|_| ())?
-        });
+table! {
+    /// One progress report of an action: the event that recorded it and the report as JSON.
+    pub struct ReportRow in "rm_progress_reports", written by insert_reports {
+        pub action_id: Uuid,
+        pub position: i64,
+        pub doc: String,
     }
-    Ok(())
-}
-
-/// One progress report of an action: the event that recorded it and the report as JSON.
-pub struct ReportRow {
-    pub action_id: Uuid,
-    pub position: i64,
-    pub doc: String,
-}
-
-/// Inserts progress reports (never replaced: a report, once recorded, does not change).
-pub async fn insert_reports(tx: &mut Tx, rows: &[ReportRow]) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_tx!(tx, c => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO rm_progress_reports (action_id, position, doc) ",
-            );
-            query.push_values(chunk, |mut b, r| {
-                b.push_bind(DbUuid(r.action_id))
-                    .push_bind(r.position)
-                    .push_bind(&r.doc);
-            });
-            query.build().execute(c).await.map(|_| ())?
-        });
-    }
-    Ok(())
 }
 
 /// Declares the read-model tables once: [`TABLES`], and the statements that empty them
