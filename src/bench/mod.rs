@@ -385,7 +385,7 @@ async fn measure(
         .await?;
     let rebuild_rate = rebuilt.events as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let read = read_log(store.pool()).await?;
+    let read = read_log(&store).await?;
     let read_rate = read as f64 / started.elapsed().as_secs_f64();
     figures.push(
         Figure::new("rebuild of every read model", rebuild_rate, "events/s")
@@ -911,32 +911,15 @@ async fn bulk_baseline(pool: &Pool, file: &Path) -> anyhow::Result<usize> {
     Ok(count)
 }
 
-/// Reads every event's columns that a rebuild reads, page by page as a rebuild does, and does
-/// nothing with them: the floor under a rebuild on this database and driver.
-async fn read_log(pool: &Pool) -> anyhow::Result<usize> {
-    const SQL: &str = "SELECT position, stream_id, stream_type, version, event_type, \
-        schema_version, payload FROM events WHERE position > $1 ORDER BY position LIMIT $2";
-    type Row = (i64, DbUuid, String, i64, String, i32, String);
+/// Reads the log page by page as a rebuild does, with the store's own statement (every column
+/// of each event, payload as stored), and does nothing with it: the floor under a rebuild on
+/// this database and driver.
+async fn read_log(store: &Store) -> anyhow::Result<usize> {
     let (mut after, mut count) = (0i64, 0usize);
     loop {
-        let rows: Vec<Row> = match pool {
-            Pool::Sqlite(p) => {
-                sqlx::query_as(SQL)
-                    .bind(after)
-                    .bind(crate::store::PAGE)
-                    .fetch_all(p)
-                    .await?
-            }
-            Pool::Postgres(p) => {
-                sqlx::query_as(SQL)
-                    .bind(after)
-                    .bind(crate::store::PAGE)
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let rows = store.read_all_encoded(after, crate::store::PAGE).await?;
         let Some(last) = rows.last() else { break };
-        after = last.0;
+        after = last.position;
         count += rows.len();
     }
     Ok(count)

@@ -274,6 +274,16 @@ impl Store {
         rows.into_iter().map(StoredEvent::decoded).collect()
     }
 
+    /// [`Store::read_all_stored`] without parsing the payloads: the rows as a replay reads them
+    /// (the benchmark's floor under a rebuild).
+    pub(crate) async fn read_all_encoded(
+        &self,
+        after_position: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent<String>>, StoreError> {
+        sql::read_all(self.pool(), after_position, check_limit(limit)?).await
+    }
+
     /// A stream's current version: the version of its last event, 0 when it has none.
     pub async fn stream_version(&self, stream_id: Uuid) -> Result<i64, StoreError> {
         sql::stream_version(self.pool(), DbUuid(stream_id)).await
