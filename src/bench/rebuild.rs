@@ -1,6 +1,6 @@
 //! Appends while `shura rebuild` runs: their p99 with the rebuild running (its own process, as
-//! an operator runs it beside the service), against their p99 alone in the same run, at the
-//! same pace.
+//! an operator runs it beside the service), against their p99 alone in the same run (before
+//! the rebuild and after it), at the same pace.
 
 use std::time::{Duration, Instant};
 
@@ -12,8 +12,10 @@ use crate::store::Store;
 /// The appends' pace: one every this long, alone and during the rebuild (a busy directorate,
 /// not a load test: the figure is how long each waits).
 const PACE: Duration = Duration::from_millis(10);
-/// Appends timed alone.
-const ALONE: usize = 200;
+/// Appends timed alone, before the rebuild and again after it: 2 x 1,000 (20 s), so that the
+/// baseline's p99 is the 20th-longest of 2,000, not the 2nd of 200 (it moved 2.5-12 ms
+/// between runs with 200).
+const ALONE: usize = 1_000;
 
 /// One append, then a pause to the pace: how long it took, and whether it was refused (on
 /// SQLite, an append that waits past the busy timeout for the rebuild's lock is).
@@ -44,12 +46,13 @@ fn printed(stdout: &str) -> Option<(u64, f64)> {
 
 /// The figures of appends to `store` (at `url`) while `shura rebuild` runs on it.
 pub async fn figures(store: &Store, url: &str) -> anyhow::Result<Vec<Figure>> {
-    let mut alone = Vec::with_capacity(ALONE);
+    let mut alone = Vec::with_capacity(2 * ALONE);
     for n in 0..ALONE {
         let (took, refused) = paced(store, n).await;
         anyhow::ensure!(!refused, "an append was refused with nothing else running");
         alone.push(took);
     }
+    let mut appended_before = ALONE;
     let started = Instant::now();
     let mut rebuild = tokio::process::Command::new(std::env::current_exe()?)
         .args(["--database-url", url, "rebuild"])
@@ -61,7 +64,8 @@ pub async fn figures(store: &Store, url: &str) -> anyhow::Result<Vec<Figure>> {
         .context("starting shura rebuild")?;
     let (mut during, mut refused) = (Vec::new(), 0);
     while rebuild.try_wait()?.is_none() {
-        let (took, no) = paced(store, ALONE + during.len()).await;
+        let (took, no) = paced(store, appended_before).await;
+        appended_before += 1;
         during.push(took);
         refused += usize::from(no);
     }
@@ -70,8 +74,14 @@ pub async fn figures(store: &Store, url: &str) -> anyhow::Result<Vec<Figure>> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     anyhow::ensure!(output.status.success(), "shura rebuild failed: {stdout}");
     let (events, held) = printed(&stdout).context("shura rebuild's report")?;
+    for n in 0..ALONE {
+        let (took, refused) = paced(store, appended_before + n).await;
+        anyhow::ensure!(!refused, "an append was refused after the rebuild");
+        alone.push(took);
+    }
     let longest = during.iter().max().copied().unwrap_or_default();
     let appended = during.len();
+    let (alone_p50, during_p50) = (ms(alone.clone(), 0.5), ms(during.clone(), 0.5));
     let (alone_p99, during_p99) = (ms(alone, 0.99), ms(during, 0.99));
     Ok(vec![
         Figure::new(
@@ -83,8 +93,13 @@ pub async fn figures(store: &Store, url: &str) -> anyhow::Result<Vec<Figure>> {
             during_p99,
             "ms",
         )
-        .against("append p99 alone, same pace", alone_p99)
+        .against(
+            "append p99 alone, same pace, before and after it",
+            alone_p99,
+        )
         .target("<= 2 x", during_p99 <= 2.0 * alone_p99),
+        Figure::new("append p50 while shura rebuild runs", during_p50, "ms")
+            .against("append p50 alone", alone_p50),
         Figure::new("shura rebuild: appends held", held, "ms").against(
             "the longest append during it",
             longest.as_secs_f64() * 1000.0,
