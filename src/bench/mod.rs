@@ -897,7 +897,7 @@ async fn bulk_baseline(pool: &Pool, file: &Path) -> anyhow::Result<usize> {
             let mut buffer = String::with_capacity(1 << 20);
             while let Some(line) = lines.next_line().await? {
                 let e: StoredEvent = serde_json::from_str(&line)?;
-                crate::store::write_csv_row(&mut buffer, &e.encoded());
+                crate::store::csv_row(&mut buffer, &e.encoded());
                 count += 1;
                 if buffer.len() > 1 << 20 {
                     copy.send(buffer.as_bytes()).await?;

@@ -37,8 +37,9 @@ pub use model::{
     WriteContext,
 };
 pub use progress::{NoProgress, Progress};
+pub use sql::csv_row;
 pub use state_cache::{StateCache, MAX_STREAMS as STATE_CACHE_STREAMS, VERSIONS_PER_STREAM};
-pub use transfer::{write_csv_row, write_line, Sealer, PAGE};
+pub use transfer::{write_line, Sealer, PAGE};
 pub use upcast::{UpcastStep, Upcasters};
 pub use verify::{ChainChecker, Finding, VerifyReport};
 pub use writer::CommitGate;

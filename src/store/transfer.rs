@@ -12,12 +12,6 @@ use super::model::StoredEvent;
 /// Rows fetched per page while exporting or verifying.
 pub const PAGE: i64 = 5_000;
 
-/// Appends one stored event to `out` as a line of CSV, the form `shura import` hands to
-/// PostgreSQL's `COPY` (columns in the order of the `events` table).
-pub fn write_csv_row(out: &mut String, event: &StoredEvent<String>) {
-    super::sql::csv_row(out, event);
-}
-
 /// Writes one event as one NDJSON line.
 pub async fn write_line<W: AsyncWrite + Unpin>(
     out: &mut W,
