@@ -104,6 +104,7 @@ impl History {
     pub async fn create(path: &Path) -> Result<History, StoreError> {
         let mut config = StoreConfig::new(sqlite_url(path));
         config.max_connections = 2;
+        config.disposable = true;
         config.projector = Some(Arc::new(Versioned(Arc::new(ReadModels))));
         let store = Store::open(config).await?;
         let history = History {
@@ -189,6 +190,7 @@ impl History {
         let mut config = StoreConfig::new(sqlite_url(&self.path));
         config.max_connections = 4;
         config.as_of = Some(position);
+        config.disposable = true;
         let store = Store::open(config).await?;
         let head = store.head().await?;
         let keys = crate::erasure::held_key_ids(self.store.pool()).await?;

@@ -57,6 +57,9 @@ pub enum Group {
     /// Appends while `shura rebuild` runs on the synthetic log, alone (the `log` group ends
     /// with the same figures, after its reads and `asOf`).
     Rebuild,
+    /// The dashboard through `asOf` on the synthetic log (the `log` group asks on its small
+    /// log with `--quick`; this group always asks on the big one), alone.
+    AsOf,
 }
 
 /// One measured figure.
@@ -257,6 +260,9 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
     }
     if result.is_ok() && config.only.contains(&Group::Rebuild) && !wants(Group::Log) {
         result = measure_rebuild(base, &dir, &sizes, &mut figures).await;
+    }
+    if result.is_ok() && config.only.contains(&Group::AsOf) && !wants(Group::Log) {
+        result = measure_as_of(base, &dir, &sizes, &mut figures).await;
     }
     let _ = tokio::fs::remove_dir_all(&dir).await;
     result?;
@@ -532,12 +538,8 @@ async fn measure(
 
 /// Appends while `shura rebuild` runs on the big synthetic log, imported and its read models
 /// built first: the last figures of [`measure`], without the reads and `asOf` before them.
-async fn measure_rebuild(
-    base: Option<&str>,
-    dir: &Path,
-    sizes: &Sizes,
-    figures: &mut Vec<Figure>,
-) -> anyhow::Result<()> {
+/// The big log, imported and projected into a fresh store, as the `log` group builds it.
+async fn big_log(base: Option<&str>, dir: &Path, sizes: &Sizes) -> anyhow::Result<(Fresh, Store)> {
     let template = data::template(dir).await?;
     let big_file = dir.join("big.ndjson");
     let start = Utc::now() - chrono::Duration::days(30);
@@ -551,7 +553,32 @@ async fn measure_rebuild(
     store
         .build_new_read_models_with_progress(&crate::store::NoProgress)
         .await?;
+    Ok((big_db, store))
+}
+
+async fn measure_rebuild(
+    base: Option<&str>,
+    dir: &Path,
+    sizes: &Sizes,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let (big_db, store) = big_log(base, dir, sizes).await?;
     let measured = rebuild::figures(&store, &big_db.url).await;
+    store.close().await;
+    figures.extend(measured?);
+    big_db.drop_schema().await;
+    Ok(())
+}
+
+async fn measure_as_of(
+    base: Option<&str>,
+    dir: &Path,
+    sizes: &Sizes,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let (big_db, store) = big_log(base, dir, sizes).await?;
+    let head = usize::try_from(store.head().await?.position).unwrap_or(usize::MAX);
+    let measured = as_of::figures(&store, head).await;
     store.close().await;
     figures.extend(measured?);
     big_db.drop_schema().await;

@@ -58,6 +58,10 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
+/// The page cache of a disposable SQLite file's connections, in KiB (SQLite's negative
+/// `cache_size`): 64 MiB, against SQLite's default 2 MiB.
+const DISPOSABLE_CACHE_KIB: &str = "-65536";
+
 /// How long a SQLite connection waits for another process's write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -65,15 +69,18 @@ impl Pool {
     /// Connects to `url`: `postgres://` or `postgresql://` selects PostgreSQL, anything else is a
     /// SQLite URL (`sqlite://shura.db`); the SQLite file is created if missing.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, StoreError> {
-        Pool::connect_as_of(url, max_connections, None).await
+        Pool::connect_as_of(url, max_connections, None, false).await
     }
 
     /// [`Pool::connect`]; with `as_of`, every connection to a temporal store (SQLite only)
-    /// shows the record as it stood after that position (see [`super::temporal`]).
+    /// shows the record as it stood after that position (see [`super::temporal`]). A
+    /// `disposable` SQLite file (see [`super::StoreConfig::disposable`]) does not wait for the
+    /// disk at commits and keeps its statement journals in memory.
     pub async fn connect_as_of(
         url: &str,
         max_connections: u32,
         as_of: Option<i64>,
+        disposable: bool,
     ) -> Result<Pool, StoreError> {
         if is_postgres_url(url) {
             if as_of.is_some() {
@@ -92,12 +99,20 @@ impl Pool {
         } else {
             // WAL lets readers run beside the one writer; synchronous=FULL makes every commit
             // durable (fsync of the WAL) before the append is acknowledged.
-            let options = SqliteConnectOptions::from_str(url)?
+            let mut options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true);
+            if disposable {
+                // Lost on a crash, it is made again from the log: no fsync; a larger page
+                // cache for its indexes, and the triggers' statement journals in memory.
+                options = options
+                    .synchronous(SqliteSynchronous::Off)
+                    .pragma("cache_size", DISPOSABLE_CACHE_KIB)
+                    .pragma("temp_store", "memory");
+            }
             let mut pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(30));

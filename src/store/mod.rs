@@ -71,6 +71,9 @@ pub struct StoreConfig {
     /// Opens a temporal store (see [`temporal`]) as it stood after this position: its
     /// connections read the past, and nothing is to be written through it.
     pub as_of: Option<i64>,
+    /// A SQLite file that is made again from elsewhere when lost (the `asOf` history, see
+    /// [`crate::history`]): its commits are not made durable.
+    pub disposable: bool,
 }
 
 impl StoreConfig {
@@ -82,6 +85,7 @@ impl StoreConfig {
             upcasters: Upcasters::new(),
             projector: None,
             as_of: None,
+            disposable: false,
         }
     }
 }
@@ -113,8 +117,13 @@ struct Inner {
 impl Store {
     /// Connects, applies pending migrations, and starts the writer.
     pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
-        let pool =
-            Pool::connect_as_of(&config.database_url, config.max_connections, config.as_of).await?;
+        let pool = Pool::connect_as_of(
+            &config.database_url,
+            config.max_connections,
+            config.as_of,
+            config.disposable,
+        )
+        .await?;
         let migrated = pool.migrate().await?;
         let position = sql::read_head(&pool).await?.position;
         let head = Arc::new(watch::Sender::new(position));

@@ -5,8 +5,10 @@
 //! For each read-model table `t`, [`install`] adds `h_t`: the same columns, plus the row's
 //! `rowid` in `t` and `valid_from`/`valid_to` (a version holds at positions `valid_from <= P <
 //! valid_to`, `valid_to` NULL while it is current). Triggers on `t` write the versions: an insert
-//! opens one, an update closes the current one and opens the next, a delete closes it, each at
-//! the position of the one-row `temporal_cursor`, which the projector moves to each event's
+//! opens one (or reopens the same row's version closed at the same position: a row deleted and
+//! inserted again unchanged did not change), an update that changes a column closes the current
+//! one and opens the next, a delete closes it, each at the position of the one-row
+//! `temporal_cursor`, which the projector moves to each event's
 //! position before projecting it. A word index `t_words` gets its twin over the versions,
 //! `h_t_words`, kept by triggers on `h_t`. Nothing here is written by hand per table: columns,
 //! types, indexes and word indexes are read from SQLite's catalogue, so a migration that adds a
@@ -151,8 +153,24 @@ pub async fn install(pool: &SqlitePool, tables: &[&str]) -> Result<(), StoreErro
              AND valid_from = {cursor}; \
              UPDATE {h} SET valid_to = {cursor} WHERE row_id = OLD.rowid AND valid_to IS NULL;"
         );
+        // A projector replaces a consultation's children (deletes them all, inserts them
+        // again) on each of its events: a row inserted just as a version closed at the same
+        // position held it is that version still, reopened, not a new one (the history would
+        // otherwise hold every child again at every event, and index its words again).
+        let same: Vec<String> = names.iter().map(|n| format!("v.{n} IS NEW.{n}")).collect();
+        let reopen = format!(
+            "UPDATE {h} SET valid_to = NULL, row_id = NEW.rowid WHERE rowid = \
+             (SELECT v.rowid FROM {h} AS v WHERE v.valid_to = {cursor} AND {} LIMIT 1);",
+            same.join(" AND ")
+        );
+        let open_unless_reopened = format!(
+            "INSERT INTO {h} ({}, row_id, valid_from) SELECT {}, NEW.rowid, {cursor} \
+             WHERE NOT EXISTS (SELECT 1 FROM {h} WHERE row_id = NEW.rowid AND valid_to IS NULL);",
+            names.join(", "),
+            news.join(", ")
+        );
         ddl.push(format!(
-            "CREATE TRIGGER {} AFTER INSERT ON {t} BEGIN {open} END",
+            "CREATE TRIGGER {} AFTER INSERT ON {t} BEGIN {reopen} {open_unless_reopened} END",
             quoted(&format!("h_{table}_insert"))
         ));
         // A projector rewrites rows with what they held already (a consultation's

@@ -149,6 +149,25 @@ pub async fn the_history_equals_a_rebuild_of_the_log_cut_at_any_position(db: &Te
     let moved = source.head().await.unwrap().position;
     assert!(moved > head);
     compare(&snapshots, &source, &[moved, head]).await;
+    // The event changed the consultation's row, none of its children, which its projection
+    // deletes and inserts again: they keep their versions (one each, not one per event).
+    let opened = |table: &'static str| {
+        let snapshots = snapshots.clone();
+        async move {
+            let snapshot = snapshots.at(moved).await.unwrap();
+            let shura::store::Pool::Sqlite(pool) = snapshot.store.pool() else {
+                panic!("a history is a SQLite file");
+            };
+            let sql = format!("SELECT COUNT(*) FROM main.h_{table} WHERE valid_from = $1");
+            sqlx::query_scalar::<_, i64>(&sql)
+                .bind(moved)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(opened("rm_consultations").await, 1);
+    assert_eq!(opened("rm_participants").await, 0, "unchanged participants");
 
     // An erasure: the history starts anew without the key, and every position, before the
     // erasure too, shows the details as erased, as a rebuild of the log does.
