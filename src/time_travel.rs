@@ -316,6 +316,9 @@ impl Snapshots {
                 .map(|r| r.is_ok());
             match ready {
                 Ok(true) if history.erased() => continue,
+                // A key erased since it was copied, before the follower met the erasure (on
+                // PostgreSQL it learns of appends a moment later): not read, the next one is.
+                Ok(true) if history.outlived(&self.source).await? => continue,
                 Err(_) if tokio::time::Instant::now() < deadline => continue,
                 Ok(true) => {
                     let as_of = history.at(position).await?;
