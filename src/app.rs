@@ -43,6 +43,10 @@ pub struct AppConfig {
     /// Answer `asOf` from a history of the log that this process keeps following (see
     /// [`crate::history`]); without it, each position asked is a copy and replay of the log.
     pub as_of_history: bool,
+    /// Where that history is kept across restarts (see [`crate::time_travel::Snapshots::with_history`]);
+    /// `None`: beside a SQLite database file ([`crate::history::kept_beside`]), not kept with
+    /// PostgreSQL.
+    pub as_of_history_dir: Option<std::path::PathBuf>,
 }
 
 impl AppConfig {
@@ -60,6 +64,7 @@ impl AppConfig {
             read_only: false,
             as_of_wait: crate::graphql::DEFAULT_AS_OF_WAIT,
             as_of_history: true,
+            as_of_history_dir: None,
         }
     }
 }
@@ -97,7 +102,14 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
     // Answered before the request's own deadline, which would say only LIMIT_EXCEEDED.
     api.as_of_wait = config.as_of_wait.min(config.limits.request_timeout / 2);
     if config.as_of_history {
-        api.snapshots = crate::time_travel::Snapshots::with_history(store.clone());
+        let kept = match &config.as_of_history_dir {
+            Some(dir) => Some(dir.clone()),
+            None => store
+                .database_file()
+                .await?
+                .map(|file| crate::history::kept_beside(&file)),
+        };
+        api.snapshots = crate::time_travel::Snapshots::with_history(store.clone(), kept);
     }
     // The sockets' token watch shares the subscriptions' feed hub: one check per token and head.
     let feed = api.feed.clone();

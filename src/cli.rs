@@ -59,6 +59,15 @@ pub enum Command {
         /// and replay of the log up to it.
         #[arg(long)]
         no_as_of_history: bool,
+        /// Keep the history behind `asOf` in this directory across restarts (reopened at the
+        /// next start instead of a catch-up from an empty copy). Default: beside a SQLite
+        /// database file (`FILE.history`); with PostgreSQL, not kept unless given.
+        #[arg(
+            long,
+            env = "SHURA_AS_OF_HISTORY_DIR",
+            conflicts_with = "no_as_of_history"
+        )]
+        as_of_history_dir: Option<std::path::PathBuf>,
         /// Mark the web app's cookies `Secure` (sent over HTTPS only): set it when the service is
         /// reached through TLS (a reverse proxy). Without it, cookies are still marked `Secure`
         /// on requests that a proxy forwards with `X-Forwarded-Proto: https`.
@@ -435,6 +444,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             public_read,
             read_only,
             no_as_of_history,
+            as_of_history_dir,
             secure_cookies,
             max_connections,
             header_timeout_secs,
@@ -450,6 +460,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.public_read = public_read;
             config.read_only = read_only;
             config.as_of_history = !no_as_of_history;
+            config.as_of_history_dir = as_of_history_dir;
             config.secure_cookies = secure_cookies;
             config.connections = crate::app::ConnectionLimits {
                 max_connections,

@@ -498,9 +498,13 @@ pub async fn destroy_keys(store: &Store, person_id: Uuid) -> Result<u64, StoreEr
 /// on SQLite rewrites the database file without the deleted bytes. SQLite leaves deleted rows
 /// (the key, the read models' former documents) in free pages and in the write-ahead log;
 /// `VACUUM` rebuilds the file from live rows only, and a truncating checkpoint empties the log.
-/// PostgreSQL keeps dead tuples until its own `VACUUM` (see the README).
+/// PostgreSQL keeps dead tuples until its own `VACUUM` (see the README). The `asOf` history kept
+/// beside a SQLite file goes too (see [`crate::history::remove_kept`]).
 pub async fn scrub(store: &Store) -> Result<(), StoreError> {
     store.states().clear();
+    if let Some(file) = store.database_file().await? {
+        crate::history::remove_kept(&crate::history::kept_beside(&file));
+    }
     if let Pool::Sqlite(p) = store.pool() {
         sqlx::query("VACUUM").execute(p).await?;
         let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")

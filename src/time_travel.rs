@@ -17,7 +17,8 @@
 //! live; a snapshot holding a key erased since is dropped at the next question or by the
 //! janitor within [`SWEEP`], and with it the only clear copy of that person's details it held.
 //! The directory goes when the process drops its snapshots; one left by a process that died is
-//! removed by the next process that builds a snapshot on the machine.
+//! removed by the next process that builds a snapshot on the machine. The history alone can be
+//! kept elsewhere, across restarts (see [`Snapshots::with_history`] and [`crate::history`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +40,8 @@ pub const SWEEP: Duration = Duration::from_secs(30);
 
 /// How the directories of snapshots begin, before the owning process's id.
 const ORPHAN_PREFIX: &str = "shura-as-of-";
+/// How a history's file name begins (then a UUID and `.db`).
+const HISTORY_PREFIX: &str = "history-";
 
 /// Removes the snapshot directories of processes that no longer run (a crash leaves them, with
 /// the contact details their snapshots held): where `/proc` says which processes run.
@@ -187,6 +190,13 @@ pub struct Snapshots {
     follows: bool,
     /// The history being followed, once created (none while a new one is created).
     history: std::sync::Mutex<Option<Arc<History>>>,
+    /// Where the history is kept across restarts, if it is (see [`Snapshots::with_history`]).
+    kept_dir: Option<PathBuf>,
+    /// The kept directory's lock, held while these snapshots live: `None` inside when another
+    /// process holds it (this one's history is then its own, in its temporary directory).
+    kept_lock: std::sync::OnceLock<Option<std::fs::File>>,
+    /// Whether the kept directory was searched for a history to reopen (once per process).
+    searched: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Snapshots {
@@ -215,17 +225,25 @@ impl Snapshots {
             janitor: std::sync::Once::new(),
             follows: false,
             history: std::sync::Mutex::new(None),
+            kept_dir: None,
+            kept_lock: std::sync::OnceLock::new(),
+            searched: false.into(),
         })
     }
 
     /// Snapshots of `source` read from a history of its log (see [`crate::history`]), which
     /// a task of this process creates now and keeps following while the snapshots live: a
     /// question about a position the history has reached is answered at once, one about a
-    /// position it has not reached yet waits for it.
-    pub fn with_history(source: Store) -> Arc<Snapshots> {
+    /// position it has not reached yet waits for it. With `kept`, a directory (created owner
+    /// only if missing), the history is kept there across restarts: the one a previous process
+    /// left is reopened and follows on from where it stopped, when it can (see
+    /// [`crate::history`]). One process at a time keeps its history there (a lock file); another
+    /// one keeps its own in its temporary directory, as without `kept`.
+    pub fn with_history(source: Store, kept: Option<PathBuf>) -> Arc<Snapshots> {
         let mut snapshots = Snapshots::new(source);
         if let Some(this) = Arc::get_mut(&mut snapshots) {
             this.follows = true;
+            this.kept_dir = kept;
         }
         let weak = Arc::downgrade(&snapshots);
         let mut head = snapshots.source.watch_head();
@@ -258,8 +276,7 @@ impl Snapshots {
         let history = match current {
             Some(history) => history,
             None => {
-                let path = self.dir()?.join(format!("history-{}.db", Uuid::new_v4()));
-                let history = Arc::new(History::create(&path).await?);
+                let history = Arc::new(self.new_history().await?);
                 if let Ok(mut slot) = self.history.lock() {
                     *slot = Some(history.clone());
                 }
@@ -275,6 +292,99 @@ impl Snapshots {
             drop(self.sweep().await?);
         }
         Ok(followed?)
+    }
+
+    /// The history to follow when there is none: the kept one reopened (first time only), or a
+    /// new one, in the kept directory if this process holds it, else in the temporary one.
+    async fn new_history(&self) -> Result<History, SnapshotError> {
+        let name = || format!("{HISTORY_PREFIX}{}.db", Uuid::new_v4());
+        let Some(dir) = self.locked_kept_dir() else {
+            return Ok(History::create(&self.dir()?.join(name()), false).await?);
+        };
+        // Once per process, once the search has gone through (a failure to read the live log
+        // leaves the kept one for the follower's next try).
+        if !self.searched.load(Ordering::SeqCst) {
+            let reopened = self.reopen_kept(dir).await?;
+            self.searched.store(true, Ordering::SeqCst);
+            if let Some(history) = reopened {
+                return Ok(history);
+            }
+        }
+        Ok(History::create(&dir.join(name()), true).await?)
+    }
+
+    /// The kept directory, if this process holds its lock (taken on first use).
+    fn locked_kept_dir(&self) -> Option<&std::path::Path> {
+        let dir = self.kept_dir.as_deref()?;
+        let lock = self.kept_lock.get_or_init(|| {
+            let locked = (|| {
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder.create(dir)?;
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(dir.join("lock"))?;
+                file.try_lock().map_err(std::io::Error::from)?;
+                Ok::<_, std::io::Error>(file)
+            })();
+            match locked {
+                Ok(file) => Some(file),
+                Err(e) => {
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        error = %e,
+                        "the asOf history is not kept across restarts (another process keeps \
+                         its own there, or the directory cannot be used): this one is rebuilt \
+                         at each start"
+                    );
+                    None
+                }
+            }
+        });
+        lock.as_ref().map(|_| dir)
+    }
+
+    /// The history a previous process kept in `dir`, if one can go on (the most recent that
+    /// can); the others are removed.
+    async fn reopen_kept(&self, dir: &std::path::Path) -> Result<Option<History>, SnapshotError> {
+        let io = |source| SnapshotError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut found: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with(HISTORY_PREFIX) && name.ends_with(".db") {
+                let modified = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                found.push((modified, entry.path()));
+            }
+        }
+        found.sort();
+        let mut reopened = None;
+        while let Some((_, path)) = found.pop() {
+            if reopened.is_none() {
+                reopened = History::reopen(&path, &self.source).await?;
+                if let Some(history) = &reopened {
+                    tracing::info!(
+                        path = %path.display(),
+                        position = history.resumed_from(),
+                        "reopened the kept asOf history"
+                    );
+                }
+            } else {
+                crate::store::remove_sqlite_database(&path);
+            }
+        }
+        Ok(reopened)
     }
 
     /// The record after `position` from the history, once it has reached it, within `wait`.

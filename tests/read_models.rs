@@ -20,7 +20,10 @@ use facts::{
     agreement_budgets_count_in_their_own_scope,
     seeds_flag_inferred_facts_and_state_what_the_articles_say,
 };
-use history::the_history_equals_a_rebuild_of_the_log_cut_at_any_position;
+use history::{
+    a_kept_history_is_reopened_after_a_restart_unless_it_may_differ,
+    the_history_equals_a_rebuild_of_the_log_cut_at_any_position,
+};
 use long_streams::a_long_stream_is_projected_from_its_previous_rows;
 use online_rebuild::{
     appends_and_reads_go_on_during_a_rebuild, readers_never_fail_during_rebuilds,
@@ -46,6 +49,7 @@ use uuid::Uuid;
 
 on_both_backends!(
     the_history_equals_a_rebuild_of_the_log_cut_at_any_position,
+    a_kept_history_is_reopened_after_a_restart_unless_it_may_differ,
     commands_update_read_models_in_the_same_transaction,
     validation_errors_name_the_field_and_the_rule,
     stale_expected_version_and_idempotent_retry,

@@ -258,11 +258,10 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
     if result.is_ok() && wants(Group::LongStreams) {
         result = measure_long_streams(base, &dir, &sizes, &mut figures).await;
     }
-    if result.is_ok() && config.only.contains(&Group::Rebuild) && !wants(Group::Log) {
-        result = measure_rebuild(base, &dir, &sizes, &mut figures).await;
-    }
-    if result.is_ok() && config.only.contains(&Group::AsOf) && !wants(Group::Log) {
-        result = measure_as_of(base, &dir, &sizes, &mut figures).await;
+    for alone in [Group::Rebuild, Group::AsOf] {
+        if result.is_ok() && config.only.contains(&alone) && !wants(Group::Log) {
+            result = measure_alone(alone, base, &dir, &sizes, &mut figures).await;
+        }
     }
     let _ = tokio::fs::remove_dir_all(&dir).await;
     result?;
@@ -519,11 +518,11 @@ async fn measure(
     let last = async {
         let mut last = if sizes.quick {
             let small_store = small_db.store(true).await?;
-            let figures = as_of::figures(&small_store, sizes.small).await;
+            let figures = as_of::figures(&small_store, sizes.small, dir).await;
             small_store.close().await;
             figures?
         } else {
-            as_of::figures(&store, big).await?
+            as_of::figures(&store, big, dir).await?
         };
         last.extend(rebuild::figures(&store, &big_db.url).await?);
         anyhow::Ok(last)
@@ -536,8 +535,6 @@ async fn measure(
     Ok(())
 }
 
-/// Appends while `shura rebuild` runs on the big synthetic log, imported and its read models
-/// built first: the last figures of [`measure`], without the reads and `asOf` before them.
 /// The big log, imported and projected into a fresh store, as the `log` group builds it.
 async fn big_log(base: Option<&str>, dir: &Path, sizes: &Sizes) -> anyhow::Result<(Fresh, Store)> {
     let template = data::template(dir).await?;
@@ -556,29 +553,24 @@ async fn big_log(base: Option<&str>, dir: &Path, sizes: &Sizes) -> anyhow::Resul
     Ok((big_db, store))
 }
 
-async fn measure_rebuild(
+/// One of the `log` group's last figures alone, on the big log (imported and its read models
+/// built first), without the reads before them: appends while `shura rebuild` runs
+/// ([`Group::Rebuild`]) or the dashboard through `asOf` ([`Group::AsOf`]).
+async fn measure_alone(
+    group: Group,
     base: Option<&str>,
     dir: &Path,
     sizes: &Sizes,
     figures: &mut Vec<Figure>,
 ) -> anyhow::Result<()> {
     let (big_db, store) = big_log(base, dir, sizes).await?;
-    let measured = rebuild::figures(&store, &big_db.url).await;
-    store.close().await;
-    figures.extend(measured?);
-    big_db.drop_schema().await;
-    Ok(())
-}
-
-async fn measure_as_of(
-    base: Option<&str>,
-    dir: &Path,
-    sizes: &Sizes,
-    figures: &mut Vec<Figure>,
-) -> anyhow::Result<()> {
-    let (big_db, store) = big_log(base, dir, sizes).await?;
-    let head = usize::try_from(store.head().await?.position).unwrap_or(usize::MAX);
-    let measured = as_of::figures(&store, head).await;
+    let measured = match group {
+        Group::AsOf => {
+            let head = usize::try_from(store.head().await?.position).unwrap_or(usize::MAX);
+            as_of::figures(&store, head, dir).await
+        }
+        _ => rebuild::figures(&store, &big_db.url).await,
+    };
     store.close().await;
     figures.extend(measured?);
     big_db.drop_schema().await;

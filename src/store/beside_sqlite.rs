@@ -114,7 +114,7 @@ pub(super) async fn rebuild(
 }
 
 /// The file of the main database, `None` for one in memory.
-async fn database_file(pool: &SqlitePool) -> Result<Option<PathBuf>, StoreError> {
+pub(super) async fn database_file(pool: &SqlitePool) -> Result<Option<PathBuf>, StoreError> {
     const SQL: &str = "SELECT file FROM pragma_database_list WHERE name = 'main'";
     let file: Option<String> = sqlx::query_scalar(SQL).fetch_optional(pool).await?;
     Ok(file.filter(|f| !f.is_empty()).map(PathBuf::from))

@@ -75,7 +75,7 @@ impl Pool {
     /// [`Pool::connect`]; with `as_of`, every connection to a temporal store (SQLite only)
     /// shows the record as it stood after that position (see [`super::temporal`]). A
     /// `disposable` SQLite file (see [`super::StoreConfig::disposable`]) does not wait for the
-    /// disk at commits and keeps its statement journals in memory.
+    /// disk at commits (only at checkpoints) and keeps its statement journals in memory.
     pub async fn connect_as_of(
         url: &str,
         max_connections: u32,
@@ -106,10 +106,13 @@ impl Pool {
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true);
             if disposable {
-                // Lost on a crash, it is made again from the log: no fsync; a larger page
-                // cache for its indexes, and the triggers' statement journals in memory.
+                // Made again from the log when lost: no fsync at commits (NORMAL, in WAL mode,
+                // waits for the disk at checkpoints only, so that a power loss may lose the last
+                // commits but never leaves the file corrupt: a kept history is reopened after a
+                // restart); a larger page cache for its indexes, and the triggers' statement
+                // journals in memory.
                 options = options
-                    .synchronous(SqliteSynchronous::Off)
+                    .synchronous(SqliteSynchronous::Normal)
                     .pragma("cache_size", DISPOSABLE_CACHE_KIB)
                     .pragma("temp_store", "memory");
             }

@@ -72,7 +72,8 @@ pub struct StoreConfig {
     /// connections read the past, and nothing is to be written through it.
     pub as_of: Option<i64>,
     /// A SQLite file that is made again from elsewhere when lost (the `asOf` history, see
-    /// [`crate::history`]): its commits are not made durable.
+    /// [`crate::history`]): its last commits may be lost to a power cut (never its
+    /// consistency: a kept history resumes from the last one that reached the disk).
     pub disposable: bool,
 }
 
@@ -329,6 +330,14 @@ impl Store {
                 }
             },
         ))
+    }
+
+    /// The file of a SQLite database (`None` for PostgreSQL or a database in memory).
+    pub async fn database_file(&self) -> Result<Option<std::path::PathBuf>, StoreError> {
+        match self.pool() {
+            Pool::Sqlite(pool) => beside_sqlite::database_file(pool).await,
+            Pool::Postgres(_) => Ok(None),
+        }
     }
 
     /// The log's last position and hash, to anchor outside the database.

@@ -132,7 +132,7 @@ pub async fn the_history_equals_a_rebuild_of_the_log_cut_at_any_position(db: &Te
         "contact": {"email": "amina.new@example.ma"}}),
     )
     .await;
-    let snapshots = Snapshots::with_history(source.clone());
+    let snapshots = Snapshots::with_history(source.clone(), None);
     let head = source.head().await.unwrap().position;
     compare(&snapshots, &source, &sample(head, 12)).await;
     // The seeds' last events, each position in turn: the states inside one append's events too.
@@ -184,5 +184,140 @@ pub async fn the_history_equals_a_rebuild_of_the_log_cut_at_any_position(db: &Te
         !seen.iter().any(|l| l.contains("@example.ma")),
         "contact details after their erasure"
     );
+    source.close().await;
+}
+
+/// The history files in a kept directory.
+fn kept_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".db"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Drops `snapshots` as a process ending does, and waits for its follower to let go of the
+/// kept directory's lock (it holds the snapshots for the few milliseconds of a poll).
+async fn stop(snapshots: Arc<Snapshots>, dir: &std::path::Path) {
+    drop(snapshots);
+    let lock = std::fs::File::open(dir.join("lock")).unwrap();
+    for _ in 0..200 {
+        if lock.try_lock().is_ok() {
+            lock.unlock().unwrap();
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the history's lock was never let go");
+}
+
+pub async fn a_kept_history_is_reopened_after_a_restart_unless_it_may_differ(db: &TestDb) {
+    let source = db.domain_store().await;
+    shura::seeds::apply(&source, &shura::seeds::embedded())
+        .await
+        .unwrap();
+    run(
+        &source,
+        json!({"aggregate": "person", "type": "register_person",
+        "person_id": id("amina"), "name": {"latin": "Amina"}}),
+    )
+    .await;
+    run(
+        &source,
+        json!({"aggregate": "consultation", "type": "plan_consultation",
+        "consultation_id": id("c"), "kind": "workshop", "title": {"fr": "Atelier"},
+        "schedule": {"start": {"year": 2026, "month": 3}}, "region": "MA-03"}),
+    )
+    .await;
+    run(
+        &source,
+        json!({"aggregate": "consultation", "type": "register_participant",
+        "consultation_id": id("c"), "participant_id": id("p"), "person_id": id("amina"),
+        "role": "attendee", "contact": {"email": "amina@example.ma"}}),
+    )
+    .await;
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("kept");
+    let first_head = source.head().await.unwrap().position;
+    let snapshots = Snapshots::with_history(source.clone(), Some(dir.clone()));
+    compare(&snapshots, &source, &[first_head]).await;
+    let made = kept_files(&dir);
+    assert_eq!(made.len(), 1, "{made:?}");
+    stop(snapshots, &dir).await;
+    assert_eq!(
+        kept_files(&dir),
+        made,
+        "the file stays when the process stops"
+    );
+
+    // Appends while it is stopped: the next process reopens the same file and follows on.
+    run(
+        &source,
+        json!({"aggregate": "consultation", "type": "mark_consultation_held",
+        "consultation_id": id("c")}),
+    )
+    .await;
+    let head = source.head().await.unwrap().position;
+    let snapshots = Snapshots::with_history(source.clone(), Some(dir.clone()));
+    compare(&snapshots, &source, &[head, first_head, 1]).await;
+    assert_eq!(kept_files(&dir), made, "reopened, not made again");
+    // Another process on the same directory meanwhile keeps its own history elsewhere.
+    let other = Snapshots::with_history(source.clone(), Some(dir.clone()));
+    compare(&other, &source, &[head]).await;
+    assert_eq!(kept_files(&dir), made);
+    drop(other);
+    stop(snapshots, &dir).await;
+
+    // Made by another binary (its projections may differ): not reopened.
+    {
+        let url = format!("sqlite://{}", dir.join(&made[0]).display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE history_made_by SET sha256 = 'another build'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let snapshots = Snapshots::with_history(source.clone(), Some(dir.clone()));
+    compare(&snapshots, &source, &[head]).await;
+    let remade = kept_files(&dir);
+    assert!(remade.len() == 1 && remade != made, "{remade:?}");
+    stop(snapshots, &dir).await;
+
+    // An erasure made while it is stopped (another process's, with the history elsewhere than
+    // beside the database): the next process does not read the details it holds in clear.
+    run(
+        &source,
+        json!({"aggregate": "person", "type": "erase_contact",
+        "person_id": id("amina"), "reason": "request under law 09-08"}),
+    )
+    .await;
+    let erased = source.head().await.unwrap().position;
+    let snapshots = Snapshots::with_history(source.clone(), Some(dir.clone()));
+    compare(&snapshots, &source, &[erased, head]).await;
+    let after = kept_files(&dir);
+    assert!(after.len() == 1 && after != remade, "{after:?}");
+    let bytes = std::fs::read(dir.join(&after[0])).unwrap();
+    assert!(!bytes.windows(11).any(|w| w == b"@example.ma"));
+    stop(snapshots, &dir).await;
+
+    // A log that does not hold its last event (another database at the same place).
+    let other_db = match db.backend {
+        Backend::Sqlite => TestDb::sqlite().await,
+        Backend::Postgres => TestDb::postgres().await.unwrap(),
+    };
+    let replaced = other_db.domain_store().await;
+    shura::seeds::apply(&replaced, &shura::seeds::embedded())
+        .await
+        .unwrap();
+    let snapshots = Snapshots::with_history(replaced.clone(), Some(dir.clone()));
+    let replaced_head = replaced.head().await.unwrap().position;
+    compare(&snapshots, &replaced, &[replaced_head]).await;
+    let last = kept_files(&dir);
+    assert!(last.len() == 1 && last != after, "{last:?}");
+    stop(snapshots, &dir).await;
+    replaced.close().await;
     source.close().await;
 }
