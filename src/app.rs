@@ -44,8 +44,8 @@ pub struct AppConfig {
     /// [`crate::history`]); without it, each position asked is a copy and replay of the log.
     pub as_of_history: bool,
     /// Where that history is kept across restarts (see [`crate::time_travel::Snapshots::with_history`]);
-    /// `None`: beside a SQLite database file ([`crate::history::kept_beside`]), not kept with
-    /// PostgreSQL.
+    /// `None`: beside a SQLite database file ([`crate::history::kept_beside`]) unless
+    /// `read_only`, not kept with PostgreSQL.
     pub as_of_history_dir: Option<std::path::PathBuf>,
 }
 
@@ -104,6 +104,9 @@ pub async fn build(config: AppConfig) -> anyhow::Result<App> {
     if config.as_of_history {
         let kept = match &config.as_of_history_dir {
             Some(dir) => Some(dir.clone()),
+            // Read-only writes nothing beside the file it serves (a snapshot may sit on
+            // read-only media): its history lives in the temporary directory.
+            None if config.read_only => None,
             None => store
                 .database_file()
                 .await?

@@ -55,13 +55,14 @@ pub enum Command {
         #[arg(long, conflicts_with = "checkpoint_key")]
         read_only: bool,
         /// Do not keep the history of the read models behind `asOf` (a private copy of the
-        /// log that the service follows, built at start): each position asked is then a copy
-        /// and replay of the log up to it.
+        /// log that the service follows, built at start or reopened where it was kept): each
+        /// position asked is then a copy and replay of the log up to it.
         #[arg(long)]
         no_as_of_history: bool,
         /// Keep the history behind `asOf` in this directory across restarts (reopened at the
         /// next start instead of a catch-up from an empty copy). Default: beside a SQLite
-        /// database file (`FILE.history`); with PostgreSQL, not kept unless given.
+        /// database file (`FILE.history`), except with --read-only; with PostgreSQL, not kept
+        /// unless given.
         #[arg(
             long,
             env = "SHURA_AS_OF_HISTORY_DIR",

@@ -107,8 +107,8 @@ pub async fn figures(store: &Store, events: usize, dir: &Path) -> anyhow::Result
     Ok(vec![
         Figure::new(
             &format!(
-                "asOf history: catch-up of {head} events from an empty copy, once per process \
-                 start ({rate:.0} events/s)"
+                "asOf history: catch-up of {head} events from an empty copy, at a new binary's \
+                 first start or after an erasure ({rate:.0} events/s)"
             ),
             catch_up.as_secs_f64(),
             "s",

@@ -152,6 +152,10 @@ pub async fn as_of_answers_as_a_rebuild_of_the_log_cut_there(db: &TestDb) {
             app: shura::app::build(config).await.unwrap(),
             admin: api.admin.clone(),
         };
+        // Read-only writes nothing beside the file it serves, not even the asOf history.
+        if let Some(file) = fresh.url.strip_prefix("sqlite://") {
+            assert!(!std::path::Path::new(&format!("{file}.history")).exists());
+        }
         let (_, expected) = gql(&rebuilt, &format!("{{ {ROOT} }}"), json!({})).await;
         assert!(expected["errors"].is_null(), "{expected}");
         assert_eq!(
@@ -295,6 +299,21 @@ pub async fn as_of_answers_as_a_rebuild_of_the_log_cut_there(db: &TestDb) {
         json!({"email": null, "erased": true}),
         "{after}"
     );
+    // On SQLite the history is kept beside the database file (for the next start); the
+    // erasure removed the one holding the details: no file there holds them in clear.
+    if let Some(file) = db.url.strip_prefix("sqlite://") {
+        let dir = std::path::PathBuf::from(format!("{file}.history"));
+        assert!(dir.is_dir(), "the history is kept beside {file}");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(17).any(|w| w == b"temoin@example.ma"),
+                "{} holds the erased details",
+                path.display()
+            );
+        }
+    }
     api.app.store.close().await;
 }
 
