@@ -249,12 +249,24 @@ impl History {
         let crate::store::Pool::Sqlite(pool) = history.store.pool() else {
             return Err(StoreError::validation("history", "must be a SQLite file"));
         };
-        temporal::install(pool, ReadModels.tables()).await?;
-        sqlx::query(MADE_BY_TABLE).execute(pool).await?;
-        sqlx::query(MADE_BY_WRITE)
-            .bind(this_binary().await?)
-            .execute(pool)
-            .await?;
+        // Which binary made it goes last: a kept file without it is not reopened.
+        let made = async {
+            temporal::install(pool, ReadModels.tables()).await?;
+            sqlx::query(MADE_BY_TABLE).execute(pool).await?;
+            sqlx::query(MADE_BY_WRITE)
+                .bind(this_binary().await?)
+                .execute(pool)
+                .await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        if let Err(e) = made {
+            // Never to be read: dropped here, its file goes, kept or not.
+            history
+                .erased
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            return Err(e);
+        }
         Ok(history)
     }
 

@@ -93,7 +93,12 @@ pub async fn figures(store: &Store, events: usize, dir: &Path) -> anyhow::Result
     drop(schema);
     drop(snapshots);
     let lock = std::fs::File::open(kept.join("lock"))?;
+    let letting_go = Instant::now();
     while lock.try_lock().is_err() {
+        anyhow::ensure!(
+            letting_go.elapsed() < Duration::from_secs(60),
+            "the first history's follower never let go of its lock"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     lock.unlock()?;
