@@ -91,11 +91,43 @@ fn diff(got: &[String], want: &[String]) -> Vec<String> {
     only_got.chain(only_want).collect()
 }
 
-pub async fn the_history_equals_a_rebuild_of_the_log_cut_at_any_position(db: &TestDb) {
+/// The seeds, then a workshop (`c`) in Fès-Meknès.
+async fn seeds_and_workshop(db: &TestDb) -> Store {
     let source = db.domain_store().await;
     shura::seeds::apply(&source, &shura::seeds::embedded())
         .await
         .unwrap();
+    run(
+        &source,
+        json!({"aggregate": "consultation", "type": "plan_consultation",
+        "consultation_id": id("c"), "kind": "workshop", "title": {"fr": "Atelier"},
+        "schedule": {"start": {"year": 2026, "month": 3}}, "region": "MA-03"}),
+    )
+    .await;
+    source
+}
+
+/// Registers the person `name` and makes them the workshop's participant `participant` (of
+/// `organisation`, if given) with the address `name@example.ma`: personal data, sealed in the log.
+async fn attendee(source: &Store, name: &str, participant: &str, organisation: Option<Uuid>) {
+    run(
+        source,
+        json!({"aggregate": "person", "type": "register_person",
+        "person_id": id(name), "name": {"latin": name}}),
+    )
+    .await;
+    run(
+        source,
+        json!({"aggregate": "consultation", "type": "register_participant",
+        "consultation_id": id("c"), "participant_id": id(participant), "person_id": id(name),
+        "organisation_id": organisation, "role": "attendee",
+        "contact": {"email": format!("{name}@example.ma")}}),
+    )
+    .await;
+}
+
+pub async fn the_history_equals_a_rebuild_of_the_log_cut_at_any_position(db: &TestDb) {
+    let source = seeds_and_workshop(db).await;
     // A participant with contact details, changed once: personal data, sealed in the log.
     run(
         &source,
@@ -104,27 +136,7 @@ pub async fn the_history_equals_a_rebuild_of_the_log_cut_at_any_position(db: &Te
         "kind": "regional_directorate", "region": "MA-03"}),
     )
     .await;
-    run(
-        &source,
-        json!({"aggregate": "person", "type": "register_person",
-        "person_id": id("amina"), "name": {"latin": "Amina"}}),
-    )
-    .await;
-    run(
-        &source,
-        json!({"aggregate": "consultation", "type": "plan_consultation",
-        "consultation_id": id("c"), "kind": "workshop", "title": {"fr": "Atelier"},
-        "schedule": {"start": {"year": 2026, "month": 3}}, "region": "MA-03"}),
-    )
-    .await;
-    run(
-        &source,
-        json!({"aggregate": "consultation", "type": "register_participant",
-        "consultation_id": id("c"), "participant_id": id("p"), "person_id": id("amina"),
-        "organisation_id": id("org"), "role": "attendee",
-        "contact": {"email": "amina@example.ma"}}),
-    )
-    .await;
+    attendee(&source, "amina", "p", Some(id("org"))).await;
     run(
         &source,
         json!({"aggregate": "consultation", "type": "change_participant_contact",
@@ -214,43 +226,9 @@ async fn stop(snapshots: Arc<Snapshots>, dir: &std::path::Path) {
 }
 
 pub async fn a_kept_history_is_reopened_after_a_restart_unless_it_may_differ(db: &TestDb) {
-    let source = db.domain_store().await;
-    shura::seeds::apply(&source, &shura::seeds::embedded())
-        .await
-        .unwrap();
-    run(
-        &source,
-        json!({"aggregate": "person", "type": "register_person",
-        "person_id": id("amina"), "name": {"latin": "Amina"}}),
-    )
-    .await;
-    run(
-        &source,
-        json!({"aggregate": "consultation", "type": "plan_consultation",
-        "consultation_id": id("c"), "kind": "workshop", "title": {"fr": "Atelier"},
-        "schedule": {"start": {"year": 2026, "month": 3}}, "region": "MA-03"}),
-    )
-    .await;
-    run(
-        &source,
-        json!({"aggregate": "consultation", "type": "register_participant",
-        "consultation_id": id("c"), "participant_id": id("p"), "person_id": id("amina"),
-        "role": "attendee", "contact": {"email": "amina@example.ma"}}),
-    )
-    .await;
-    run(
-        &source,
-        json!({"aggregate": "person", "type": "register_person",
-        "person_id": id("karim"), "name": {"latin": "Karim"}}),
-    )
-    .await;
-    run(
-        &source,
-        json!({"aggregate": "consultation", "type": "register_participant",
-        "consultation_id": id("c"), "participant_id": id("p2"), "person_id": id("karim"),
-        "role": "attendee", "contact": {"email": "karim@example.ma"}}),
-    )
-    .await;
+    let source = seeds_and_workshop(db).await;
+    attendee(&source, "amina", "p", None).await;
+    attendee(&source, "karim", "p2", None).await;
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().join("kept");
     let first_head = source.head().await.unwrap().position;
