@@ -251,7 +251,12 @@ impl History {
         };
         // Which binary made it goes last: a kept file without it is not reopened.
         let made = async {
-            temporal::install(pool, ReadModels.tables()).await?;
+            temporal::install(
+                pool,
+                ReadModels.tables(),
+                crate::projections::queries::COUNTED,
+            )
+            .await?;
             sqlx::query(MADE_BY_TABLE).execute(pool).await?;
             sqlx::query(MADE_BY_WRITE)
                 .bind(this_binary().await?)

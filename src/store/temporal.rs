@@ -10,9 +10,12 @@
 //! one and opens the next, a delete closes it, each at the position of the one-row
 //! `temporal_cursor`, which the projector moves to each event's
 //! position before projecting it. A word index `t_words` gets its twin over the versions,
-//! `h_t_words`, kept by triggers on `h_t`. Nothing here is written by hand per table: columns,
-//! types, indexes and word indexes are read from SQLite's catalogue, so a migration that adds a
-//! column is followed.
+//! `h_t_words`, kept by triggers on `h_t`. A [`Narrow`] (some columns of `t`, named `n`) gets
+//! `h_n` in the same way, whose versions change only when those columns do: a statement that
+//! reads them alone through the view `n` reads a few versions per row, where `h_t` holds one
+//! per change of any column (a consultation's document changes at each of its events). Nothing
+//! here is written by hand per table: columns, types, indexes and word indexes are read from
+//! SQLite's catalogue, so a migration that adds a column is followed.
 //!
 //! A connection opened with [`open_as_of`] then creates temporary views named like the tables
 //! (`t`, `t_words`, `events`, `log_head`) that show what held at one position. SQLite resolves
@@ -97,10 +100,104 @@ fn parenthesised(sql: &str, open: usize) -> Option<(&str, &str)> {
     None
 }
 
-/// Adds the history of every table of `tables` to the SQLite database of `pool` (a new store's:
-/// its tables must be empty), and the statements of its views. Idempotent: a store installed
-/// already is left as it is.
-pub async fn install(pool: &SqlitePool, tables: &[&str]) -> Result<(), StoreError> {
+/// The table `history` of the versions of the columns `cols` of the table `t` (quoted; all of
+/// its columns or some), and the triggers on `t` that write them, each named after it.
+fn versioning(t: &str, history: &str, cols: &[&Column]) -> Vec<String> {
+    let h = quoted(history);
+    let defs: Vec<String> = cols
+        .iter()
+        .map(|c| format!("{} {}", quoted(&c.name), c.declared))
+        .collect();
+    let names: Vec<String> = cols.iter().map(|c| quoted(&c.name)).collect();
+    let cursor = format!("(SELECT position FROM {CURSOR})");
+    let news: Vec<String> = names.iter().map(|n| format!("NEW.{n}")).collect();
+    let open = format!(
+        "INSERT INTO {h} ({}, row_id, valid_from) VALUES ({}, NEW.rowid, {cursor});",
+        names.join(", "),
+        news.join(", ")
+    );
+    // A version opened and closed at the same position never held: it goes.
+    let close = format!(
+        "DELETE FROM {h} WHERE row_id = OLD.rowid AND valid_to IS NULL \
+         AND valid_from = {cursor}; \
+         UPDATE {h} SET valid_to = {cursor} WHERE row_id = OLD.rowid AND valid_to IS NULL;"
+    );
+    // A projector replaces a consultation's children (deletes them all, inserts them
+    // again) on each of its events: a row inserted just as a version closed at the same
+    // position held it is that version still, reopened, not a new one (the history would
+    // otherwise hold every child again at every event, and index its words again). Versions of
+    // some columns only may reopen another row's version with the same values: what held at
+    // each position, the rows' values, is the same.
+    let same: Vec<String> = names.iter().map(|n| format!("v.{n} IS NEW.{n}")).collect();
+    let reopen = format!(
+        "UPDATE {h} SET valid_to = NULL, row_id = NEW.rowid WHERE rowid = \
+         (SELECT v.rowid FROM {h} AS v WHERE v.valid_to = {cursor} AND {} LIMIT 1);",
+        same.join(" AND ")
+    );
+    let open_unless_reopened = format!(
+        "INSERT INTO {h} ({}, row_id, valid_from) SELECT {}, NEW.rowid, {cursor} \
+         WHERE NOT EXISTS (SELECT 1 FROM {h} WHERE row_id = NEW.rowid AND valid_to IS NULL);",
+        names.join(", "),
+        news.join(", ")
+    );
+    // A projector rewrites rows with what they held already (a consultation's
+    // participants, on each of its events): no new version for them.
+    let changed: Vec<String> = names
+        .iter()
+        .map(|n| format!("OLD.{n} IS NOT NEW.{n}"))
+        .collect();
+    vec![
+        format!(
+            "CREATE TABLE {h} ({}, row_id INTEGER NOT NULL, valid_from INTEGER NOT NULL, \
+             valid_to INTEGER)",
+            defs.join(", ")
+        ),
+        format!(
+            "CREATE INDEX {} ON {h} (row_id) WHERE valid_to IS NULL",
+            quoted(&format!("{history}_current"))
+        ),
+        format!(
+            "CREATE TRIGGER {} AFTER INSERT ON {t} BEGIN {reopen} {open_unless_reopened} END",
+            quoted(&format!("{history}_insert"))
+        ),
+        format!(
+            "CREATE TRIGGER {} AFTER UPDATE ON {t} WHEN OLD.rowid IS NOT NEW.rowid OR {} \
+             BEGIN {close} {open} END",
+            quoted(&format!("{history}_update")),
+            changed.join(" OR ")
+        ),
+        format!(
+            "CREATE TRIGGER {} AFTER DELETE ON {t} BEGIN {close} END",
+            quoted(&format!("{history}_delete"))
+        ),
+    ]
+}
+
+/// The filter of the versions that held at the as-of position.
+const HELD: &str = "h.valid_from <= (SELECT position FROM temp.as_of) \
+    AND (h.valid_to IS NULL OR h.valid_to > (SELECT position FROM temp.as_of))";
+
+/// Some columns of a read-model table, versioned on their own in a temporal store (see the
+/// module's doc), and read as of a position by the view `name`. Declared by the read models
+/// for their statements that read those columns alone (the dashboard's counts).
+#[derive(Debug, Clone, Copy)]
+pub struct Narrow {
+    /// The view an as-of connection reads them by (only there: the live store has none).
+    pub name: &'static str,
+    /// The table.
+    pub table: &'static str,
+    /// Its columns, in the order of the versions' index.
+    pub columns: &'static [&'static str],
+}
+
+/// Adds the history of every table of `tables` and of every [`Narrow`] of `narrows` to the
+/// SQLite database of `pool` (a new store's: its tables must be empty), and the statements of
+/// its views. Idempotent: a store installed already is left as it is.
+pub async fn install(
+    pool: &SqlitePool,
+    tables: &[&str],
+    narrows: &[Narrow],
+) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     let c = &mut *tx;
     let done: Option<i64> =
@@ -117,77 +214,16 @@ pub async fn install(pool: &SqlitePool, tables: &[&str]) -> Result<(), StoreErro
         "CREATE TABLE temporal_views (seq INTEGER PRIMARY KEY, sql TEXT NOT NULL)".to_owned(),
     ];
     let mut views: Vec<String> = Vec::new();
-    let at = "(SELECT position FROM temp.as_of)";
-    let cursor = format!("(SELECT position FROM {CURSOR})");
     for &table in tables {
         let t = quoted(table);
         let history_name = format!("h_{table}");
         let h = quoted(&history_name);
         let cols = columns(c, table).await?;
-        let defs: Vec<String> = cols
-            .iter()
-            .map(|c| format!("{} {}", quoted(&c.name), c.declared))
-            .collect();
         let names: Vec<String> = cols.iter().map(|c| quoted(&c.name)).collect();
-        let news: Vec<String> = cols
-            .iter()
-            .map(|c| format!("NEW.{}", quoted(&c.name)))
-            .collect();
-        ddl.push(format!(
-            "CREATE TABLE {h} ({}, row_id INTEGER NOT NULL, valid_from INTEGER NOT NULL, \
-             valid_to INTEGER)",
-            defs.join(", ")
-        ));
-        ddl.push(format!(
-            "CREATE INDEX {} ON {h} (row_id) WHERE valid_to IS NULL",
-            quoted(&format!("h_{table}_current"))
-        ));
-        let open = format!(
-            "INSERT INTO {h} ({}, row_id, valid_from) VALUES ({}, NEW.rowid, {cursor});",
-            names.join(", "),
-            news.join(", ")
-        );
-        // A version opened and closed at the same position never held: it goes.
-        let close = format!(
-            "DELETE FROM {h} WHERE row_id = OLD.rowid AND valid_to IS NULL \
-             AND valid_from = {cursor}; \
-             UPDATE {h} SET valid_to = {cursor} WHERE row_id = OLD.rowid AND valid_to IS NULL;"
-        );
-        // A projector replaces a consultation's children (deletes them all, inserts them
-        // again) on each of its events: a row inserted just as a version closed at the same
-        // position held it is that version still, reopened, not a new one (the history would
-        // otherwise hold every child again at every event, and index its words again).
-        let same: Vec<String> = names.iter().map(|n| format!("v.{n} IS NEW.{n}")).collect();
-        let reopen = format!(
-            "UPDATE {h} SET valid_to = NULL, row_id = NEW.rowid WHERE rowid = \
-             (SELECT v.rowid FROM {h} AS v WHERE v.valid_to = {cursor} AND {} LIMIT 1);",
-            same.join(" AND ")
-        );
-        let open_unless_reopened = format!(
-            "INSERT INTO {h} ({}, row_id, valid_from) SELECT {}, NEW.rowid, {cursor} \
-             WHERE NOT EXISTS (SELECT 1 FROM {h} WHERE row_id = NEW.rowid AND valid_to IS NULL);",
-            names.join(", "),
-            news.join(", ")
-        );
-        ddl.push(format!(
-            "CREATE TRIGGER {} AFTER INSERT ON {t} BEGIN {reopen} {open_unless_reopened} END",
-            quoted(&format!("h_{table}_insert"))
-        ));
-        // A projector rewrites rows with what they held already (a consultation's
-        // participants, on each of its events): no new version for them.
-        let changed: Vec<String> = names
-            .iter()
-            .map(|n| format!("OLD.{n} IS NOT NEW.{n}"))
-            .collect();
-        ddl.push(format!(
-            "CREATE TRIGGER {} AFTER UPDATE ON {t} WHEN OLD.rowid IS NOT NEW.rowid OR {} \
-             BEGIN {close} {open} END",
-            quoted(&format!("h_{table}_update")),
-            changed.join(" OR ")
-        ));
-        ddl.push(format!(
-            "CREATE TRIGGER {} AFTER DELETE ON {t} BEGIN {close} END",
-            quoted(&format!("h_{table}_delete"))
+        ddl.extend(versioning(
+            &t,
+            &history_name,
+            &cols.iter().collect::<Vec<_>>(),
         ));
         // The table's indexes on its versions, with the validity appended (read by the views'
         // filters without visiting the rows); its key's too (SQLite's own indexes have no SQL).
@@ -230,8 +266,7 @@ pub async fn install(pool: &SqlitePool, tables: &[&str]) -> Result<(), StoreErro
             ));
         }
         views.push(format!(
-            "CREATE TEMP VIEW {t} AS SELECT h.rowid AS rowid, {} FROM main.{h} AS h \
-             WHERE h.valid_from <= {at} AND (h.valid_to IS NULL OR h.valid_to > {at})",
+            "CREATE TEMP VIEW {t} AS SELECT h.rowid AS rowid, {} FROM main.{h} AS h WHERE {HELD}",
             names
                 .iter()
                 .map(|n| format!("h.{n}"))
@@ -294,17 +329,65 @@ pub async fn install(pool: &SqlitePool, tables: &[&str]) -> Result<(), StoreErro
             // flattens the view), restricted to the versions that held.
             views.push(format!(
                 "CREATE TEMP VIEW {} AS SELECT w.rowid AS rowid, w.{hw} AS {} \
-                 FROM main.{hw} AS w JOIN main.{h} AS h ON h.rowid = w.rowid \
-                 WHERE h.valid_from <= {at} AND (h.valid_to IS NULL OR h.valid_to > {at})",
+                 FROM main.{hw} AS w JOIN main.{h} AS h ON h.rowid = w.rowid WHERE {HELD}",
                 quoted(&words_name),
                 quoted(&words_name),
             ));
         }
     }
+    // Some columns of a table, versioned on their own: a version only when one of them
+    // changes, so that a statement reading them alone reads a few versions per row, not one
+    // per change of the row's other columns.
+    for narrow in narrows {
+        let t = quoted(narrow.table);
+        let history_name = format!("h_{}", narrow.name);
+        let h = quoted(&history_name);
+        let all = columns(c, narrow.table).await?;
+        let cols = narrow
+            .columns
+            .iter()
+            .map(|name| {
+                all.iter().find(|c| c.name == *name).ok_or_else(|| {
+                    unexpected(format!(
+                        "{}: no column {name} in {}",
+                        narrow.name, narrow.table
+                    ))
+                })
+            })
+            .collect::<Result<Vec<&Column>, StoreError>>()?;
+        ddl.extend(versioning(&t, &history_name, &cols));
+        let names: Vec<String> = cols.iter().map(|c| quoted(&c.name)).collect();
+        // What the insert trigger's reopening looks for: the versions closed at the cursor
+        // with the same values (several rows may share them). Closed versions only, so that
+        // the view's readers scan the versions (as narrow as this index) rather than look each
+        // one up from here.
+        ddl.push(format!(
+            "CREATE INDEX {} ON {h} (valid_to, {}) WHERE valid_to IS NOT NULL",
+            quoted(&format!("{history_name}_closed")),
+            names.join(", ")
+        ));
+        // What the view's readers read, alone, in the columns' order.
+        ddl.push(format!(
+            "CREATE INDEX {} ON {h} ({}, valid_from, valid_to)",
+            quoted(&format!("{history_name}_read")),
+            names.join(", ")
+        ));
+        views.push(format!(
+            "CREATE TEMP VIEW {} AS SELECT {} FROM main.{h} AS h WHERE {HELD}",
+            quoted(narrow.name),
+            names
+                .iter()
+                .map(|n| format!("h.{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     // The log as it stood: its events up to the position, and its head there.
-    views.push(format!(
-        "CREATE TEMP VIEW events AS SELECT * FROM main.events WHERE position <= {at}"
-    ));
+    views.push(
+        "CREATE TEMP VIEW events AS SELECT * FROM main.events \
+         WHERE position <= (SELECT position FROM temp.as_of)"
+            .to_owned(),
+    );
     views.push(format!(
         "CREATE TEMP VIEW log_head AS SELECT 1 AS id, a.position AS position, \
          COALESCE(e.hash, '{}') AS hash, e.recorded_at AS recorded_at \

@@ -20,6 +20,12 @@ const ROOT: &str = r#"
     progress { actions done average overdue dueSoon }
     overdueActions(first: 5) { id title }
   }
+  scoped: dashboard(today: "2026-01-15", region: "MA-03", from: "2024-01-01", theme: "export-development") {
+    consultationsByStatus { key count } consultationsByMonth { key count }
+    recommendationsByTheme { key count } actionsByStatus { key count }
+    committedBudgetByRegion { key agreements } committedBudgetByProgramme { key agreements }
+    progress { actions overdue dueSoon } overdueActions(first: 5) { id }
+  }
   consultations(first: 15) { totalCount nodes { id version position status title region
     participants { id role attendance contact { email phone erased }
       person { name } organisation { name } }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use shura::commands::{execute, AnyCommand, CommandContext};
+use shura::projections::queries::COUNTED;
 use shura::projections::ReadModels;
 use shura::store::{Actor, Projector, Store};
 use shura::time_travel::Snapshots;
@@ -36,13 +37,33 @@ async fn dump(store: &Store) -> Vec<String> {
     lines
 }
 
-/// The read models and head of the log of `source` cut after `position` and rebuilt.
-async fn rebuilt_cut(source: &Store, position: i64) -> (Vec<String>, i64) {
+/// The columns of each of the dashboard's narrow histories (`COUNTED`), one sorted list of rows
+/// per narrow: from its view (`narrow`, an as-of store), or from its table's rows.
+async fn counted(store: &Store, narrow: bool) -> Vec<Vec<String>> {
+    let shura::store::Pool::Sqlite(pool) = store.pool() else {
+        panic!("a history and its rebuilt cut are SQLite files");
+    };
+    let mut all = Vec::new();
+    for n in COUNTED {
+        let row: Vec<String> = n.columns.iter().map(|c| format!("quote({c})")).collect();
+        let from = if narrow { n.name } else { n.table };
+        let sql = format!("SELECT {} FROM {from}", row.join(" || '|' || "));
+        let mut rows: Vec<String> = sqlx::query_scalar(&sql).fetch_all(pool).await.unwrap();
+        rows.sort();
+        all.push(rows);
+    }
+    all
+}
+
+/// The read models, the narrow histories' columns and the head of the log of `source` cut
+/// after `position` and rebuilt.
+async fn rebuilt_cut(source: &Store, position: i64) -> (Vec<String>, Vec<Vec<String>>, i64) {
     let (store, _fresh) = crate::common::rebuilt_cut(source, position, Backend::Sqlite).await;
     let lines = dump(&store).await;
+    let columns = counted(&store, false).await;
     let head = store.head().await.unwrap().position;
     store.close().await;
-    (lines, head)
+    (lines, columns, head)
 }
 
 /// Positions to compare: both ends, and a sample drawn from a seed printed for a rerun.
@@ -67,13 +88,18 @@ fn sample(head: i64, count: usize) -> Vec<i64> {
 async fn compare(snapshots: &Arc<Snapshots>, source: &Store, positions: &[i64]) {
     for &position in positions {
         let snapshot = snapshots.at(position).await.unwrap();
-        let (want, head) = rebuilt_cut(source, position).await;
+        let (want, columns, head) = rebuilt_cut(source, position).await;
         assert_eq!(snapshot.head.position, head);
         let got = dump(&snapshot.store).await;
         assert!(
             got == want,
             "as of {position}: {:?}",
             diff(&got, &want).into_iter().take(6).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            counted(&snapshot.store, true).await,
+            columns,
+            "the narrow histories as of {position}"
         );
         assert_eq!(snapshot.store.head().await.unwrap().position, position);
     }
@@ -150,6 +176,16 @@ pub async fn the_history_equals_a_rebuild_of_the_log_cut_at_any_position(db: &Te
     // The seeds' last events, each position in turn: the states inside one append's events too.
     let last: Vec<i64> = (head.saturating_sub(12)..=head).collect();
     compare(&snapshots, &source, &last).await;
+    // The narrow histories (versioned only when their columns change, several rows sharing
+    // values) show at every position what the whole rows' versions show.
+    for position in 0..=head {
+        let snapshot = snapshots.at(position).await.unwrap();
+        assert_eq!(
+            counted(&snapshot.store, true).await,
+            counted(&snapshot.store, false).await,
+            "the narrow histories as of {position}"
+        );
+    }
 
     // Appends after it started are followed.
     run(
