@@ -20,7 +20,7 @@ use super::types::{int, Action};
 use crate::domain::Region;
 use crate::error::{ApiError, Code};
 use crate::projections::queries::{
-    self, Budgets, DashboardCounts, DashboardFilter, DueActions, MAX_DUE_ACTIONS,
+    self, Budgets, DashboardCounts, DashboardFilter, DueActions, Models, MAX_DUE_ACTIONS,
 };
 use crate::store::Pool;
 
@@ -77,6 +77,7 @@ impl DashboardQuery {
         }
         Ok(Dashboard {
             pool: store.pool().clone(),
+            history: store.as_of().is_some(),
             filter: DashboardFilter {
                 region,
                 from: from.map(|d| d.0),
@@ -469,6 +470,8 @@ impl Progress {
 /// The dashboard's figures, for the consultations its arguments select.
 pub struct Dashboard {
     pool: Pool,
+    /// Whether `pool` shows an `asOf` history (see [`Models`]).
+    history: bool,
     filter: DashboardFilter,
     today: NaiveDate,
     counts: OnceCell<DashboardCounts>,
@@ -477,10 +480,18 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
+    /// What the dashboard's reads read.
+    fn models(&self) -> Models<'_> {
+        Models {
+            pool: &self.pool,
+            history: self.history,
+        }
+    }
+
     async fn counts(&self) -> Result<&DashboardCounts> {
         Ok(self
             .counts
-            .get_or_try_init(|| queries::dashboard_counts(&self.pool, &self.filter, self.today))
+            .get_or_try_init(|| queries::dashboard_counts(self.models(), &self.filter, self.today))
             .await
             .map_err(ApiError::from)?)
     }
@@ -488,7 +499,7 @@ impl Dashboard {
     async fn budgets(&self) -> Result<&Budgets> {
         Ok(self
             .budgets
-            .get_or_try_init(|| queries::dashboard_budgets(&self.pool, &self.filter))
+            .get_or_try_init(|| queries::dashboard_budgets(self.models(), &self.filter))
             .await
             .map_err(ApiError::from)?)
     }
@@ -498,7 +509,7 @@ impl Dashboard {
             .due
             .get_or_try_init(|| {
                 queries::dashboard_due_actions(
-                    &self.pool,
+                    self.models(),
                     &self.filter,
                     self.today,
                     MAX_DUE_ACTIONS,

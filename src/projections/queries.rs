@@ -188,29 +188,45 @@ pub const COUNTED: &[Narrow] = &[Narrow {
     ],
 }];
 
-/// Whether `pool`'s connections read an `asOf` history, which shows [`COUNTED`]'s views.
-async fn counted_views(pool: &Pool) -> Result<bool> {
-    const SQL: &str = "SELECT 1 FROM temp.sqlite_master WHERE type = 'view' AND name = $1";
-    let (Pool::Sqlite(p), Some(counted)) = (pool, COUNTED.first()) else {
-        return Ok(false);
-    };
-    let found: Option<i64> = sqlx::query_scalar(SQL)
-        .bind(counted.name)
-        .fetch_optional(p)
-        .await?;
-    Ok(found.is_some())
+/// The read models a dashboard reads: a pool, and whether its connections show an `asOf`
+/// history (see [`crate::store::temporal`]), whose [`COUNTED`] views hold the counted columns'
+/// versions. A pool alone is the live read models' (or a snapshot's), which have no such view.
+/// Known when the store is opened, so that no read asks the database which it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Models<'a> {
+    /// Where the read models are read.
+    pub pool: &'a Pool,
+    /// Whether `pool`'s connections show an `asOf` history's views.
+    pub history: bool,
+}
+
+impl<'a> From<&'a Pool> for Models<'a> {
+    fn from(pool: &'a Pool) -> Self {
+        Models {
+            pool,
+            history: false,
+        }
+    }
+}
+
+impl Models<'_> {
+    /// Whether [`COUNTED`]'s views hold the counted columns (only SQLite keeps a history).
+    fn counted_views(self) -> bool {
+        self.history && matches!(self.pool, Pool::Sqlite(_)) && !COUNTED.is_empty()
+    }
 }
 
 /// Every count of the dashboard, with one statement.
 pub async fn dashboard_counts(
-    pool: &Pool,
+    models: impl Into<Models<'_>>,
     filter: &DashboardFilter,
     today: NaiveDate,
 ) -> Result<DashboardCounts> {
+    let models = models.into();
     if filter.from.is_none() && filter.to.is_none() && filter.theme.is_none() {
-        dashboard_counts_of_region(pool, filter.region.as_deref(), today).await
+        dashboard_counts_of_region(models, filter.region.as_deref(), today).await
     } else {
-        dashboard_counts_in_scope(pool, filter, today).await
+        dashboard_counts_in_scope(models, filter, today).await
     }
 }
 
@@ -221,10 +237,12 @@ pub async fn dashboard_counts(
 /// as a test on both backends checks; this one reads indexes only, so that the dashboard stays
 /// within a page's budget at a million events.
 pub async fn dashboard_counts_of_region(
-    pool: &Pool,
+    models: impl Into<Models<'_>>,
     region: Option<&str>,
     today: NaiveDate,
 ) -> Result<DashboardCounts> {
+    let models = models.into();
+    let pool = models.pool;
     // Two statements rather than `($1 IS NULL OR region = $1)`: with that condition SQLite
     // chooses the group's index (`theme`) and reads every row to test the region; `region = $1`
     // reads the `(region, ...)` index's range alone. And each in two halves, read at once on two
@@ -307,11 +325,7 @@ pub async fn dashboard_counts_of_region(
     }
     const TABLE: [(&str, &str); 2] = all_and_region!("rm_consultations");
     const AS_OF: [(&str, &str); 2] = all_and_region!("counted_consultations");
-    let [all, by_region] = if counted_views(pool).await? {
-        AS_OF
-    } else {
-        TABLE
-    };
+    let [all, by_region] = if models.counted_views() { AS_OF } else { TABLE };
     type Row = (String, Option<String>, i64);
     let (today_text, soon) = (day(today), day(due_soon_end(today)?));
     let (recommendations, rest) = match region {
@@ -352,10 +366,12 @@ pub async fn dashboard_counts_of_region(
 /// [`dashboard_counts`] for any filter: the consultations in scope first, then what belongs to
 /// them.
 pub async fn dashboard_counts_in_scope(
-    pool: &Pool,
+    models: impl Into<Models<'_>>,
     filter: &DashboardFilter,
     today: NaiveDate,
 ) -> Result<DashboardCounts> {
+    let models = models.into();
+    let pool = models.pool;
     macro_rules! counts {
         ($consultations:literal) => {
             concat!(
@@ -385,11 +401,7 @@ pub async fn dashboard_counts_in_scope(
     }
     const TABLE: &str = counts!("rm_consultations");
     const AS_OF: &str = counts!("counted_consultations");
-    let sql = if counted_views(pool).await? {
-        AS_OF
-    } else {
-        TABLE
-    };
+    let sql = if models.counted_views() { AS_OF } else { TABLE };
     let (today_text, soon) = (day(today), day(due_soon_end(today)?));
     let rows = on_pool!(pool, p => {
         bind_scope!(
@@ -499,18 +511,25 @@ fn budget_amount(currency: &str, billions: i64, rest: i64) -> Result<Decimal> {
 /// all-regions total). With a region only (or none), the signed agreements are read by that
 /// region from the covering index of migration 0012; with a period or a theme, through the
 /// consultations in scope.
-pub async fn dashboard_budgets(pool: &Pool, filter: &DashboardFilter) -> Result<Budgets> {
+pub async fn dashboard_budgets(
+    models: impl Into<Models<'_>>,
+    filter: &DashboardFilter,
+) -> Result<Budgets> {
     let by_region = filter.from.is_none() && filter.to.is_none() && filter.theme.is_none();
-    budgets(pool, filter, by_region).await
+    budgets(models.into(), filter, by_region).await
 }
 
 /// [`dashboard_budgets`] always through the consultations in scope (what the region-only path
 /// must equal; the tests compare them).
-pub async fn dashboard_budgets_in_scope(pool: &Pool, filter: &DashboardFilter) -> Result<Budgets> {
-    budgets(pool, filter, false).await
+pub async fn dashboard_budgets_in_scope(
+    models: impl Into<Models<'_>>,
+    filter: &DashboardFilter,
+) -> Result<Budgets> {
+    budgets(models.into(), filter, false).await
 }
 
-async fn budgets(pool: &Pool, filter: &DashboardFilter, by_region: bool) -> Result<Budgets> {
+async fn budgets(models: Models<'_>, filter: &DashboardFilter, by_region: bool) -> Result<Budgets> {
+    let pool = models.pool;
     // Each agreement's minor units are summed in two parts (billions of minor units, and the
     // rest), so that neither SUM can overflow a BIGINT on either backend (SQLite's SUM fails on
     // overflow) however many agreements there are; the parts are combined in i128. A
@@ -601,7 +620,7 @@ async fn budgets(pool: &Pool, filter: &DashboardFilter, by_region: bool) -> Resu
                 ..filter.clone()
             };
             let [table, as_of] = SCOPED;
-            let scoped = if counted_views(pool).await? { as_of } else { table };
+            let scoped = if models.counted_views() { as_of } else { table };
             bind_scope!(sqlx::query_as::<_, Row>(scoped), any_region)
                 .bind(&filter.region)
                 .fetch_all(p)
@@ -709,24 +728,24 @@ macro_rules! action_columns {
 /// consultations in scope. Both select the same actions (an action's row carries its
 /// consultation's region), as a test checks.
 pub async fn dashboard_due_actions(
-    pool: &Pool,
+    models: impl Into<Models<'_>>,
     filter: &DashboardFilter,
     today: NaiveDate,
     limit: i64,
 ) -> Result<DueActions> {
     let by_region = filter.from.is_none() && filter.to.is_none() && filter.theme.is_none();
-    due_actions(pool, filter, today, limit, by_region).await
+    due_actions(models.into(), filter, today, limit, by_region).await
 }
 
 /// [`dashboard_due_actions`] through the consultations in scope whatever the filter: the way a
 /// period or a theme takes, which tests compare with the region's own.
 pub async fn dashboard_due_actions_in_scope(
-    pool: &Pool,
+    models: impl Into<Models<'_>>,
     filter: &DashboardFilter,
     today: NaiveDate,
     limit: i64,
 ) -> Result<DueActions> {
-    due_actions(pool, filter, today, limit, false).await
+    due_actions(models.into(), filter, today, limit, false).await
 }
 
 /// The overdue and due-soon actions with one more condition (`$1` today, `$2` the last day due
@@ -779,12 +798,13 @@ const DUE_SCOPED: [&str; 2] = [
 ];
 
 async fn due_actions(
-    pool: &Pool,
+    models: Models<'_>,
     filter: &DashboardFilter,
     today: NaiveDate,
     limit: i64,
     by_region: bool,
 ) -> Result<DueActions> {
+    let pool = models.pool;
     let (today_text, soon) = (day(today), day(due_soon_end(today)?));
     let limit = limit.clamp(0, MAX_DUE_ACTIONS);
     let rows = match (by_region, filter.region.as_deref()) {
@@ -803,7 +823,7 @@ async fn due_actions(
             .await?),
         (false, _) => on_pool!(pool, p => {
             let [table, as_of] = DUE_SCOPED;
-            let scoped = if counted_views(pool).await? { as_of } else { table };
+            let scoped = if models.counted_views() { as_of } else { table };
             bind_scope!(sqlx::query_as::<_, ActionRecord>(scoped), filter)
                 .bind(&today_text)
                 .bind(&soon)
@@ -835,14 +855,15 @@ pub struct DashboardFigures {
 
 /// The whole dashboard for `filter`, overdue actions as of `today`.
 pub async fn dashboard_figures(
-    pool: &Pool,
+    models: impl Into<Models<'_>>,
     filter: &DashboardFilter,
     today: NaiveDate,
 ) -> Result<DashboardFigures> {
+    let models = models.into();
     Ok(DashboardFigures {
-        counts: dashboard_counts(pool, filter, today).await?,
-        budgets: dashboard_budgets(pool, filter).await?,
-        due: dashboard_due_actions(pool, filter, today, MAX_DUE_ACTIONS).await?,
+        counts: dashboard_counts(models, filter, today).await?,
+        budgets: dashboard_budgets(models, filter).await?,
+        due: dashboard_due_actions(models, filter, today, MAX_DUE_ACTIONS).await?,
     })
 }
 

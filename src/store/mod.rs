@@ -113,6 +113,9 @@ struct Inner {
     /// Aggregate states folded by commands, so that the next command on a stream folds only
     /// the events after them.
     states: StateCache,
+    /// The position whose record this store shows, when opened as of one (see
+    /// [`StoreConfig::as_of`]).
+    as_of: Option<i64>,
 }
 
 impl Store {
@@ -152,6 +155,7 @@ impl Store {
                 listener_stop: std::sync::Mutex::new(listener_stop),
                 commits,
                 states: StateCache::new(),
+                as_of: config.as_of,
             }),
         };
         // A new migration may add read-model tables or columns that only a replay can fill
@@ -171,6 +175,12 @@ impl Store {
     /// The connection pool, for the read models and for tests that need raw SQL.
     pub fn pool(&self) -> &Pool {
         &self.inner.pool
+    }
+
+    /// The position whose record this store shows, when it was opened as of one (an `asOf`
+    /// history's connections, whose temporary views show the read models as they stood).
+    pub fn as_of(&self) -> Option<i64> {
+        self.inner.as_of
     }
 
     /// `sqlite` or `postgres`.
