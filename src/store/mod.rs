@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 pub use codec::{format_time, parse_time, DbTime, DbUuid};
 pub use db::{is_postgres_url, remove_sqlite_database, Pool, Tx};
-pub(crate) use db::{on_pool, on_tx};
+pub(crate) use db::{on_pool, on_tx, suffixed};
 pub use error::StoreError;
 pub use hash::{canonical_json, GENESIS_HASH};
 pub use model::{
