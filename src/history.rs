@@ -36,6 +36,10 @@ use crate::store::{
 /// The event whose copy ends a history (see the module's doc).
 const ERASURE: &str = "ContactErased";
 
+/// The size of write-ahead log a caught-up history leaves as it is (see [`History::settle`]):
+/// SQLite's own checkpoints keep it to about 4 MB when events come a few at a time.
+pub const WAL_KEPT: u64 = 16 << 20;
+
 /// A projector that projects one event at a time in log order, stamping the versions its
 /// writes make with the event's position.
 #[derive(Debug)]
@@ -344,6 +348,7 @@ impl History {
             let after = self.position();
             let page = source.read_all_stored(after, PAGE).await?;
             if page.is_empty() {
+                self.settle(WAL_KEPT).await?;
                 return Ok(Followed::CaughtUp);
             }
             // An erasure destroys the key before it is recorded: if this history copied it,
@@ -354,6 +359,36 @@ impl History {
             crate::erasure::copy_keys(source.pool(), self.store.pool(), &page).await?;
             self.store.extend_log(&page).await?;
         }
+    }
+
+    /// Empties its write-ahead log if it has grown past `above` bytes ([`History::follow`]
+    /// does once it has caught up, with [`WAL_KEPT`]); whether it was emptied. A page of a
+    /// catch-up is one transaction, so the log grows to a whole page's versions (123 MB at
+    /// 100,000 events), and SQLite writes over it afterwards but never shrinks it: a kept
+    /// history's next start would read all of it again before its first answer. A truncating
+    /// checkpoint waits for the readers under way; if they outlast the busy timeout, it is
+    /// left for the next catch-up.
+    pub async fn settle(&self, above: u64) -> Result<bool, StoreError> {
+        let crate::store::Pool::Sqlite(pool) = self.store.pool() else {
+            return Ok(false);
+        };
+        let wal = crate::store::suffixed(&self.path, "-wal");
+        let wal_bytes = std::fs::metadata(&wal).map_or(0, |m| m.len());
+        if wal_bytes <= above {
+            return Ok(false);
+        }
+        let started = Instant::now();
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(pool)
+            .await?;
+        tracing::info!(
+            path = %self.path.display(),
+            wal_bytes,
+            emptied = busy == 0,
+            took_ms = started.elapsed().as_millis(),
+            "the asOf history's write-ahead log folded into its file"
+        );
+        Ok(busy == 0)
     }
 
     /// Whether it holds a key that `source` no longer holds (erased since it was copied); if

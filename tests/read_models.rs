@@ -21,6 +21,7 @@ use facts::{
     seeds_flag_inferred_facts_and_state_what_the_articles_say,
 };
 use history::{
+    a_history_empties_its_write_ahead_log_and_answers_alike,
     a_kept_history_is_reopened_after_a_restart_unless_it_may_differ,
     the_history_equals_a_rebuild_of_the_log_cut_at_any_position,
 };
@@ -49,6 +50,7 @@ use uuid::Uuid;
 
 on_both_backends!(
     the_history_equals_a_rebuild_of_the_log_cut_at_any_position,
+    a_history_empties_its_write_ahead_log_and_answers_alike,
     a_kept_history_is_reopened_after_a_restart_unless_it_may_differ,
     commands_update_read_models_in_the_same_transaction,
     validation_errors_name_the_field_and_the_rule,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use shura::commands::{execute, AnyCommand, CommandContext};
+use shura::history::{Followed, History, WAL_KEPT};
 use shura::projections::queries::COUNTED;
 use shura::projections::ReadModels;
 use shura::store::{Actor, Projector, Store};
@@ -232,6 +233,47 @@ pub async fn the_history_equals_a_rebuild_of_the_log_cut_at_any_position(db: &Te
         !seen.iter().any(|l| l.contains("@example.ma")),
         "contact details after their erasure"
     );
+    source.close().await;
+}
+
+/// A history leaves no write-ahead log of a catch-up's size behind (`History::follow` empties
+/// it past `WAL_KEPT`; here past nothing), and answers alike after, appends included.
+pub async fn a_history_empties_its_write_ahead_log_and_answers_alike(db: &TestDb) {
+    let source = seeds_and_workshop(db).await;
+    let temp = tempfile::tempdir().unwrap();
+    let path = temp.path().join("history.db");
+    let history = History::create(&path, false).await.unwrap();
+    assert_eq!(history.follow(&source).await.unwrap(), Followed::CaughtUp);
+    let wal = || std::fs::metadata(temp.path().join("history.db-wal")).map_or(0, |m| m.len());
+    let caught_up = wal();
+    assert!(
+        caught_up > 0 && caught_up <= WAL_KEPT,
+        "the seeds' catch-up leaves a log under WAL_KEPT: {caught_up} bytes"
+    );
+    assert!(
+        !history.settle(caught_up).await.unwrap(),
+        "not past the bound"
+    );
+    assert_eq!(wal(), caught_up);
+    assert!(history.settle(0).await.unwrap());
+    assert_eq!(wal(), 0, "emptied");
+    let head = source.head().await.unwrap().position;
+    run(
+        &source,
+        json!({"aggregate": "consultation", "type": "mark_consultation_held",
+        "consultation_id": id("c")}),
+    )
+    .await;
+    assert_eq!(history.follow(&source).await.unwrap(), Followed::CaughtUp);
+    let moved = source.head().await.unwrap().position;
+    for position in [head, moved, 1] {
+        let (want, columns, _) = rebuilt_cut(&source, position).await;
+        let as_of = history.at(position).await.unwrap();
+        assert_eq!(dump(&as_of.store).await, want, "as of {position}");
+        assert_eq!(counted(&as_of.store, true).await, columns);
+        as_of.store.close().await;
+    }
+    drop(history);
     source.close().await;
 }
 
