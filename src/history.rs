@@ -109,8 +109,8 @@ const MADE_BY_WRITE: &str = "INSERT INTO history_made_by (sha256) VALUES ($1)";
 const MADE_BY_READ: &str = "SELECT sha256 FROM history_made_by";
 
 /// The SHA-256 of the running executable, hex: 0.3-1 s for a 240 MB release build (debug
-/// line tables included; in the page cache or not), paid when a history is made or reopened, not cached, so that
-/// a restart's figure in `shura bench` includes it.
+/// line tables included; in the page cache or not), paid when a history is made or reopened,
+/// not cached, so that a restart's figure in `shura bench` includes it.
 async fn this_binary() -> Result<String, StoreError> {
     tokio::task::spawn_blocking(|| {
         use sha2::{Digest, Sha256};
@@ -154,12 +154,17 @@ async fn made_by_and_head(
     Ok((made_by, head))
 }
 
+/// The size of the write-ahead log beside the SQLite file `path` (0 when there is none).
+fn wal_bytes(path: &Path) -> u64 {
+    std::fs::metadata(crate::store::suffixed(path, "-wal")).map_or(0, |m| m.len())
+}
+
 /// Why a kept history is not to be reopened, if it is not. A failure to read the live log is
 /// an error (the history is kept for the next try), not a reason.
 async fn unfit(path: &Path, source: &Store) -> Result<Option<String>, StoreError> {
     // Where a restart's time goes: a write-ahead log left behind is read whole by the first
     // connection and folded into the file when it closes; the checksum reads the binary.
-    let wal_bytes = std::fs::metadata(crate::store::suffixed(path, "-wal")).map_or(0, |m| m.len());
+    let wal_bytes = wal_bytes(path);
     let started = Instant::now();
     let (made_by, head) = match made_by_and_head(path).await {
         Ok(read) => read,
@@ -372,8 +377,7 @@ impl History {
         let crate::store::Pool::Sqlite(pool) = self.store.pool() else {
             return Ok(false);
         };
-        let wal = crate::store::suffixed(&self.path, "-wal");
-        let wal_bytes = std::fs::metadata(&wal).map_or(0, |m| m.len());
+        let wal_bytes = wal_bytes(&self.path);
         if wal_bytes <= above {
             return Ok(false);
         }
