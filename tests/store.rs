@@ -11,8 +11,8 @@ use common::{
 };
 use serde_json::json;
 use shura::store::{
-    AppendRequest, AppendResult, BoxFuture, CommitGate, ExpectedVersion, Projector, Store,
-    StoreError, StoredEvent, Tx, Upcasters, WriteContext,
+    chain_hash, write_line, AppendRequest, AppendResult, BoxFuture, CommitGate, ExpectedVersion,
+    Projector, Store, StoreError, StoredEvent, Tx, Upcasters, WriteContext, GENESIS_HASH,
 };
 use tokio::sync::{oneshot, Barrier};
 use uuid::Uuid;
@@ -778,6 +778,29 @@ async fn export_import_round_trip_is_byte_identical(db: &TestDb) {
         Err(StoreError::IdempotencyMismatch { .. })
     ));
 
+    // The log's unique indexes hold after an import (PostgreSQL builds them once the rows are
+    // in): an imported event's id, and a second first version of an imported stream, are refused.
+    let imported: serde_json::Value =
+        serde_json::from_slice(first.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let mut reused = event("Noted", json!({"reused": true}));
+    reused.event_id = Some(imported["event_id"].as_str().unwrap().parse().unwrap());
+    match target
+        .append(append(
+            Uuid::new_v4(),
+            ExpectedVersion::NoStream,
+            vec![reused],
+        ))
+        .await
+    {
+        Err(StoreError::Validation { field, .. }) => assert_eq!(field, "events[0].event_id"),
+        other => panic!("expected a duplicate id error, got {other:?}"),
+    }
+    assert!(matches!(
+        target.append(one(b, ExpectedVersion::NoStream, 0)).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(raw_i64(&target, "SELECT COUNT(*) FROM events").await, 8);
+
     // Import needs an empty store.
     assert!(matches!(
         target.import_ndjson(&mut first.as_slice()).await,
@@ -800,6 +823,45 @@ async fn export_import_round_trip_is_byte_identical(db: &TestDb) {
         raw_i64(&altered_store, "SELECT COUNT(*) FROM events").await,
         0
     );
+
+    // A file whose hashes chain but which repeats an event id (refused by the log's unique
+    // index, which PostgreSQL builds once the rows are in and SQLite checks with `OR FAIL`), or
+    // a stream's version (refused by the chain check), is refused whole: nothing of it is
+    // written, and the store can still take a good file.
+    for repeated in ["event_id", "version"] {
+        let mut rows: Vec<StoredEvent> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        if repeated == "event_id" {
+            rows[3].event_id = rows[1].event_id;
+        } else {
+            rows[3].stream_id = rows[1].stream_id;
+            rows[3].version = rows[1].version;
+        }
+        let (mut file, mut previous) = (Vec::new(), GENESIS_HASH.to_owned());
+        for row in rows {
+            let mut row = row.encoded();
+            row.hash = chain_hash(&previous, &row);
+            previous.clone_from(&row.hash);
+            write_line(&mut file, &row.decoded().unwrap())
+                .await
+                .unwrap();
+        }
+        let refused_db = fresh(db).await;
+        let refused = refused_db.store().await;
+        assert!(
+            refused.import_ndjson(&mut file.as_slice()).await.is_err(),
+            "a repeated {repeated} was imported"
+        );
+        assert_eq!(raw_i64(&refused, "SELECT COUNT(*) FROM events").await, 0);
+        assert_eq!(refused.head().await.unwrap().position, 0);
+        assert_eq!(
+            refused.import_ndjson(&mut first.as_slice()).await.unwrap(),
+            7
+        );
+        refused_db.cleanup().await;
+    }
 
     // Partial export from a position.
     let mut tail = Vec::new();

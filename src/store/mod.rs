@@ -31,13 +31,13 @@ pub use codec::{format_time, parse_time, DbTime, DbUuid};
 pub use db::{is_postgres_url, remove_sqlite_database, Pool, Tx};
 pub(crate) use db::{on_pool, on_tx, suffixed};
 pub use error::StoreError;
-pub use hash::{canonical_json, GENESIS_HASH};
+pub use hash::{canonical_json, chain_hash, GENESIS_HASH};
 pub use model::{
     Actor, AppendRequest, AppendResult, ExpectedVersion, LogHead, Metadata, NewEvent, StoredEvent,
     WriteContext,
 };
 pub use progress::{NoProgress, Progress};
-pub use sql::csv_row;
+pub use sql::{csv_row, insert_event_rows_into};
 pub use state_cache::{StateCache, MAX_STREAMS as STATE_CACHE_STREAMS, VERSIONS_PER_STREAM};
 pub use transfer::{write_line, Sealer, PAGE};
 pub use upcast::{UpcastStep, Upcasters};
@@ -53,7 +53,7 @@ pub const MAX_EVENTS_PER_APPEND: usize = 10_000;
 /// The most events one page of the global feed returns.
 pub const MAX_PAGE: i64 = 10_000;
 /// Rows per insert statement while importing (16 values each: within both backends' limits).
-const IMPORT_BATCH: usize = 500;
+pub const IMPORT_BATCH: usize = 500;
 /// The longest idempotency key accepted, in characters.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
@@ -546,8 +546,14 @@ impl Store {
             }
             Ok::<_, StoreError>((checker, last_time, count))
         };
+        // The page cache goes back to its default whether the load succeeded or not: the
+        // connection returns to the pool either way.
+        sql::set_page_cache(&mut tx, sql::PageCache::Import).await?;
         let write = sql::load_events(&mut tx, &mut arriving);
-        let ((checker, last_time, count), ()) = tokio::try_join!(read, write)?;
+        let loaded = tokio::try_join!(read, write);
+        let restored = sql::set_page_cache(&mut tx, sql::PageCache::Default).await;
+        let ((checker, last_time, count), ()) = loaded?;
+        restored?;
         let tip = checker.tip();
         sql::set_head(
             &mut tx,
