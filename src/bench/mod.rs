@@ -553,14 +553,24 @@ async fn import_figure(db: &Fresh, store: &Store, file: &Path) -> anyhow::Result
 /// The bulk import's target rate, events per second.
 const IMPORT_TARGET: f64 = 100_000.0;
 
-/// The big log, imported and projected into a fresh store, as the `log` group builds it.
-async fn big_log(base: Option<&str>, dir: &Path, sizes: &Sizes) -> anyhow::Result<(Fresh, Store)> {
+/// The big log written to a file, and a fresh, empty store to import it into.
+async fn big_file(
+    base: Option<&str>,
+    dir: &Path,
+    sizes: &Sizes,
+) -> anyhow::Result<(Fresh, Store, PathBuf)> {
     let template = data::template(dir).await?;
     let big_file = dir.join("big.ndjson");
     let start = Utc::now() - chrono::Duration::days(30);
     data::write_log(&template, sizes.bulk, &big_file, start).await?;
     let big_db = fresh(base, dir, "bulk").await?;
     let store = big_db.store(true).await?;
+    Ok((big_db, store, big_file))
+}
+
+/// The big log, imported and projected into a fresh store, as the `log` group builds it.
+async fn big_log(base: Option<&str>, dir: &Path, sizes: &Sizes) -> anyhow::Result<(Fresh, Store)> {
+    let (big_db, store, big_file) = big_file(base, dir, sizes).await?;
     let file = tokio::fs::File::open(&big_file).await?;
     store
         .import_ndjson(&mut BufReader::with_capacity(1 << 20, file))
@@ -578,13 +588,8 @@ async fn measure_import(
     sizes: &Sizes,
     figures: &mut Vec<Figure>,
 ) -> anyhow::Result<()> {
-    let template = data::template(dir).await?;
-    let big_file = dir.join("big.ndjson");
-    let start = Utc::now() - chrono::Duration::days(30);
-    data::write_log(&template, sizes.bulk, &big_file, start).await?;
-    let db = fresh(base, dir, "bulk").await?;
-    let store = db.store(true).await?;
-    let figure = import_figure(&db, &store, &big_file).await;
+    let (db, store, file) = big_file(base, dir, sizes).await?;
+    let figure = import_figure(&db, &store, &file).await;
     store.close().await;
     figures.push(figure?);
     db.drop_schema().await;

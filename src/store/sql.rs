@@ -78,18 +78,13 @@ macro_rules! bind_column {
     (opt, $value:expr) => {
         &$value
     };
-    (uuid, $value:expr) => {
-        DbUuid($value)
-    };
-    (opt_uuid, $value:expr) => {
-        $value.map(DbUuid)
-    };
-    (time, $value:expr) => {
-        DbTime($value)
+    ($kind:ident, $value:expr) => {
+        bind_owned!($kind, $value)
     };
 }
 
-/// One column of a kind of [`events_table!`], as [`bind_column!`] but taking the value.
+/// One column of a kind of [`events_table!`], as [`bind_column!`] but taking the value (ids
+/// and times are taken by both: they are `Copy`).
 macro_rules! bind_owned {
     (plain, $value:expr) => {
         $value
