@@ -477,6 +477,22 @@ pub async fn websockets_are_held_to_the_same_rules(db: &TestDb) {
     let closed = silent.closed_within(Duration::from_secs(12)).await;
     assert_eq!(closed, Some(4408));
 
+    // A message over the HTTP body's limit (1 MiB by default) closes its socket: the server
+    // does not take it in (tungstenite's own limit is 64 MiB). One under it is answered.
+    let ping = |padding: usize| {
+        json!({"type": "ping", "payload": {"padding": "x".repeat(padding)}}).to_string()
+    };
+    let mut heavy = Subscriber::connect(&server.addr).await;
+    heavy.init(Some(&viewer.bearer)).await.expect("admitted");
+    assert!(heavy.send_text(ping(1_000)).await);
+    assert_eq!(heavy.next_message().await["type"], "pong");
+    if heavy.send_text(ping(2 * 1024 * 1024)).await {
+        assert!(
+            heavy.closed_within(Duration::from_secs(5)).await.is_some(),
+            "a 2 MiB message was taken in"
+        );
+    }
+
     // And the server still serves.
     let mut server = server;
     server.token = Some(admin);

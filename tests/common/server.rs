@@ -292,6 +292,11 @@ impl Subscriber {
         }
     }
 
+    /// Sends a text message as it is; whether it could be sent.
+    pub async fn send_text(&mut self, text: String) -> bool {
+        self.socket.send(Message::text(text)).await.is_ok()
+    }
+
     /// Nothing arrives within `wait`.
     pub async fn quiet_for(&mut self, wait: Duration) -> bool {
         tokio::time::timeout(wait, self.socket.next())
