@@ -385,8 +385,7 @@ async fn measure(
     // 5 and 6: GraphQL reads over HTTP at 64 connections, on a small and the big log.
     let small_db = fresh(base, dir, "reads").await?;
     let small_store = small_db.store(true).await?;
-    let file = tokio::fs::File::open(&small_file).await?;
-    small_store.import_ndjson(&mut BufReader::new(file)).await?;
+    import_file(&small_store, &small_file).await?;
     small_store.rebuild_read_models(true).await?;
     small_store.close().await;
     let at_small = reads(&small_db.url, sizes.read_time).await?;
@@ -516,14 +515,20 @@ async fn measure(
     Ok(())
 }
 
+/// Imports the NDJSON export `file` into the empty `store`, as `shura import` does; returns how
+/// many events it held.
+async fn import_file(store: &Store, file: &Path) -> anyhow::Result<u64> {
+    let input = tokio::fs::File::open(file).await?;
+    Ok(store
+        .import_ndjson(&mut BufReader::with_capacity(1 << 20, input))
+        .await?)
+}
+
 /// Imports the export file into the fresh, empty `store`, then loads the same rows the plain
 /// way into a table of their own (the baseline), in the same database.
 async fn import_figure(db: &Fresh, store: &Store, file: &Path) -> anyhow::Result<Figure> {
     let started = Instant::now();
-    let input = tokio::fs::File::open(file).await?;
-    let imported = store
-        .import_ndjson(&mut BufReader::with_capacity(1 << 20, input))
-        .await?;
+    let imported = import_file(store, file).await?;
     let import_rate = imported as f64 / started.elapsed().as_secs_f64();
     create_baseline_table(store.pool()).await?;
     let started = Instant::now();
@@ -571,10 +576,7 @@ async fn big_file(
 /// The big log, imported and projected into a fresh store, as the `log` group builds it.
 async fn big_log(base: Option<&str>, dir: &Path, sizes: &Sizes) -> anyhow::Result<(Fresh, Store)> {
     let (big_db, store, big_file) = big_file(base, dir, sizes).await?;
-    let file = tokio::fs::File::open(&big_file).await?;
-    store
-        .import_ndjson(&mut BufReader::with_capacity(1 << 20, file))
-        .await?;
+    import_file(&store, &big_file).await?;
     store
         .build_new_read_models_with_progress(&crate::store::NoProgress)
         .await?;
